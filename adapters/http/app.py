@@ -1,0 +1,28 @@
+"""The FastAPI application: routes, problem+json errors, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI
+
+from adapters.http.deps import ApiServices
+from adapters.http.problems import install_problem_handlers
+from adapters.http.routes import alerts, health, incidents, ingest, telemetry
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(svc: ApiServices, lifespan: Lifespan | None = None, version: str = "0.1.0") -> FastAPI:
+    app = FastAPI(
+        title="Observer-Eye",
+        version=version,
+        description="Observability and incident response: ingest, query, alerts, incidents.",
+        lifespan=lifespan,
+    )
+    app.state.services = svc
+    install_problem_handlers(app)
+    for module in (health, ingest, telemetry, alerts, incidents):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,54 @@
+"""What the HTTP adapter needs from the rest of the system (handed in by the composition root)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from fastapi import Depends, Request
+
+from domain.identity.permissions import Permission
+from domain.identity.principal import Principal
+from services.alerting import AlertService
+from services.identity import IdentityService
+from services.incidents import IncidentService
+from services.ingest import IngestService
+from services.queries import TelemetryQueries
+from ports.clock import Clock
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class ApiServices:
+    ingest: IngestService
+    queries: TelemetryQueries
+    identity: IdentityService
+    alerts: AlertService
+    incidents: IncidentService
+    clock: Clock
+    readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
+    max_body_bytes: int = 10 * 1024 * 1024
+
+
+def services(request: Request) -> ApiServices:
+    return request.app.state.services
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        return value
+    return None
+
+
+def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
+    """A FastAPI dependency: the authenticated principal, if it holds ``permission``."""
+
+    async def dependency(request: Request, svc: ApiServices = Depends(services)) -> Principal:
+        principal = await svc.identity.authenticate(_bearer(request))
+        principal.require(permission)
+        return principal
+
+    return dependency

@@ -1,0 +1,112 @@
+"""RFC 9457 problem details for every error a client can cause.
+
+Each problem names what was wrong: ``field`` (a dotted path into the request, e.g.
+``series[3].samples[0][0]``), ``limit`` when a configured limit was hit, and ``errors``
+listing every problem of a rejected batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import (
+    AuthenticationFailed,
+    BatchRejected,
+    Conflict,
+    InvalidTransition,
+    LimitExceeded,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from services.ingest import Backpressure
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+# Limits on the size of a request are 413; limits on its content are 422.
+SIZE_LIMITS = {"max_body_bytes", "max_samples_per_batch", "max_series_per_batch"}
+
+
+def problem(status: int, title: str, detail: str, type_: str = "about:blank", **extra: Any) -> JSONResponse:
+    body = {"type": type_, "title": title, "status": status, "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {}
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(max(1, round(extra["retry_after"] + 0.499)))
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _loc_to_field(loc: tuple[Any, ...]) -> str:
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _request_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _loc_to_field(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in exc.errors()]
+        first = errors[0] if errors else {"field": None, "message": "invalid request"}
+        return problem(422, "Invalid request", f"{first['field']}: {first['message']}", field=first["field"], errors=errors)
+
+    @app.exception_handler(BatchRejected)
+    async def _batch(_: Request, exc: BatchRejected) -> JSONResponse:
+        errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+        return problem(422, "Batch rejected", f"nothing was stored: {exc.message}", field=exc.field, errors=errors)
+
+    @app.exception_handler(LimitExceeded)
+    async def _limit(_: Request, exc: LimitExceeded) -> JSONResponse:
+        status = 413 if exc.limit in SIZE_LIMITS else 422
+        return problem(status, "Limit exceeded", exc.message, field=exc.field, limit=exc.limit, limit_value=exc.value)
+
+    @app.exception_handler(ValidationError)
+    async def _validation(_: Request, exc: ValidationError) -> JSONResponse:
+        return problem(422, "Invalid request", exc.message, field=exc.field, errors=[{"field": exc.field, "message": exc.message}])
+
+    @app.exception_handler(Backpressure)
+    async def _backpressure(_: Request, exc: Backpressure) -> JSONResponse:
+        return problem(429, "Too many requests", str(exc), limit=exc.limit, retry_after=exc.retry_after_s)
+
+    @app.exception_handler(AuthenticationFailed)
+    async def _authn(_: Request, exc: AuthenticationFailed) -> JSONResponse:
+        resp = problem(401, "Unauthorized", str(exc))
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="observer-eye"'
+        return resp
+
+    @app.exception_handler(PermissionDenied)
+    async def _authz(_: Request, exc: PermissionDenied) -> JSONResponse:
+        return problem(403, "Forbidden", str(exc))
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return problem(404, "Not found", str(exc))
+
+    @app.exception_handler(InvalidTransition)
+    async def _transition(_: Request, exc: InvalidTransition) -> JSONResponse:
+        return problem(409, "Not allowed in the current state", str(exc), state=exc.state, action=exc.event)
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+        return problem(409, "Conflict", str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, _title(exc.status_code), str(exc.detail))
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,228 @@
+"""Alerts, alert rules and silences."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from adapters.http.deps import ApiServices, require, services
+from adapters.http.params import format_value, parse_duration_ms, parse_time_ms
+from domain.alerts.rules import AbsenceRule, Comparison, ThresholdRule
+from domain.alerts.silences import Recurrence, Silence
+from domain.alerts.state import Alert
+from domain.errors import ValidationError
+from domain.identity.permissions import Permission
+from domain.identity.principal import Principal
+from domain.metrics.aggregations import Aggregation
+from domain.metrics.labels import LabelSet
+from domain.metrics.matchers import Matcher
+from domain.metrics.query import Selector
+from ports.repositories import AlertRule
+from services.alerting import new_id
+
+router = APIRouter(prefix="/api/v1", tags=["alerts"])
+
+
+def _iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def alert_out(a: Alert) -> dict:
+    return {
+        "fingerprint": a.fingerprint,
+        "rule_id": a.rule_id,
+        "labels": a.labels.as_dict(),
+        "annotations": dict(a.annotations),
+        "state": a.state.value,
+        "activeAt": _iso(a.active_at_ms),
+        "firedAt": _iso(a.fired_at_ms),
+        "resolvedAt": _iso(a.resolved_at_ms),
+        "value": format_value(a.value),
+    }
+
+
+@router.get("/alerts", summary="Current alerts (Prometheus /api/v1/alerts shape)")
+async def list_alerts(
+    principal: Annotated[Principal, Depends(require(Permission.READ_ALERTS))],
+    svc: Annotated[ApiServices, Depends(services)],
+    state: Annotated[list[Literal["pending", "firing", "resolved", "inactive"]], Query()] = [],
+) -> dict:
+    alerts = await svc.alerts.alerts(principal.tenant, state)
+    return {"status": "success", "data": {"alerts": [alert_out(a) for a in alerts]}}
+
+
+class RuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["threshold", "absence"] = "threshold"
+    name: str = Field(description="the alertname")
+    selector: str = Field(description='series selector, e.g. cpu_usage{host="a"}')
+    for_: str = Field("0s", alias="for", description="how long the condition must hold before firing")
+    keep_firing_for: str = "0s"
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    # threshold rules
+    aggregation: str = "last"
+    window: str = "1m"
+    op: str = ">"
+    threshold: float | None = None
+    q: float | None = None
+    # absence rules
+    absent_for: str | None = None
+
+
+def rule_out(r: AlertRule) -> dict:
+    base = {
+        "id": r.id, "name": r.name, "selector": str(r.selector), "for_ms": r.for_ms,
+        "keep_firing_for_ms": r.keep_firing_for_ms, "labels": r.labels.as_dict(), "annotations": dict(r.annotations),
+    }
+    if isinstance(r, ThresholdRule):
+        base |= {"type": "threshold", "aggregation": r.aggregation.value, "window_ms": r.window_ms,
+                 "op": r.comparison.value, "threshold": r.threshold, "q": r.q}
+    elif isinstance(r, AbsenceRule):
+        base |= {"type": "absence", "absent_for_ms": r.absent_for_ms}
+    return base
+
+
+def build_rule(tenant: str, body: RuleIn) -> AlertRule:
+    common = dict(
+        id=new_id("rule"), tenant=tenant, name=body.name, selector=Selector.parse(body.selector),
+        for_ms=parse_duration_ms(body.for_, field="for"),
+        keep_firing_for_ms=parse_duration_ms(body.keep_firing_for, field="keep_firing_for"),
+        labels=LabelSet.of(body.labels), annotations=tuple(sorted(body.annotations.items())),
+    )
+    if body.type == "absence":
+        if body.absent_for is None:
+            raise ValidationError("an absence rule needs absent_for (e.g. 5m)", field="absent_for")
+        return AbsenceRule(**common, absent_for_ms=parse_duration_ms(body.absent_for, field="absent_for"))
+    if body.threshold is None or math.isnan(body.threshold):
+        raise ValidationError("a threshold rule needs a numeric threshold", field="threshold")
+    try:
+        op = Comparison(body.op)
+    except ValueError:
+        raise ValidationError(f"unknown comparison {body.op!r}; use one of > >= < <= == !=", field="op") from None
+    try:
+        agg = Aggregation(body.aggregation)
+    except ValueError:
+        raise ValidationError(f"unknown aggregation {body.aggregation!r}", field="aggregation") from None
+    return ThresholdRule(**common, aggregation=agg, window_ms=parse_duration_ms(body.window, field="window"),
+                         comparison=op, threshold=body.threshold, q=body.q)
+
+
+@router.get("/rules", summary="Alert rules")
+async def list_rules(
+    principal: Annotated[Principal, Depends(require(Permission.READ_ALERTS))],
+    svc: Annotated[ApiServices, Depends(services)],
+) -> dict:
+    return {"data": [rule_out(r) for r in await svc.alerts.rules(principal.tenant)]}
+
+
+@router.post("/rules", status_code=201, summary="Create an alert rule")
+async def create_rule(
+    body: RuleIn,
+    principal: Annotated[Principal, Depends(require(Permission.MANAGE_RULES))],
+    svc: Annotated[ApiServices, Depends(services)],
+) -> dict:
+    rule = await svc.alerts.add_rule(build_rule(principal.tenant, body))
+    return {"data": rule_out(rule)}
+
+
+@router.delete("/rules/{rule_id}", status_code=204, summary="Delete an alert rule")
+async def delete_rule(
+    rule_id: str,
+    principal: Annotated[Principal, Depends(require(Permission.MANAGE_RULES))],
+    svc: Annotated[ApiServices, Depends(services)],
+) -> Response:
+    await svc.alerts.remove_rule(principal.tenant, rule_id)
+    return Response(status_code=204)
+
+
+class MatcherIn(BaseModel):
+    name: str
+    value: str
+    isRegex: bool = False
+    isEqual: bool = True
+
+
+class RecurrenceIn(BaseModel):
+    timezone: str
+    weekdays: list[int] = Field(description="0 = Monday … 6 = Sunday")
+    start_time: str = Field(description="HH:MM local time")
+    duration: str
+
+
+class SilenceIn(BaseModel):
+    """Alertmanager's silence shape, plus an optional recurrence (maintenance windows)."""
+
+    matchers: list[MatcherIn] = Field(min_length=1)
+    startsAt: str
+    endsAt: str
+    createdBy: str
+    comment: str
+    recurrence: RecurrenceIn | None = None
+
+
+def silence_out(s: Silence, now_ms: int) -> dict:
+    return {
+        "id": s.id,
+        "matchers": [{"name": m.name, "value": m.value, "isRegex": m.op.value in ("=~", "!~"), "isEqual": m.op.value in ("=", "=~")} for m in s.matchers],
+        "startsAt": _iso(s.starts_at_ms), "endsAt": _iso(s.ends_at_ms),
+        "createdBy": s.created_by, "comment": s.comment,
+        "status": {"state": s.state_at(now_ms).value},
+        "recurrence": None if s.recurrence is None else {
+            "timezone": s.recurrence.timezone, "weekdays": sorted(s.recurrence.weekdays),
+            "start_time": s.recurrence.start_time, "duration_ms": s.recurrence.duration_ms,
+        },
+    }
+
+
+@router.get("/silences", summary="Silences and maintenance windows")
+async def list_silences(
+    principal: Annotated[Principal, Depends(require(Permission.READ_ALERTS))],
+    svc: Annotated[ApiServices, Depends(services)],
+) -> dict:
+    now = svc.clock.now_ms()
+    return {"data": [silence_out(s, now) for s in await svc.alerts.silences(principal.tenant)]}
+
+
+@router.post("/silences", status_code=201, summary="Create a silence")
+async def create_silence(
+    body: SilenceIn,
+    principal: Annotated[Principal, Depends(require(Permission.MANAGE_SILENCES))],
+    svc: Annotated[ApiServices, Depends(services)],
+) -> dict:
+    matchers = []
+    for i, m in enumerate(body.matchers):
+        op = ("=~" if m.isRegex else "=") if m.isEqual else ("!~" if m.isRegex else "!=")
+        try:
+            matchers.append(Matcher.of(m.name, op, m.value))
+        except ValidationError as exc:
+            raise exc.at(f"matchers[{i}]") from None
+    recurrence = None
+    if body.recurrence is not None:
+        r = body.recurrence
+        recurrence = Recurrence(timezone=r.timezone, weekdays=frozenset(r.weekdays), start_time=r.start_time,
+                                duration_ms=parse_duration_ms(r.duration, field="recurrence.duration"))
+    silence = Silence(
+        id=new_id("sil"), tenant=principal.tenant, matchers=tuple(matchers),
+        starts_at_ms=parse_time_ms(body.startsAt, field="startsAt"), ends_at_ms=parse_time_ms(body.endsAt, field="endsAt"),
+        created_by=body.createdBy, comment=body.comment, recurrence=recurrence,
+    )
+    await svc.alerts.add_silence(silence)
+    return {"data": silence_out(silence, svc.clock.now_ms())}
+
+
+@router.post("/silences/{silence_id}/expire", summary="End a silence now")
+async def expire_silence(
+    silence_id: str,
+    principal: Annotated[Principal, Depends(require(Permission.MANAGE_SILENCES))],
+    svc: Annotated[ApiServices, Depends(services)],
+) -> dict:
+    s = await svc.alerts.expire_silence(principal.tenant, silence_id)
+    return {"data": silence_out(s, svc.clock.now_ms())}

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from adapters.http.deps import ApiServices, services
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="Liveness: the process serves requests")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Readiness: every dependency answers")
+async def readyz(svc: ApiServices = Depends(services)) -> JSONResponse:
+    results: dict[str, str] = {}
+    for name, check in svc.readiness.items():
+        try:
+            await asyncio.wait_for(check(), 2.0)
+            results[name] = "ok"
+        except Exception as exc:  # a readiness probe reports, it does not raise
+            results[name] = f"failing: {exc or type(exc).__name__}"
+    ready = all(v == "ok" for v in results.values())
+    return JSONResponse({"status": "ready" if ready else "not ready", "checks": results}, status_code=200 if ready else 503)

@@ -1,0 +1,92 @@
+"""In-process sample store: sorted columns per series. Correct, not durable."""
+
+from __future__ import annotations
+
+import asyncio
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from domain.metrics.batch import SampleBatch
+from domain.metrics.kinds import MetricKind
+from domain.metrics.query import Selector
+from domain.metrics.samples import Sample
+from domain.metrics.series import SeriesKey
+from ports.samples import BusPosition, SeriesData, SeriesInfo
+
+
+@dataclass
+class _Series:
+    key: SeriesKey
+    kind: MetricKind
+    unit: str
+    ts: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+
+    def put(self, sample: Sample) -> None:
+        t = sample.timestamp_ms
+        if not self.ts or t > self.ts[-1]:
+            self.ts.append(t)
+            self.values.append(sample.value)
+            return
+        i = bisect_left(self.ts, t)
+        if i < len(self.ts) and self.ts[i] == t:
+            self.values[i] = sample.value  # same series and timestamp: replace, never duplicate
+        else:
+            self.ts.insert(i, t)
+            self.values.insert(i, sample.value)
+
+
+class MemorySampleStore:
+    def __init__(self) -> None:
+        self._series: dict[str, dict[int, _Series]] = {}
+        self._positions: dict[str, dict[int, int]] = {}
+        self._lock = asyncio.Lock()
+
+    async def write(self, batches: Sequence[SampleBatch], positions: Sequence[BusPosition] = ()) -> None:
+        async with self._lock:
+            for batch in batches:
+                tenant_series = self._series.setdefault(batch.tenant, {})
+                for s in batch.series:
+                    entry = tenant_series.get(s.series_id)
+                    if entry is None:
+                        entry = tenant_series[s.series_id] = _Series(s.key, s.kind, s.unit)
+                    for sample in s.samples:
+                        entry.put(sample)
+            for p in positions:
+                self._positions.setdefault(p.topic, {})[p.partition] = p.offset
+
+    async def positions(self, topic: str) -> dict[int, int]:
+        return dict(self._positions.get(topic, {}))
+
+    def _matching(self, tenant: str, selectors: Sequence[Selector]) -> list[_Series]:
+        found = self._series.get(tenant, {}).values()
+        if not selectors:
+            return list(found)
+        return [s for s in found if any(sel.matches(s.key.name, s.key.labels) for sel in selectors)]
+
+    async def select(self, tenant: str, selector: Selector, start_ms: int, end_ms: int) -> list[SeriesData]:
+        out = []
+        for s in self._matching(tenant, [selector]):
+            lo, hi = bisect_left(s.ts, start_ms), bisect_right(s.ts, end_ms)
+            if lo < hi:
+                out.append(SeriesData(s.key, [Sample(t, v) for t, v in zip(s.ts[lo:hi], s.values[lo:hi])]))
+        return out
+
+    async def series(
+        self, tenant: str, selectors: Sequence[Selector], start_ms: int | None, end_ms: int | None, limit: int
+    ) -> list[SeriesInfo]:
+        out = []
+        for s in self._matching(tenant, selectors):
+            if not s.ts:
+                continue
+            if start_ms is not None and s.ts[-1] < start_ms:
+                continue
+            if end_ms is not None and s.ts[0] > end_ms:
+                continue
+            out.append(SeriesInfo(s.key, s.kind, s.unit, s.ts[0], s.ts[-1]))
+        out.sort(key=lambda i: (i.key.name, i.key.labels.pairs))
+        return out[:limit]
+
+    async def count_series(self, tenant: str) -> int:
+        return len(self._series.get(tenant, {}))

@@ -1,0 +1,70 @@
+"""Errors the domain raises. Adapters translate them (HTTP: RFC 9457 problem+json)."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class ValidationError(DomainError, ValueError):
+    """Input that breaks a domain rule. ``field`` names what was wrong (dotted path)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def at(self, prefix: str) -> "ValidationError":
+        """The same error with its field path prefixed (``series[3]`` + ``labels.host``)."""
+        field = f"{prefix}.{self.field}" if self.field else prefix
+        return type(self)(self.message, field=field)
+
+
+class LimitExceeded(ValidationError):
+    """A configured limit (labels per series, label length, ...) was exceeded."""
+
+    def __init__(self, message: str, *, field: str | None = None, limit: str = "", value: int = 0) -> None:
+        super().__init__(message, field=field)
+        self.limit = limit
+        self.value = value
+
+    def at(self, prefix: str) -> "LimitExceeded":
+        field = f"{prefix}.{self.field}" if self.field else prefix
+        return LimitExceeded(self.message, field=field, limit=self.limit, value=self.value)
+
+
+class InvalidTransition(DomainError):
+    """A state machine refused an event in its current state."""
+
+    def __init__(self, entity: str, state: str, event: str) -> None:
+        super().__init__(f"{entity} cannot {event} while {state}")
+        self.entity = entity
+        self.state = state
+        self.event = event
+
+
+class NotFound(DomainError):
+    """A referenced entity does not exist (in the caller's tenant)."""
+
+
+class PermissionDenied(DomainError):
+    """The principal's role does not grant the permission asked for."""
+
+
+class AuthenticationFailed(DomainError):
+    """No credential, or one that is unknown, expired or revoked."""
+
+
+class Conflict(DomainError):
+    """The entity changed since it was read (optimistic concurrency) or already exists."""
+
+
+class BatchRejected(ValidationError):
+    """A batch with one or more invalid parts: rejected whole, every problem named."""
+
+    def __init__(self, errors: list[ValidationError]) -> None:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(f"{first.message}{more}", field=first.field)
+        self.errors = errors

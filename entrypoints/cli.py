@@ -1,0 +1,100 @@
+"""``observer-eye``: the command line of every process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from entrypoints.settings import Settings
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """API, consumers and the local agent in one process (the embedded stack)."""
+    import uvicorn
+
+    from entrypoints.container import build_container
+    from entrypoints.runtime import build_app
+
+    overrides = {}
+    if args.port:
+        overrides["port"] = args.port
+    if args.no_agent:
+        overrides["agent"] = False
+    settings = Settings(**overrides)
+    _logging(settings.log_level)
+    container = build_container(settings)
+    app = build_app(container)
+    print(f"Observer-Eye on {settings.url}  (API docs: {settings.url}/docs)", flush=True)
+    print(f"Sign in: send 'Authorization: Bearer <key>' with the admin API key in {settings.api_key_file}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    return 0
+
+
+def cmd_agent(args: argparse.Namespace) -> int:
+    """Send this host's metrics to an Observer-Eye API."""
+    from adapters.agent.sender import IngestSender, run_agent
+    from adapters.system.host import HostCollector
+
+    _logging("INFO")
+    key = args.api_key or (open(args.key_file).read().strip() if args.key_file else "")
+    if not key:
+        print("observer-eye agent: give --api-key or --key-file", file=sys.stderr)
+        return 2
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        await run_agent(HostCollector().collect, IngestSender(args.url, key), args.interval, stop)
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    import json
+
+    from entrypoints.container import build_container
+    from entrypoints.runtime import build_app
+
+    app = build_app(build_container(Settings(agent=False)))
+    print(json.dumps(app.openapi(), indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="observer-eye", description="Observability and incident response")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="the embedded stack: API, consumers, local agent")
+    run.add_argument("--port", type=int)
+    run.add_argument("--no-agent", action="store_true", help="do not collect this host's metrics")
+    run.set_defaults(func=cmd_run)
+
+    api = sub.add_parser("api", help="the API (with in-process consumers on the embedded bus)")
+    api.add_argument("--port", type=int)
+    api.set_defaults(func=cmd_run, no_agent=True)
+
+    agent = sub.add_parser("agent", help="send this host's metrics to an Observer-Eye API")
+    agent.add_argument("--url", default="http://127.0.0.1:8400")
+    agent.add_argument("--api-key")
+    agent.add_argument("--key-file")
+    agent.add_argument("--interval", type=float, default=5.0)
+    agent.set_defaults(func=cmd_agent)
+
+    openapi = sub.add_parser("openapi", help="print the OpenAPI document")
+    openapi.set_defaults(func=cmd_openapi)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

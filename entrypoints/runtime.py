@@ -1,0 +1,68 @@
+"""The embedded runtime: the API process also runs the bus consumers (writer,
+evaluator, alert pipeline) when the bus is in-process, and optionally the local agent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from adapters.agent.sender import IngestSender, run_agent
+from adapters.http.app import create_app
+from adapters.system.host import HostCollector
+from entrypoints.container import Container
+
+log = logging.getLogger("observer_eye")
+
+
+def write_secret(path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text + "\n")
+
+
+def build_app(container: Container, *, with_agent: bool | None = None) -> FastAPI:
+    settings = container.settings()
+    run_agent_here = settings.agent if with_agent is None else with_agent
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        tasks: list[asyncio.Task[None]] = []
+        boot = await container.identity().bootstrap(settings.tenant)
+        if boot.api_key:
+            write_secret(settings.api_key_file, boot.api_key)
+            log.warning("created an admin API key for tenant %r in %s", boot.tenant, settings.api_key_file)
+        # The in-process bus only reaches consumers in this process.
+        if settings.bus == "memory":
+            tasks += [
+                asyncio.create_task(container.writer().run(stop), name="writer"),
+                asyncio.create_task(container.evaluator().run(stop), name="evaluator"),
+                asyncio.create_task(container.pipeline().run(stop), name="pipeline"),
+            ]
+        app.state.background = tasks
+        if run_agent_here:
+            key = settings.api_key_file.read_text().strip()
+            sender = IngestSender(settings.url, key)
+            collector = HostCollector()
+            tasks.append(asyncio.create_task(run_agent(collector.collect, sender, settings.agent_interval_s, stop), name="agent"))
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+
+    app = create_app(container.api_services(), lifespan)
+
+    async def background_running() -> None:
+        dead = [t.get_name() for t in getattr(app.state, "background", []) if t.done()]
+        if dead:
+            raise RuntimeError(f"stopped: {', '.join(dead)}")
+
+    container.api_services().readiness["background"] = background_running
+    return app

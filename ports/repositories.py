@@ -1,0 +1,79 @@
+"""Repositories and the unit of work.
+
+A use case runs as one *sync* function over a unit of work: the adapter runs it in a
+transaction (Django: ``transaction.atomic`` in a worker thread via ``sync_to_async``),
+so async callers never hold a database connection across an ``await``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
+
+from domain.alerts.rules import AbsenceRule, AnomalyRule, ThresholdRule
+from domain.alerts.silences import Silence
+from domain.alerts.state import Alert
+from domain.identity.api_keys import ApiKey
+from domain.identity.tenants import Tenant
+from domain.incidents.incident import Incident, IncidentStatus
+
+T = TypeVar("T")
+AlertRule = ThresholdRule | AbsenceRule | AnomalyRule
+
+
+class RuleRepository(Protocol):
+    def add(self, rule: AlertRule) -> None: ...
+    def get(self, tenant: str, rule_id: str) -> AlertRule | None: ...
+    def list(self, tenant: str | None = None) -> list[AlertRule]: ...
+    def remove(self, tenant: str, rule_id: str) -> bool: ...
+
+
+class AlertRepository(Protocol):
+    def save(self, alert: Alert) -> None: ...
+    def get(self, tenant: str, fingerprint: str) -> Alert | None: ...
+    def list(self, tenant: str, states: Sequence[str] = ()) -> list[Alert]: ...
+
+
+class IncidentRepository(Protocol):
+    def add(self, incident: Incident) -> None: ...
+    def get(self, tenant: str, incident_id: str) -> Incident | None: ...
+    def save(self, incident: Incident) -> None:
+        """Persist changes; raises ``Conflict`` if the stored version moved on meanwhile."""
+        ...
+    def find_open_by_dedup_key(self, tenant: str, dedup_key: str) -> Incident | None: ...
+    def list(self, tenant: str, statuses: Sequence[IncidentStatus] = (), limit: int = 100) -> list[Incident]: ...
+
+
+class SilenceRepository(Protocol):
+    def add(self, silence: Silence) -> None: ...
+    def save(self, silence: Silence) -> None: ...
+    def get(self, tenant: str, silence_id: str) -> Silence | None: ...
+    def list(self, tenant: str) -> list[Silence]: ...
+
+
+class TenantRepository(Protocol):
+    def add(self, tenant: Tenant) -> None: ...
+    def get(self, tenant_id: str) -> Tenant | None: ...
+    def list(self) -> list[Tenant]: ...
+
+
+class ApiKeyRepository(Protocol):
+    def add(self, key: ApiKey) -> None: ...
+    def save(self, key: ApiKey) -> None: ...
+    def by_prefix(self, prefix: str) -> ApiKey | None: ...
+    def list(self, tenant: str) -> list[ApiKey]: ...
+
+
+class UnitOfWork(Protocol):
+    rules: RuleRepository
+    alerts: AlertRepository
+    incidents: IncidentRepository
+    silences: SilenceRepository
+    tenants: TenantRepository
+    api_keys: ApiKeyRepository
+
+
+class UnitOfWorkRunner(Protocol):
+    async def run(self, work: Callable[[UnitOfWork], T]) -> T:
+        """Run ``work`` in one transaction: all of its changes commit, or none."""
+        ...

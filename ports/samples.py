@@ -1,0 +1,64 @@
+"""The sample store: where telemetry lands and is read back by range."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from domain.metrics.batch import SampleBatch
+from domain.metrics.kinds import MetricKind
+from domain.metrics.query import Selector
+from domain.metrics.samples import Sample
+from domain.metrics.series import SeriesKey
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesInfo:
+    key: SeriesKey
+    kind: MetricKind
+    unit: str
+    first_seen_ms: int
+    last_seen_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesData:
+    key: SeriesKey
+    samples: list[Sample]
+
+
+@dataclass(frozen=True, slots=True)
+class BusPosition:
+    """A consumed position on the bus: stored with the samples, so a flush and its offsets
+    commit together (the bus is the write-ahead log)."""
+
+    topic: str
+    partition: int
+    offset: int  # the next offset to consume
+
+
+class SampleStore(Protocol):
+    async def write(self, batches: Sequence[SampleBatch], positions: Sequence[BusPosition] = ()) -> None:
+        """Store every sample of ``batches`` and, atomically with them, ``positions``.
+
+        Re-writing a sample that is already stored (same series and timestamp) replaces
+        it rather than duplicating it.
+        """
+        ...
+
+    async def positions(self, topic: str) -> dict[int, int]:
+        """The stored next-offset per partition of ``topic`` (empty if none)."""
+        ...
+
+    async def select(self, tenant: str, selector: Selector, start_ms: int, end_ms: int) -> list[SeriesData]:
+        """Samples of every matching series with start_ms <= t <= end_ms, in time order."""
+        ...
+
+    async def series(
+        self, tenant: str, selectors: Sequence[Selector], start_ms: int | None, end_ms: int | None, limit: int
+    ) -> list[SeriesInfo]:
+        """Series matching any selector (all if none) seen within the range."""
+        ...
+
+    async def count_series(self, tenant: str) -> int: ...

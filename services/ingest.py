@@ -1,0 +1,167 @@
+"""Ingest use case: validate a batch whole, then publish it to the telemetry topic by shard.
+
+The HTTP adapter has already checked the *shape* of the request; here the domain rules
+apply (names, labels, limits, timestamp window). Every problem in the batch is
+collected, so the client learns all of them at once, and nothing is published unless
+everything is valid: a batch is accepted whole or rejected whole.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.errors import BatchRejected, DomainError, LimitExceeded, ValidationError
+from domain.metrics.batch import SampleBatch, SeriesSamples, TimeWindow, parse_sample_value
+from domain.metrics.kinds import MetricKind
+from domain.metrics.labels import DEFAULT_LIMITS, LabelLimits
+from domain.metrics.samples import Sample
+from domain.metrics.series import SeriesKey
+from ports.bus import TELEMETRY_TOPIC, MessageBus
+from ports.cache import RateLimiter
+from ports.clock import Clock
+from services.codec import encode_batch
+
+MAX_ERRORS_REPORTED = 20
+
+
+class Backpressure(DomainError):
+    """The pipeline is behind or the tenant is over its rate: retry later (HTTP 429)."""
+
+    def __init__(self, message: str, retry_after_s: float, limit: str) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        self.limit = limit
+
+
+@dataclass(frozen=True, slots=True)
+class IngestLimits:
+    max_samples_per_batch: int = 100_000
+    max_series_per_batch: int = 10_000
+    labels: LabelLimits = DEFAULT_LIMITS
+    window: TimeWindow = field(default_factory=TimeWindow)
+    max_consumer_lag: int = 10_000  # bus messages not yet written
+    rate_samples_per_s: float = 1_000_000.0
+    rate_burst: int = 2_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class RawSeries:
+    """One series as a client sent it, before domain validation."""
+
+    name: str
+    labels: dict[str, str]
+    samples: Sequence[Sequence[Any]]  # [timestamp_ms, value] pairs
+    kind: str = "gauge"
+    unit: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    series: int
+    samples: int
+
+
+class IngestService:
+    def __init__(self, bus: MessageBus, clock: Clock, rate_limiter: RateLimiter, limits: IngestLimits) -> None:
+        self._bus = bus
+        self._clock = clock
+        self._rate = rate_limiter
+        self.limits = limits
+
+    def validate(self, tenant: str, raw: Sequence[RawSeries], static_labels: dict[str, str] | None = None) -> SampleBatch:
+        limits = self.limits
+        total = sum(len(s.samples) for s in raw)
+        if total > limits.max_samples_per_batch:
+            raise LimitExceeded(
+                f"batch has {total} samples, over the limit of {limits.max_samples_per_batch} per request",
+                field="series", limit="max_samples_per_batch", value=limits.max_samples_per_batch,
+            )
+        if len(raw) > limits.max_series_per_batch:
+            raise LimitExceeded(
+                f"batch has {len(raw)} series, over the limit of {limits.max_series_per_batch} per request",
+                field="series", limit="max_series_per_batch", value=limits.max_series_per_batch,
+            )
+        now = self._clock.now_ms()
+        errors: list[ValidationError] = []
+        out: list[SeriesSamples] = []
+        for i, s in enumerate(raw):
+            where = f"series[{i}]"
+            try:
+                labels = dict(s.labels)
+                if static_labels:
+                    labels.update(static_labels)
+                key = SeriesKey.of(tenant, s.name, labels, limits.labels)
+                try:
+                    kind = MetricKind(s.kind)
+                except ValueError:
+                    raise ValidationError(
+                        f"unknown metric kind {s.kind!r}; use gauge, counter or histogram", field="kind"
+                    ) from None
+                samples = self._samples(s.samples, now, errors, where)
+                out.append(SeriesSamples(key, samples, kind, s.unit))
+            except ValidationError as exc:
+                errors.append(exc.at(where))
+            if len(errors) >= MAX_ERRORS_REPORTED:
+                break
+        if errors:
+            limit_errors = [e for e in errors if isinstance(e, LimitExceeded)]
+            if limit_errors and len(limit_errors) == len(errors) and len(errors) == 1:
+                raise limit_errors[0]
+            raise BatchRejected(errors)
+        return SampleBatch(tenant, tuple(out))
+
+    def _samples(self, raw: Sequence[Sequence[Any]], now: int, errors: list[ValidationError], where: str) -> tuple[Sample, ...]:
+        window = self.limits.window
+        out: list[Sample] = []
+        for j, pair in enumerate(raw):
+            field_ = f"{where}.samples[{j}]"
+            try:
+                if len(pair) != 2:
+                    raise ValidationError("a sample is a [timestamp_ms, value] pair", field=field_)
+                ts_raw, value_raw = pair
+                if isinstance(ts_raw, bool) or not isinstance(ts_raw, (int, float)) or not math.isfinite(ts_raw) or ts_raw != int(ts_raw):
+                    raise ValidationError(f"timestamp {ts_raw!r} must be an integer of milliseconds", field=f"{field_}[0]")
+                ts = int(ts_raw)
+                window.check(ts, now, field=f"{field_}[0]")
+                out.append(Sample(ts, parse_sample_value(value_raw, field=f"{field_}[1]")))
+            except ValidationError as exc:
+                errors.append(exc)
+                if len(errors) >= MAX_ERRORS_REPORTED:
+                    break
+        out.sort(key=lambda smp: smp.timestamp_ms)
+        return tuple(out)
+
+    async def admit(self, tenant: str, samples: int) -> None:
+        """Refuse work the pipeline cannot take now, before anything is published."""
+        lag = await self._bus.lag(TELEMETRY_TOPIC, "writer")
+        if lag > self.limits.max_consumer_lag:
+            raise Backpressure(
+                f"ingest is behind: {lag} messages wait to be written (limit max_consumer_lag="
+                f"{self.limits.max_consumer_lag}); retry shortly",
+                retry_after_s=1.0, limit="max_consumer_lag",
+            )
+        decision = await self._rate.acquire(
+            f"ingest:{tenant}", samples, self.limits.rate_samples_per_s, self.limits.rate_burst
+        )
+        if not decision.allowed:
+            raise Backpressure(
+                f"tenant {tenant!r} is over its ingest rate of {self.limits.rate_samples_per_s:g} samples/s",
+                retry_after_s=decision.retry_after_s, limit="rate_samples_per_s",
+            )
+
+    async def ingest(self, tenant: str, raw: Sequence[RawSeries], static_labels: dict[str, str] | None = None) -> IngestResult:
+        batch = self.validate(tenant, raw, static_labels)
+        await self.publish(batch)
+        return IngestResult(series=len(batch.series), samples=batch.sample_count)
+
+    async def publish(self, batch: SampleBatch) -> None:
+        """One message per shard the batch touches; returns after the bus acknowledged all."""
+        if not batch.series:
+            return
+        await self.admit(batch.tenant, batch.sample_count)
+        shards = self._bus.partitions(TELEMETRY_TOPIC)
+        for shard, part in batch.split_by_shard(shards).items():
+            await self._bus.publish(TELEMETRY_TOPIC, batch.tenant.encode(), encode_batch(part), partition=shard)
