@@ -44,7 +44,7 @@ class _SeenSeries:
 
 
 class RuleEvaluator:
-    def __init__(self, bus: MessageBus, uow: UnitOfWorkRunner, clock: Clock, *, max_window_samples: int = 10_000, rules_refresh_s: float = 1.0) -> None:
+    def __init__(self, bus: MessageBus, uow: UnitOfWorkRunner, clock: Clock, *, max_window_samples: int = 10_000, rules_refresh_s: float = 0.0) -> None:
         self._bus = bus
         self._uow = uow
         self._clock = clock
@@ -59,6 +59,8 @@ class RuleEvaluator:
 
     async def refresh_rules(self, force: bool = False) -> None:
         now = self._clock.now_ms()
+        # A rule created just before its samples arrive must see them: by default the
+        # rules are re-read for every polled batch (one cheap query per batch).
         if not force and self._rules_loaded_ms is not None and now - self._rules_loaded_ms < self._refresh_ms:
             return
         rules = await self._uow.run(lambda uow: uow.rules.list())

@@ -66,7 +66,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(LimitExceeded)
     async def _limit(_: Request, exc: LimitExceeded) -> JSONResponse:
         status = 413 if exc.limit in SIZE_LIMITS else 422
-        return problem(status, "Limit exceeded", exc.message, field=exc.field, limit=exc.limit, limit_value=exc.value)
+        return problem(status, "Limit exceeded", exc.message, field=exc.field, limit=exc.limit, limit_value=exc.value,
+                       errors=[{"field": exc.field, "message": exc.message}])
 
     @app.exception_handler(ValidationError)
     async def _validation(_: Request, exc: ValidationError) -> JSONResponse:

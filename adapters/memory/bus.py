@@ -1,6 +1,10 @@
 """In-process bus with Kafka's semantics: partitioned logs, per-group committed offsets,
-consumers that resume from the committed offset. Messages are kept until every group
-that ever subscribed has committed past them."""
+consumers that resume from the committed offset.
+
+Retention, like Kafka's, is by size: the newest ``retain`` messages of a partition are
+always kept (a group that subscribes later still reads them), older ones go once every
+group that subscribed has committed past them, and nothing beyond ``max_retain`` is kept
+at all, so memory stays bounded even if a consumer dies."""
 
 from __future__ import annotations
 
@@ -23,8 +27,10 @@ class _Partition:
 
 
 class MemoryBus:
-    def __init__(self, partitions: int = 4) -> None:
+    def __init__(self, partitions: int = 4, retain: int = 1_000, max_retain: int = 50_000) -> None:
         self._default_partitions = partitions
+        self._retain = retain
+        self._max_retain = max_retain
         self._topics: dict[str, list[_Partition]] = {}
         self._committed: dict[str, dict[tuple[str, int], int]] = {}  # group -> (topic, p) -> offset
         self._changed = asyncio.Condition()
@@ -46,6 +52,8 @@ class MemoryBus:
             raise ValueError(f"topic {topic!r} has no partition {partition}")
         p = parts[partition]
         p.messages.append(Message(topic, partition, p.end, key, value))
+        if len(p.messages) > self._max_retain:
+            self._drop(p, p.end - self._max_retain)
         async with self._changed:
             self._changed.notify_all()
 
@@ -73,17 +81,19 @@ class MemoryBus:
         self._truncate()
 
     def _truncate(self) -> None:
-        """Drop messages every group has committed (bounded memory in long runs)."""
+        """Drop what every group has committed, beyond the newest ``retain`` messages."""
         for topic, parts in self._topics.items():
             for i, p in enumerate(parts):
-                floors = [c.get((topic, i)) for c in self._committed.values() if (topic, i) in c]
-                if not floors:
-                    continue
-                upto = min(floors)
-                drop = upto - p.base
-                if drop > 0:
-                    del p.messages[:drop]
-                    p.base = upto
+                floors = [c[(topic, i)] for c in self._committed.values() if (topic, i) in c]
+                if floors:
+                    self._drop(p, min(min(floors), p.end - self._retain))
+
+    @staticmethod
+    def _drop(p: _Partition, upto: int) -> None:
+        drop = upto - p.base
+        if drop > 0:
+            del p.messages[:drop]
+            p.base = upto
 
 
 class MemoryConsumer:

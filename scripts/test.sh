@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every tier of the test suite. Services a tier needs are brought up first; one that
+# cannot be brought up fails the run with a message naming it (no tier is skipped).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+
+echo "== import contracts (DESIGN.md §2)"
+$BIN/lint-imports
+
+echo "== tests"
+$BIN/python -m pytest "$@"

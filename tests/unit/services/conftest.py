@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from adapters.memory.bus import MemoryBus
+from adapters.memory.cache import MemoryLatestValueCache, MemoryPubSub, MemoryRateLimiter
+from adapters.memory.clock import FakeClock
+from adapters.memory.repositories import MemoryUnitOfWorkRunner
+from adapters.memory.samples import MemorySampleStore
+from adapters.memory.workflows import RecordingWorkflowEngine
+from ports.bus import ALERTS_TOPIC, TELEMETRY_TOPIC
+from services.alerting import AlertPipeline, AlertService
+from services.evaluator import RuleEvaluator
+from services.incidents import IncidentService
+from services.ingest import IngestLimits, IngestService, RawSeries
+from services.writer import SampleWriter
+
+NOW_MS = 1_800_000_000_000
+
+
+@dataclass
+class System:
+    """The services of the slice wired on in-memory adapters, driven step by step."""
+
+    clock: FakeClock
+    bus: MemoryBus
+    uow: MemoryUnitOfWorkRunner
+    store: MemorySampleStore
+    workflows: RecordingWorkflowEngine
+    ingest: IngestService
+    writer: SampleWriter
+    evaluator: RuleEvaluator
+    pipeline: AlertPipeline
+    incidents: IncidentService
+    alerts: AlertService
+
+    async def send(self, name: str, labels: dict[str, str], samples: list[tuple[int, float]]) -> None:
+        await self.ingest.ingest("t1", [RawSeries(name, labels, [list(s) for s in samples])])
+
+    async def step(self, group_suffix: str = "") -> None:
+        """Deliver everything on the bus to writer, evaluator and pipeline, committing after."""
+        for topic, group, handler in (
+            (TELEMETRY_TOPIC, "writer", self.writer.handle),
+            (TELEMETRY_TOPIC, "evaluator" + group_suffix, self.evaluator.handle),
+            (ALERTS_TOPIC, "pipeline" + group_suffix, self.pipeline.handle),
+        ):
+            consumer = await self.bus.subscribe([topic], group)
+            msgs = await consumer.poll(timeout_s=0.01)
+            if msgs:
+                await handler(msgs)
+                await consumer.commit({(m.topic, m.partition): m.offset + 1 for m in msgs})
+            await consumer.close()
+
+
+def make_system(clock: FakeClock | None = None, uow: MemoryUnitOfWorkRunner | None = None) -> System:
+    clock = clock or FakeClock(NOW_MS)
+    bus = MemoryBus(partitions=2)
+    uow = uow or MemoryUnitOfWorkRunner()
+    store = MemorySampleStore()
+    workflows = RecordingWorkflowEngine()
+    incidents = IncidentService(uow, workflows, clock)
+    return System(
+        clock=clock, bus=bus, uow=uow, store=store, workflows=workflows,
+        ingest=IngestService(bus, clock, MemoryRateLimiter(), IngestLimits()),
+        writer=SampleWriter(bus, store, MemoryLatestValueCache(), MemoryPubSub()),
+        evaluator=RuleEvaluator(bus, uow, clock),
+        pipeline=AlertPipeline(bus, uow, incidents),
+        incidents=incidents,
+        alerts=AlertService(uow, clock),
+    )
+
+
+@pytest.fixture
+def system() -> System:
+    return make_system()
