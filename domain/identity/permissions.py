@@ -1,0 +1,136 @@
+"""Roles, permissions and API-key scopes: who may do what.
+
+Three roles, each a strict superset of the one before (``viewer ⊂ responder ⊂ admin``),
+modelled on PagerDuty's responder and Grafana's viewer/editor/admin split:
+
+- **viewer** reads: telemetry, alerts, incidents, compliance posture. Stakeholders,
+  support, auditors.
+- **responder** is on call: everything a viewer does, plus acting on incidents
+  (acknowledge, resolve, add notes), managing incidents (change severity, close), and
+  managing silences. A silence is the responder's tool for a noisy page at 3 a.m.: it is
+  time-bounded and audited, so handing it to responders is safe.
+- **admin** configures: everything a responder does, plus alert rules, escalation
+  policies and on-call schedules, compliance controls, users, API keys, integrations,
+  and ingesting telemetry. Rules and escalation decide who gets paged and how often, so
+  changing them is configuration of the whole tenant, not incident work; ingest is a
+  machine permission, normally exercised through an ``ingest``-scoped API key.
+
+API-key scopes cap what a key may do (see ``SCOPE_PERMISSIONS``): ``ingest`` pushes
+telemetry and nothing else, ``read`` has a viewer's permissions, ``admin`` has all.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+from domain.errors import PermissionDenied, ValidationError
+
+
+class Role(str, enum.Enum):
+    VIEWER = "viewer"
+    RESPONDER = "responder"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        """Position in the nesting: a higher rank holds every permission of a lower one."""
+        return _RANK[self]
+
+    def includes(self, other: "Role") -> bool:
+        return self.rank >= other.rank
+
+    @classmethod
+    def parse(cls, value: object, *, field: str = "role") -> "Role":
+        try:
+            return cls(value)
+        except ValueError:
+            allowed = ", ".join(r.value for r in cls)
+            raise ValidationError(f"unknown role {value!r}; use one of {allowed}", field=field) from None
+
+
+_RANK = {Role.VIEWER: 0, Role.RESPONDER: 1, Role.ADMIN: 2}
+
+
+class Permission(str, enum.Enum):
+    READ_TELEMETRY = "telemetry:read"
+    INGEST_TELEMETRY = "telemetry:ingest"
+    READ_ALERTS = "alerts:read"
+    MANAGE_RULES = "rules:manage"
+    MANAGE_SILENCES = "silences:manage"
+    READ_INCIDENTS = "incidents:read"
+    ACT_ON_INCIDENTS = "incidents:act"  # acknowledge, resolve, add notes
+    MANAGE_INCIDENTS = "incidents:manage"  # change severity, close
+    MANAGE_ESCALATION = "escalation:manage"  # escalation policies, on-call schedules
+    READ_COMPLIANCE = "compliance:read"
+    MANAGE_COMPLIANCE = "compliance:manage"
+    MANAGE_USERS = "users:manage"
+    MANAGE_API_KEYS = "api_keys:manage"
+    MANAGE_INTEGRATIONS = "integrations:manage"
+
+
+_VIEWER = frozenset(
+    {
+        Permission.READ_TELEMETRY,
+        Permission.READ_ALERTS,
+        Permission.READ_INCIDENTS,
+        Permission.READ_COMPLIANCE,
+    }
+)
+_RESPONDER = _VIEWER | {
+    Permission.ACT_ON_INCIDENTS,
+    Permission.MANAGE_INCIDENTS,
+    Permission.MANAGE_SILENCES,
+}
+_ADMIN = frozenset(Permission)
+
+PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
+    {Role.VIEWER: _VIEWER, Role.RESPONDER: frozenset(_RESPONDER), Role.ADMIN: _ADMIN}
+)
+
+
+def minimum_role(permission: Permission) -> Role:
+    """The least role granting ``permission`` (every permission is granted to admins)."""
+    return min((r for r in Role if permission in PERMISSIONS[r]), key=lambda r: r.rank)
+
+
+def authorize(role: Role, permission: Permission) -> None:
+    """Raise ``PermissionDenied`` unless ``role`` grants ``permission``."""
+    if permission not in PERMISSIONS[role]:
+        needed = minimum_role(permission)
+        raise PermissionDenied(
+            f"role {role.value!r} lacks permission {permission.value!r}; "
+            f"it needs the {needed.value!r} role or higher"
+        )
+
+
+class ApiKeyScope(str, enum.Enum):
+    INGEST = "ingest"
+    READ = "read"
+    ADMIN = "admin"
+
+    @classmethod
+    def parse(cls, value: object, *, field: str = "scopes") -> "ApiKeyScope":
+        try:
+            return cls(value)
+        except ValueError:
+            allowed = ", ".join(s.value for s in cls)
+            raise ValidationError(f"unknown API key scope {value!r}; use one of {allowed}", field=field) from None
+
+
+SCOPE_PERMISSIONS: Mapping[ApiKeyScope, frozenset[Permission]] = MappingProxyType(
+    {
+        ApiKeyScope.INGEST: frozenset({Permission.INGEST_TELEMETRY}),
+        ApiKeyScope.READ: _VIEWER,
+        ApiKeyScope.ADMIN: _ADMIN,
+    }
+)
+
+
+def scope_permissions(scopes: Iterable[ApiKeyScope]) -> frozenset[Permission]:
+    """The union of the permissions of ``scopes``."""
+    out: frozenset[Permission] = frozenset()
+    for scope in scopes:
+        out |= SCOPE_PERMISSIONS[scope]
+    return out
