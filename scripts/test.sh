@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+source scripts/services.sh
+
+echo "== services"
+ensure_postgres
+ensure_redis
 
 echo "== import contracts (DESIGN.md §2)"
 $BIN/lint-imports

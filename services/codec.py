@@ -1,14 +1,17 @@
 """Wire format of bus messages (the same bytes on the in-process bus and on Kafka).
 
 A telemetry message is one sample batch of one shard: zlib-compressed JSON with
-columns per series (timestamps and values as arrays), so a batch never turns into one
-object per sample on the wire. Python's json writes NaN/Infinity literals, which
-round-trip exactly; values are float64 and ``repr`` keeps every bit.
+columns per series (timestamps as an array, values as the base64 of their packed
+little-endian float64s), so a batch never turns into one object per sample on the wire
+and every value round-trips bit for bit, NaN payloads included (Prometheus' staleness
+marker is a NaN with a particular payload).
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 import zlib
 from typing import Any
 
@@ -33,7 +36,7 @@ def encode_batch(batch: SampleBatch) -> bytes:
                 "kind": s.kind.value,
                 "unit": s.unit,
                 "t": [smp.timestamp_ms for smp in s.samples],
-                "v": [smp.value for smp in s.samples],
+                "v": _pack([smp.value for smp in s.samples]),
             }
             for s in batch.series
         ],
@@ -50,13 +53,22 @@ def decode_batch(data: bytes) -> SampleBatch:
         SeriesSamples(
             # Trusted: validated at ingest before it was published.
             key=SeriesKey(tenant, s["name"], LabelSet(tuple((n, v) for n, v in s["labels"]))),
-            samples=tuple(Sample(t, float(v)) for t, v in zip(s["t"], s["v"])),
+            samples=tuple(Sample(t, v) for t, v in zip(s["t"], _unpack(s["v"]))),
             kind=MetricKind(s["kind"]),
             unit=s["unit"],
         )
         for s in doc["series"]
     )
     return SampleBatch(tenant, series)
+
+
+def _pack(values: list[float]) -> str:
+    return base64.b64encode(struct.pack(f"<{len(values)}d", *values)).decode()
+
+
+def _unpack(text: str) -> tuple[float, ...]:
+    raw = base64.b64decode(text)
+    return struct.unpack(f"<{len(raw) // 8}d", raw)
 
 
 def encode_json(doc: dict[str, Any]) -> bytes:
