@@ -102,7 +102,7 @@ async def test_credentials_and_scopes_are_required(api: Api) -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=10),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=20,
 )
@@ -110,7 +110,7 @@ series_like = st.fixed_dictionaries(
     {"name": st.one_of(st.sampled_from(["cpu", "bad name", ""]), st.text(max_size=5))},
     optional={
         "labels": st.dictionaries(st.text(max_size=6), st.one_of(st.text(max_size=6), st.integers()), max_size=4),
-        "samples": st.lists(st.lists(st.one_of(st.integers(NOW_MS - 10**9, NOW_MS + 10**9), st.floats(), st.text(max_size=4)), max_size=3), max_size=3),
+        "samples": st.lists(st.lists(st.one_of(st.integers(NOW_MS - 10**9, NOW_MS + 10**9), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=4)), max_size=3), max_size=3),
         "kind": st.sampled_from(["gauge", "counter", "histogram", "summary"]),
     },
 )

@@ -1,0 +1,279 @@
+"""Alert rules: what condition, on which series, held for how long.
+
+Three kinds share one header (id, tenant, alert name, selector, ``for``, labels,
+annotations, ``keep_firing_for``) and differ in what they evaluate:
+
+* ``ThresholdRule``: aggregate the samples of a window, compare with a threshold;
+* ``AbsenceRule``: a series that stopped reporting (or never did);
+* ``AnomalyRule``: a streaming detector's score reached a level.
+
+Evaluation here is a pure function of its inputs and returns a ``RuleResult``; turning
+results into pending/firing/resolved alerts is ``state.Alert.observe``'s job, so the
+``for`` logic exists once for every rule kind.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Union
+
+from domain.errors import ValidationError
+from domain.metrics.aggregations import Aggregation, aggregate, coerce_aggregation
+from domain.metrics.labels import EMPTY, LABEL_NAME_RE, LabelSet, validate_metric_name
+from domain.metrics.matchers import MatchOp
+from domain.metrics.query import Selector
+from domain.metrics.samples import Sample
+
+ALERTNAME = "alertname"
+
+
+class Comparison(str, enum.Enum):
+    GT = ">"
+    GE = ">="
+    LT = "<"
+    LE = "<="
+    EQ = "=="
+    NE = "!="
+
+    def holds(self, value: float, threshold: float) -> bool:
+        """``value <op> threshold``. NaN never holds, not even for ``!=``.
+
+        Python's ``nan != x`` is True; an alert must not fire because a series has no
+        data (aggregate of nothing is NaN), so NaN is checked first.
+        """
+        if math.isnan(value) or math.isnan(threshold):
+            return False
+        if self is Comparison.GT:
+            return value > threshold
+        if self is Comparison.GE:
+            return value >= threshold
+        if self is Comparison.LT:
+            return value < threshold
+        if self is Comparison.LE:
+            return value <= threshold
+        if self is Comparison.EQ:
+            return value == threshold
+        return value != threshold
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    """One evaluation of one rule on one series: is the condition met, and the value."""
+
+    active: bool
+    value: float
+
+
+def _check_duration(value: object, name: str, *, positive: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{name} must be an integer number of milliseconds", field=name)
+    if value < 0 or (positive and value == 0):
+        raise ValidationError(f"{name} must be {'> 0' if positive else '>= 0'}, got {value}", field=name)
+    return value
+
+
+def _annotation_pairs(annotations: object) -> tuple[tuple[str, str], ...]:
+    items = list(annotations.items()) if isinstance(annotations, Mapping) else list(annotations)  # type: ignore[call-overload]
+    seen: dict[str, str] = {}
+    for key, text in items:
+        if not isinstance(key, str) or not LABEL_NAME_RE.match(key):
+            raise ValidationError(f"invalid annotation name {key!r}", field=f"annotations.{key}")
+        if not isinstance(text, str):
+            raise ValidationError(f"annotation {key!r} must be a string", field=f"annotations.{key}")
+        if key in seen:
+            raise ValidationError(f"annotation {key!r} given twice", field=f"annotations.{key}")
+        seen[key] = text
+    return tuple(sorted(seen.items()))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleBase:
+    """The header every rule kind shares. Construct the concrete kinds, not this."""
+
+    id: str
+    tenant: str
+    name: str
+    selector: Selector
+    for_ms: int = 0
+    labels: LabelSet = EMPTY
+    annotations: tuple[tuple[str, str], ...] = ()
+    keep_firing_for_ms: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise ValidationError("rule id must be a non-empty string", field="id")
+        if not isinstance(self.tenant, str) or not self.tenant:
+            raise ValidationError("rule tenant must be a non-empty string", field="tenant")
+        validate_metric_name(self.name, field="name")
+        if isinstance(self.selector, str):
+            object.__setattr__(self, "selector", Selector.parse(self.selector))
+        _check_duration(self.for_ms, "for_ms")
+        _check_duration(self.keep_firing_for_ms, "keep_firing_for_ms")
+        if not isinstance(self.labels, LabelSet):
+            object.__setattr__(self, "labels", LabelSet.of(self.labels))
+        if ALERTNAME in self.labels:
+            raise ValidationError("the alertname label is the rule's name; do not set it", field="labels.alertname")
+        object.__setattr__(self, "annotations", _annotation_pairs(self.annotations))
+
+    def alert_labels(self, series_labels: LabelSet) -> LabelSet:
+        """The labels of this rule's alert on a series: rule labels over series labels, plus alertname."""
+        return series_labels.merged(self.labels).merged({ALERTNAME: self.name})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThresholdRule(RuleBase):
+    """``aggregation(samples in window) <comparison> threshold``, e.g. avg over 5m > 0.9."""
+
+    aggregation: Aggregation
+    window_ms: int
+    comparison: Comparison
+    threshold: float
+    q: float | None = None
+
+    def __post_init__(self) -> None:
+        RuleBase.__post_init__(self)
+        object.__setattr__(self, "aggregation", coerce_aggregation(self.aggregation, field="aggregation"))
+        try:
+            object.__setattr__(self, "comparison", Comparison(self.comparison))
+        except ValueError:
+            raise ValidationError(f"unknown comparison {self.comparison!r}", field="comparison") from None
+        _check_duration(self.window_ms, "window_ms", positive=True)
+        if isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float)) or math.isnan(self.threshold):
+            raise ValidationError("threshold must be a number (not NaN)", field="threshold")
+        object.__setattr__(self, "threshold", float(self.threshold))
+        if self.aggregation is Aggregation.QUANTILE:
+            if self.q is None or not (0.0 <= self.q <= 1.0):
+                raise ValidationError("the quantile aggregation needs q in [0, 1]", field="q")
+        elif self.q is not None:
+            raise ValidationError("q is only meaningful for the quantile aggregation", field="q")
+
+    def evaluate(self, samples_in_window: Sequence[Sample]) -> RuleResult:
+        """Aggregate the window's samples (the caller selects them) and compare.
+
+        An empty window aggregates to NaN (COUNT to 0), and NaN never holds, so a
+        series without data never makes a threshold rule active; that is an
+        ``AbsenceRule``'s job.
+        """
+        value = aggregate(self.aggregation, samples_in_window, q=self.q)
+        return RuleResult(self.comparison.holds(value, self.threshold), value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AbsenceRule(RuleBase):
+    """Active when a series has sent nothing for ``absent_for_ms``."""
+
+    absent_for_ms: int
+
+    def __post_init__(self) -> None:
+        RuleBase.__post_init__(self)
+        _check_duration(self.absent_for_ms, "absent_for_ms", positive=True)
+
+    def evaluate(self, last_seen_ms: int | None, now_ms: int, *, since_ms: int | None = None) -> RuleResult:
+        """``value`` is how long the series has been silent, in milliseconds.
+
+        A series never seen counts from ``since_ms`` (when the rule was created or
+        the evaluator started watching), so a new rule does not fire at once for
+        everything it has not yet had a chance to see.
+        """
+        reference = last_seen_ms if last_seen_ms is not None else since_ms
+        if reference is None:
+            raise ValidationError("a never-seen series needs since_ms (when watching began)", field="since_ms")
+        silent_ms = max(0, now_ms - reference)
+        return RuleResult(silent_ms >= self.absent_for_ms, float(silent_ms))
+
+    def absent_labels(self) -> LabelSet:
+        """Labels for the alert of a series that never reported: the selector's equality matchers.
+
+        That is what Prometheus' ``absent()`` does: without a series there are no series
+        labels, only what the selector pinned down.
+        """
+        pairs = {
+            m.name: m.value
+            for m in self.selector.matchers
+            if m.op is MatchOp.EQ and m.value and not m.name.startswith("__")
+        }
+        return LabelSet.of(pairs)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnomalyRule(RuleBase):
+    """Active when the named detector's score for a series reaches ``level`` (0 < level <= 1)."""
+
+    detector: str
+    level: float
+
+    def __post_init__(self) -> None:
+        RuleBase.__post_init__(self)
+        if not isinstance(self.detector, str) or not self.detector:
+            raise ValidationError("detector must be a non-empty string", field="detector")
+        if isinstance(self.level, bool) or not isinstance(self.level, (int, float)) or not (0.0 < self.level <= 1.0):
+            raise ValidationError(f"level must be in (0, 1], got {self.level!r}", field="level")
+        object.__setattr__(self, "level", float(self.level))
+
+    def evaluate(self, score: float) -> RuleResult:
+        """Active when ``score >= level``; a NaN score (detector warming up) is never active."""
+        return RuleResult(Comparison.GE.holds(score, self.level), score)
+
+
+AlertRule = Union[ThresholdRule, AbsenceRule, AnomalyRule]
+
+
+# -- annotation templates ---------------------------------------------------------------
+
+_TEMPLATE_RE = re.compile(r"\{\{\s*(.*?)\s*\}\}")
+_LABEL_REF_RE = re.compile(r"^\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)$")
+
+
+def format_value(value: float) -> str:
+    """How ``{{ $value }}`` prints: integers without ``.0``, NaN and ±Inf as Prometheus spells them."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
+def render_template(text: str, labels: LabelSet, value: float) -> str:
+    """Substitute ``{{ $labels.name }}`` and ``{{ $value }}``; leave anything else verbatim.
+
+    Deliberately not a template language: annotations are written by tenants and
+    rendered on the server, so nothing is evaluated, only looked up. A missing label
+    renders empty, as in Prometheus.
+    """
+
+    def substitute(match: re.Match[str]) -> str:
+        expr = match.group(1)
+        if expr == "$value":
+            return format_value(value)
+        ref = _LABEL_REF_RE.match(expr)
+        if ref:
+            return labels.get(ref.group(1))
+        return match.group(0)
+
+    return _TEMPLATE_RE.sub(substitute, text)
+
+
+def render_annotations(rule: RuleBase, labels: LabelSet, value: float) -> dict[str, str]:
+    """The rule's annotations rendered for one alert (``labels`` are the alert's labels)."""
+    return {key: render_template(text, labels, value) for key, text in rule.annotations}
+
+
+__all__ = [
+    "ALERTNAME",
+    "AbsenceRule",
+    "AlertRule",
+    "AnomalyRule",
+    "Comparison",
+    "RuleBase",
+    "RuleResult",
+    "ThresholdRule",
+    "format_value",
+    "render_annotations",
+    "render_template",
+]
