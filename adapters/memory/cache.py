@@ -42,10 +42,14 @@ class MemoryPubSub:
                 q.get_nowait()
             q.put_nowait((channel, payload))
 
-    async def subscribe(self, channels: Sequence[str]) -> AsyncIterator[tuple[str, bytes]]:
+    def subscribe(self, channels: Sequence[str]) -> AsyncIterator[tuple[str, bytes]]:
+        # Registered now, not on first iteration: nothing published after this call is missed.
         q: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(self._queue_size)
         for c in channels:
             self._subs.setdefault(c, set()).add(q)
+        return self._drain(q, tuple(channels))
+
+    async def _drain(self, q: asyncio.Queue[tuple[str, bytes]], channels: tuple[str, ...]) -> AsyncIterator[tuple[str, bytes]]:
         try:
             while True:
                 yield await q.get()

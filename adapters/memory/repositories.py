@@ -72,37 +72,55 @@ class MemoryAlertRepository:
         )
 
 
+_READ_VERSION = "_stored_version"
+
+
+def _remember(incident, version: int):
+    """Tag a copy handed out with the version it had in the store: ``save`` accepts it
+    only if the store still holds that version (optimistic concurrency)."""
+    object.__setattr__(incident, _READ_VERSION, version)
+    return incident
+
+
 class MemoryIncidentRepository:
     def __init__(self, table: _Table) -> None:
         self._t = table
+
+    def _out(self, incident):
+        return None if incident is None else _remember(incident, incident.version)
 
     def add(self, incident) -> None:
         if (incident.tenant, incident.id) in self._t.rows:
             raise Conflict(f"incident {incident.id!r} already exists")
         incident.version = max(incident.version, 1)
         self._t.put((incident.tenant, incident.id), incident)
+        _remember(incident, incident.version)
 
     def get(self, tenant: str, incident_id: str):
-        return self._t.get((tenant, incident_id))
+        return self._out(self._t.get((tenant, incident_id)))
 
     def save(self, incident) -> None:
         stored = self._t.rows.get((incident.tenant, incident.id))
         if stored is None:
             raise Conflict(f"incident {incident.id!r} does not exist; add it first")
-        if stored.version >= incident.version:
+        read = getattr(incident, _READ_VERSION, None)
+        stale = stored.version != read if read is not None else stored.version >= incident.version
+        if stale or incident.version <= stored.version:
             raise Conflict(
-                f"incident {incident.id!r} changed meanwhile (stored version {stored.version}, yours {incident.version})"
+                f"incident {incident.id!r} changed meanwhile (stored version {stored.version}, "
+                f"read at {read}); read it again and retry"
             )
         self._t.put((incident.tenant, incident.id), incident)
+        _remember(incident, incident.version)
 
     def find_open_by_dedup_key(self, tenant: str, dedup_key: str):
         found = self._t.where(lambda i: i.tenant == tenant and i.dedup_key == dedup_key and i.status in _OPEN)
-        return found[0] if found else None
+        return self._out(found[0]) if found else None
 
     def list(self, tenant: str, statuses: Sequence[IncidentStatus] = (), limit: int = 100) -> list:
         rows = self._t.where(lambda i: i.tenant == tenant and (not statuses or i.status in statuses))
         rows.sort(key=lambda i: i.opened_at_ms, reverse=True)
-        return rows[:limit]
+        return [self._out(r) for r in rows[:limit]]
 
 
 class MemorySilenceRepository:

@@ -52,14 +52,18 @@ class LocalTokenIssuer:
     async def verify(self, token: str) -> Principal:
         try:
             header, body, signature = token.split(".")
-            if json.loads(_unb64(header)).get("alg") != "HS256":
-                raise AuthenticationFailed("unsupported token algorithm")
+            # Check the signature before parsing anything the caller sent.
             if not hmac.compare_digest(self._sign(f"{header}.{body}".encode()), signature):
                 raise AuthenticationFailed("token signature does not verify")
+            head = json.loads(_unb64(header))
+            if not isinstance(head, dict) or head.get("alg") != "HS256":
+                raise AuthenticationFailed("unsupported token algorithm")
             claims = json.loads(_unb64(body))
+            if not isinstance(claims, dict):
+                raise AuthenticationFailed("malformed token")
         except AuthenticationFailed:
             raise
-        except (ValueError, TypeError, json.JSONDecodeError):
+        except (ValueError, TypeError, RecursionError):
             raise AuthenticationFailed("malformed token") from None
         if claims.get("iss") != self._issuer:
             raise AuthenticationFailed("token from an unknown issuer")
