@@ -15,7 +15,7 @@ from domain.metrics.samples import Sample
 from domain.metrics.series import SeriesKey
 from services.codec import decode_batch, decode_transition, encode_batch, encode_transition
 
-label_names = st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True)
+label_names = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
 label_values = st.text(min_size=1, max_size=12)
 label_sets = st.dictionaries(label_names, label_values, max_size=5).map(LabelSet.of)
 
