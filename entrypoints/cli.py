@@ -92,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     openapi = sub.add_parser("openapi", help="print the OpenAPI document")
     openapi.set_defaults(func=cmd_openapi)
 
+    from entrypoints import anomaly_cli
+
+    anomaly_cli.add_parser(sub)
+
     args = parser.parse_args(argv)
     return args.func(args)
 
