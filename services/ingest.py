@@ -56,6 +56,7 @@ class RawSeries:
     samples: Sequence[Sequence[Any]]  # [timestamp_ms, value] pairs
     kind: str = "gauge"
     unit: str = ""
+    origin: str = ""  # where it came from in the request (e.g. ``timeseries[3]``), for error fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +89,7 @@ class IngestService:
         errors: list[ValidationError] = []
         out: list[SeriesSamples] = []
         for i, s in enumerate(raw):
-            where = f"series[{i}]"
+            where = s.origin or f"series[{i}]"
             try:
                 labels = dict(s.labels)
                 if static_labels:
@@ -107,6 +108,7 @@ class IngestService:
             if len(errors) >= MAX_ERRORS_REPORTED:
                 break
         if errors:
+            errors = _distinct(errors)
             limit_errors = [e for e in errors if isinstance(e, LimitExceeded)]
             if limit_errors and len(limit_errors) == len(errors) and len(errors) == 1:
                 raise limit_errors[0]
@@ -165,3 +167,15 @@ class IngestService:
         shards = self._bus.partitions(TELEMETRY_TOPIC)
         for shard, part in batch.split_by_shard(shards).items():
             await self._bus.publish(TELEMETRY_TOPIC, batch.tenant.encode(), encode_batch(part), partition=shard)
+
+
+def _distinct(errors: list[ValidationError]) -> list[ValidationError]:
+    """One entry per (field, message): formats that fan one point out into several
+    series (a histogram's buckets) would otherwise repeat the same complaint."""
+    seen: set[tuple[str | None, str]] = set()
+    out = []
+    for e in errors:
+        if (e.field, e.message) not in seen:
+            seen.add((e.field, e.message))
+            out.append(e)
+    return out

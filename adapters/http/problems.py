@@ -7,6 +7,7 @@ listing every problem of a rejected batch.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -25,13 +26,17 @@ from domain.errors import (
     PermissionDenied,
     ValidationError,
 )
+from adapters.http.ingest_formats.errors import MalformedPayload, UnsupportedMedia
 from services.ingest import Backpressure
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
 
 # Limits on the size of a request are 413; limits on its content are 422.
-SIZE_LIMITS = {"max_body_bytes", "max_samples_per_batch", "max_series_per_batch"}
+SIZE_LIMITS = {"max_body_bytes", "max_decompressed_bytes", "max_samples_per_batch", "max_series_per_batch"}
+# A route may set ``request.state.problem_headers``: every error response to that request
+# carries them (remote write 2.0 requires its "*-Written" headers on failures too).
+PROBLEM_HEADERS = "problem_headers"
 
 
 def problem(status: int, title: str, detail: str, type_: str = "about:blank", **extra: Any) -> JSONResponse:
@@ -51,7 +56,43 @@ def _loc_to_field(loc: tuple[Any, ...]) -> str:
     return out
 
 
+def _with_request_headers(handler: Any) -> Any:
+    """Wrap a handler so the headers a route attached to the request reach the response."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request, exc: Exception) -> JSONResponse:
+        resp = await handler(request, exc)
+        for name, value in getattr(request.state, PROBLEM_HEADERS, {}).items():
+            resp.headers.setdefault(name, value)
+        return resp
+
+    return wrapped
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    before = dict(app.exception_handlers)
+    _install(app)
+    # Every handler registered here (not FastAPI's WebSocket one) gets the per-request headers.
+    for exc_type, handler in list(app.exception_handlers.items()):
+        if before.get(exc_type) is not handler:
+            app.exception_handlers[exc_type] = _with_request_headers(handler)
+
+
+def _install(app: FastAPI) -> None:
+    @app.exception_handler(MalformedPayload)
+    async def _malformed(_: Request, exc: MalformedPayload) -> JSONResponse:
+        return problem(400, f"Malformed {exc.format}", str(exc), field=exc.field, format=exc.format,
+                       errors=[{"field": exc.field, "message": str(exc)}])
+
+    @app.exception_handler(UnsupportedMedia)
+    async def _media(_: Request, exc: UnsupportedMedia) -> JSONResponse:
+        resp = problem(415, "Unsupported media type", exc.message, field=exc.header, accept=list(exc.accept) or None)
+        if exc.accept and exc.header == "Content-Type":
+            resp.headers["Accept-Post"] = ", ".join(exc.accept)
+        elif exc.accept:
+            resp.headers["Accept-Encoding"] = ", ".join(a for a in exc.accept if a != "x-gzip")
+        return resp
+
     @app.exception_handler(RequestValidationError)
     async def _request_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"field": _loc_to_field(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in exc.errors()]

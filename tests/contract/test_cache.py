@@ -59,9 +59,59 @@ async def memory_limiter():
     yield LimiterCase(MemoryRateLimiter(monotonic=lambda: now[0]), advance)
 
 
-CACHES = [pytest.param(memory_cache, id="memory")]
-PUBSUBS = [pytest.param(memory_pubsub, id="memory")]
-LIMITERS = [pytest.param(memory_limiter, id="memory")]
+@asynccontextmanager
+async def _redis():
+    """A client on the test Redis (tests/support/redis_server.py) and a key prefix of
+    this test's own, deleted afterwards."""
+    from adapters.redis import connect
+    from tests.support.redis_server import delete_prefix, redis_url, unique_prefix
+
+    client, prefix = connect(redis_url()), unique_prefix()
+    try:
+        yield client, prefix
+    finally:
+        await delete_prefix(client, prefix)
+        await client.aclose()
+
+
+@asynccontextmanager
+async def redis_cache():
+    from adapters.redis import RedisLatestValueCache
+
+    async with _redis() as (client, prefix):
+        yield RedisLatestValueCache(client, prefix)
+
+
+@asynccontextmanager
+async def redis_pubsub():
+    from adapters.redis import RedisPubSub
+
+    async with _redis() as (client, prefix):
+        ps = RedisPubSub(client, prefix, queue_size=16)
+        try:
+            yield PubSubCase(ps, bound=16)
+        finally:
+            await ps.close()
+
+
+@asynccontextmanager
+async def redis_limiter():
+    """The bucket script runs in Redis; its clock is the fake one passed in (in
+    production the script reads Redis' TIME, shared by every API replica)."""
+    from adapters.redis import RedisRateLimiter
+
+    now = [1000.0]
+
+    async def advance(seconds: float) -> None:
+        now[0] += seconds
+
+    async with _redis() as (client, prefix):
+        yield LimiterCase(RedisRateLimiter(client, prefix, monotonic=lambda: now[0]), advance)
+
+
+CACHES = [pytest.param(memory_cache, id="memory"), pytest.param(redis_cache, id="redis")]
+PUBSUBS = [pytest.param(memory_pubsub, id="memory"), pytest.param(redis_pubsub, id="redis")]
+LIMITERS = [pytest.param(memory_limiter, id="memory"), pytest.param(redis_limiter, id="redis")]
 
 
 @pytest.fixture(params=CACHES)

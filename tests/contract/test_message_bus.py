@@ -23,7 +23,24 @@ async def memory_bus():
     yield MemoryBus(partitions=4)
 
 
-BUSES = [pytest.param(memory_bus, id="memory")]
+@asynccontextmanager
+async def kafka_bus():
+    """Kafka (aiokafka) against the test process' tansu broker (tests/support/tansu.py).
+
+    Idempotence is off because tansu lacks the idempotent producer; the short session
+    timeout keeps group joins at about a second on it."""
+    from adapters.kafka import KafkaBus, KafkaConfig
+    from tests.support.tansu import shared_broker
+
+    bus = KafkaBus(KafkaConfig(bootstrap=shared_broker(), partitions=4, idempotence=False, session_timeout_ms=2000))
+    await bus.start()
+    try:
+        yield bus
+    finally:
+        await bus.close()
+
+
+BUSES = [pytest.param(memory_bus, id="memory"), pytest.param(kafka_bus, id="kafka")]
 
 
 @pytest.fixture(params=BUSES)

@@ -1,4 +1,4 @@
-"""Native JSON ingest: ``POST /api/v1/ingest``."""
+"""Native JSON ingest: ``POST /api/v1/ingest`` (plain, or gzip/zstd by ``Content-Encoding``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticValidationError
 from fastapi.exceptions import RequestValidationError
 
+from adapters.http.body import read_body, read_decoded_body  # noqa: F401  (read_body: kept importable here)
 from adapters.http.deps import ApiServices, require, services
-from domain.errors import LimitExceeded
+from adapters.http.ingest_formats.errors import UnsupportedMedia
 from domain.identity.permissions import Permission
 from domain.identity.principal import Principal
 from services.ingest import RawSeries
@@ -42,25 +43,12 @@ class IngestOut(BaseModel):
     samples: int
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """Read at most ``limit`` bytes; a longer body is refused before it is buffered."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise LimitExceeded(f"request body is {declared} bytes, over the limit of {limit}", field="body", limit="max_body_bytes", value=limit)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise LimitExceeded(f"request body is over the limit of {limit} bytes", field="body", limit="max_body_bytes", value=limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @router.post(
     "/ingest",
     status_code=202,
     response_model=IngestOut,
     summary="Ingest a batch of series (accepted whole or rejected whole)",
+    description="The body may be compressed: `Content-Encoding: gzip` or `zstd`.",
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": BatchIn.model_json_schema(ref_template="#/components/schemas/{model}")}}, "required": True}},
 )
 async def ingest(
@@ -68,15 +56,13 @@ async def ingest(
     principal: Annotated[Principal, Depends(require(Permission.INGEST_TELEMETRY))],
     svc: Annotated[ApiServices, Depends(services)],
 ) -> IngestOut:
-    body = await read_body(request, svc.max_body_bytes)
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in ("application/json", ""):
-        from fastapi import HTTPException
-
-        raise HTTPException(415, f"unsupported content type {ctype!r}; send application/json")
+        raise UnsupportedMedia(f"unsupported content type {ctype!r}; send application/json", ("application/json",))
+    body = await read_decoded_body(request, svc.max_body_bytes, svc.max_decompressed_bytes)
     try:
         doc: Any = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, or nested too deep
         raise RequestValidationError([{"loc": ("body",), "msg": f"body is not valid JSON: {exc}", "type": "json_invalid"}]) from None
     try:
         batch = BatchIn.model_validate(doc)
