@@ -1,117 +1,233 @@
-"""Alert use cases: rules and silences management, alert listing, and the pipeline
-that turns alert transitions into incidents.
+"""Alert use cases: rules and silences management, alert listing and history, and the
+alert pipeline that turns alert transitions into incidents and notifications.
 
-The pipeline here runs dedup → silences → incident. Inhibition, grouping, routing and
-notification stages join it in the alerting issue; each stage records its decision.
+The pipeline composes one stage per module (``services/pipeline/``)::
+
+    dedup → silence → inhibit → incident → route → group → notify
+
+Transitions from the alerts topic go through the stages up to grouping as they arrive;
+``tick`` (run about every second by ``run``) is the clock: it re-checks the mutes of the
+firing alerts (a silence that ended, an inhibiting alert that resolved), flushes the
+groups that are due and queues their notifications. Every decision is recorded as an
+``AlertDecision`` and stored, so an alert's history can be read back through the API.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
-from domain.alerts.rules import ALERTNAME
+from domain.alerts.grouping import GroupNotification
+from domain.alerts.history import AlertDecision
 from domain.alerts.silences import Silence
 from domain.alerts.state import Alert, AlertState, AlertTransition
-from domain.errors import NotFound, ValidationError
-from domain.incidents.incident import Severity
+from domain.errors import NotFound
 from ports.bus import ALERTS_TOPIC, Message, MessageBus
 from ports.clock import Clock
 from ports.repositories import AlertRule, UnitOfWork, UnitOfWorkRunner
+from ports.tasks import TaskQueue
 from services.codec import decode_transition
 from services.consumer_loop import run_consumer
 from services.incidents import IncidentService
+from services.notifications import NotificationService
+from services.pipeline.dedup import DedupStage
+from services.pipeline.group import GroupStage
+from services.pipeline.incident import IncidentStage
+from services.pipeline.inhibit import InhibitStage
+from services.pipeline.model import AlertEvent, AlertStore, Context, LiveAlert, PipelineStage
+from services.pipeline.notify import NotifyStage
+from services.pipeline.route import RouteStage
+from services.pipeline.silence import SilenceStage
 
 log = logging.getLogger(__name__)
 PIPELINE_GROUP = "pipeline"
-DEFAULT_SEVERITY = Severity.SEV3
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineDecision:
-    """What the pipeline did with one transition, and why."""
-
-    fingerprint: str
-    to_state: str
-    at_ms: int
-    outcome: str  # "incident_opened", "incident_updated", "silenced", "duplicate", "resolved", "ignored"
-    detail: str = ""
-
-
-def incident_key(t: AlertTransition) -> str:
-    """Alerts of one rule with the same name share an incident (like one alert group)."""
-    return f"rule:{t.rule_id}:{t.labels.get(ALERTNAME)}"
 
 
 class AlertPipeline:
-    def __init__(self, bus: MessageBus, uow: UnitOfWorkRunner, incidents: IncidentService, *, keep_decisions: int = 1000) -> None:
+    """The stages, composed, with their clock. One instance per pipeline consumer (its
+    groups and alert store are in memory; ``restore`` rebuilds them after a restart)."""
+
+    def __init__(
+        self, bus: MessageBus, uow: UnitOfWorkRunner, incidents: IncidentService, notifications: NotificationService,
+        tasks: TaskQueue, clock: Clock, *, keep_decisions: int = 1000, resolved_retention_ms: int = 3_600_000,
+        tick_interval_s: float = 1.0,
+    ) -> None:
         self._bus = bus
         self._uow = uow
-        self._incidents = incidents
-        self._last: dict[tuple[str, str], tuple[int, str]] = {}  # (tenant, fp) -> (at, state)
-        self.decisions: list[PipelineDecision] = []
-        self._keep = keep_decisions
+        self._clock = clock
+        self.config = notifications.config
+        notifications.register(tasks)  # the queue must know the task this pipeline enqueues
+        self.store = AlertStore()
+        self.silence = SilenceStage(uow)
+        self.inhibit = InhibitStage(self.store, self.config.inhibitor)
+        self.incident = IncidentStage(incidents)
+        self.route = RouteStage(self.config.route)
+        self.group = GroupStage()
+        self.notify = NotifyStage(self.config, self.store, tasks)
+        self.dedup = DedupStage(self.store)
+        self.arrival: tuple[PipelineStage, ...] = (
+            self.dedup, self.silence, self.inhibit, self.incident, self.route, self.group,
+        )
+        self.decisions: collections.deque[AlertDecision] = collections.deque(maxlen=keep_decisions)
+        self._retention_ms = resolved_retention_ms
+        self._tick_interval_s = tick_interval_s
+        self._lock = asyncio.Lock()
 
-    def _decide(self, d: PipelineDecision) -> None:
-        self.decisions.append(d)
-        del self.decisions[: -self._keep]
+    # -- arrival ----------------------------------------------------------------------
 
     async def handle(self, messages: Sequence[Message]) -> None:
+        events = []
         for m in messages:
             t, annotations = decode_transition(m.value)
-            await self.process(t, dict(annotations))
+            events.append(AlertEvent.incoming(t, dict(annotations)))
+        await self._arrive(events)
 
-    async def process(self, t: AlertTransition, annotations: dict[str, str]) -> PipelineDecision:
-        # 1. dedup: the bus delivers at least once; a transition already handled is skipped.
-        key = (t.tenant, t.fingerprint)
-        last = self._last.get(key)
-        if last is not None and (t.at_ms, t.to_state.value) <= last:
-            d = PipelineDecision(t.fingerprint, t.to_state.value, t.at_ms, "duplicate")
-            self._decide(d)
-            return d
-        self._last[key] = (t.at_ms, t.to_state.value)
+    async def process(self, t: AlertTransition, annotations: Mapping[str, str]) -> list[AlertDecision]:
+        """One transition through the stages; the decisions taken about it."""
+        return await self._arrive([AlertEvent.incoming(t, annotations)])
 
-        if t.to_state is AlertState.FIRING:
-            # 2. silences
-            silences = await self._uow.run(lambda uow: uow.silences.list(t.tenant))
-            muting = next((s for s in silences if s.mutes(t.labels, t.at_ms)), None)
-            if muting is not None:
-                d = PipelineDecision(t.fingerprint, "firing", t.at_ms, "silenced", f"silence {muting.id}: {muting.comment}")
-                self._decide(d)
-                return d
-            # 3. incident
-            severity = _severity(t.labels.get("severity"))
-            title = annotations.get("summary") or f"{t.labels.get(ALERTNAME)} firing"
-            incident, opened = await self._incidents.open_or_attach(
-                t.tenant, incident_key(t), t.fingerprint, title, severity, t.at_ms, annotations.get("description", "")
-            )
-            d = PipelineDecision(t.fingerprint, "firing", t.at_ms, "incident_opened" if opened else "incident_updated", incident.id)
-        elif t.to_state is AlertState.RESOLVED:
-            await self._incidents.note_alert_resolved(t.tenant, incident_key(t), t.fingerprint, t.at_ms)
-            d = PipelineDecision(t.fingerprint, "resolved", t.at_ms, "resolved")
-        else:
-            d = PipelineDecision(t.fingerprint, t.to_state.value, t.at_ms, "ignored", "only firing and resolved alerts act")
-        self._decide(d)
-        return d
+    async def _arrive(self, events: list[AlertEvent], stages: Sequence[PipelineStage] | None = None) -> list[AlertDecision]:
+        async with self._lock:
+            ctx = Context(self._clock.now_ms())
+            try:
+                for stage in stages or self.arrival:
+                    events = await stage.process(ctx, events)
+            except BaseException:
+                self.dedup.undo(ctx)  # the batch will be redelivered: it must not look processed
+                raise
+            await self._commit(ctx)
+            return ctx.decisions
 
-    async def run(self, stop: asyncio.Event) -> None:
+    # -- the clock --------------------------------------------------------------------
+
+    async def tick(self) -> list[AlertDecision]:
+        """Re-check mutes, flush due groups, queue their notifications."""
+        async with self._lock:
+            ctx = Context(self._clock.now_ms())
+            events = await self._remute(ctx)
+            for stage in (self.incident, self.route, self.group):
+                events = await stage.process(ctx, events)
+            await self.notify.process(ctx, await self._mute_resolved(ctx, self.group.tick(ctx)))
+            await self._commit(ctx)
+            self.store.expire(ctx.now_ms, self._retention_ms)
+            return ctx.decisions
+
+    async def _remute(self, ctx: Context) -> list[AlertEvent]:
+        """Firing alerts whose mute changed since they were last looked at."""
+        firing = list(self.store.firing())
+        if not firing:
+            return []
+        await self.silence.load(ctx, {a.tenant for a in firing})
+        events = []
+        for a in firing:
+            mute = self.silence.mute(ctx, a.tenant, a.labels) or self.inhibit.mute(ctx, a.tenant, a.labels)
+            old = a.mute
+            if (old and old.key) == (mute and mute.key):
+                continue
+            if mute is None:
+                assert old is not None
+                ctx.decide(a, old.stage, old.lifted, f"no longer {old.outcome.value}: {old.reason}")
+            else:
+                ctx.decide(a, mute.stage, mute.outcome, f"firing: {mute.reason}")
+            a.mute = mute
+            if (old is None) != (mute is None):
+                events.append(AlertEvent(a, AlertState.FIRING, ctx.now_ms, mute=mute))
+        return events
+
+    async def _mute_resolved(self, ctx: Context, notes: list[tuple[str, GroupNotification]]) -> list[tuple[str, GroupNotification]]:
+        """Resolutions muted *now* are left out (Alertmanager mutes resolved alerts too:
+        a silenced alert's recovery pages nobody). Firing members are current already:
+        ``_remute`` ran on this tick."""
+        await self.silence.load(ctx, {tenant for tenant, n in notes if n.resolved})
+        out = []
+        for tenant, n in notes:
+            kept = []
+            for a in n.resolved:
+                mute = self.silence.mute(ctx, tenant, a.labels) or self.inhibit.mute(ctx, tenant, a.labels)
+                if mute is None:
+                    kept.append(a)
+                else:
+                    ctx.decide_for(tenant, a.fingerprint, mute.stage, mute.outcome, f"resolved: {mute.reason}",
+                                   receiver=n.receiver, group_key=n.group_key)
+            if n.firing or kept:
+                out.append((tenant, n if len(kept) == len(n.resolved) else replace(n, resolved=tuple(kept))))
+        return out
+
+    async def _commit(self, ctx: Context) -> None:
+        """Store the pass's decisions and audit rows, then queue its deliveries.
+
+        A failure to store is logged and the deliveries are queued anyway: paging
+        someone matters more than the history of it (the worker writes the audit row
+        again when it runs).
+        """
+        if ctx.decisions or ctx.deliveries:
+
+            def work(uow: UnitOfWork) -> None:
+                uow.history.add(ctx.decisions)
+                for d in ctx.deliveries:
+                    uow.deliveries.add_if_absent(d)
+
+            try:
+                await self._uow.run(work)
+            except Exception:
+                log.exception("could not store %d alert decisions", len(ctx.decisions))
+        self.decisions.extend(ctx.decisions)
+        await self.notify.dispatch(ctx.jobs)
+
+    # -- restart ----------------------------------------------------------------------
+
+    async def restore(self) -> int:
+        """Rebuild the alert store and the groups from the stored firing alerts.
+
+        Incidents are not touched (they were handled when the alerts fired) and dedup
+        marks are not set (a transition published but not yet processed when we stopped
+        must still go through). Each restored group notifies after its ``group_wait``.
+        """
+
+        def load(uow: UnitOfWork) -> list[Alert]:
+            return [a for t in uow.tenants.list() for a in uow.alerts.list(t.id, [AlertState.FIRING.value])]
+
+        stored = await self._uow.run(load)
+        events = []
+        for a in stored:
+            if self.store.get(a.tenant, a.fingerprint) is not None:
+                continue
+            live = LiveAlert(a.tenant, a.fingerprint, a.labels, AlertState.FIRING, dict(a.annotations), a.rule_id,
+                             a.fired_at_ms, self._clock.now_ms())
+            self.store.put(live)
+            events.append(AlertEvent(live, AlertState.FIRING, a.fired_at_ms or 0, restored=True))
+        if events:
+            await self._arrive(events, (self.silence, self.inhibit, self.route, self.group))
+            log.info("restored %d firing alerts into %d groups", len(events), len(self.group))
+        return len(events)
+
+    async def run(self, stop: asyncio.Event, tick_interval_s: float | None = None) -> None:
+        interval = tick_interval_s or self._tick_interval_s
+        await self.restore()
         consumer = await self._bus.subscribe([ALERTS_TOPIC], PIPELINE_GROUP)
+
+        async def ticker() -> None:
+            while not stop.is_set():
+                try:
+                    await self.tick()
+                except Exception:
+                    log.exception("alert pipeline tick failed")
+                try:
+                    await asyncio.wait_for(stop.wait(), interval)
+                except TimeoutError:
+                    pass
+
+        tick_task = asyncio.create_task(ticker(), name="pipeline-tick")
         try:
             await run_consumer(consumer, self.handle, stop)
         finally:
+            tick_task.cancel()
+            await asyncio.gather(tick_task, return_exceptions=True)
             await consumer.close()
-
-
-def _severity(text: str) -> Severity:
-    if not text:
-        return DEFAULT_SEVERITY
-    try:
-        return Severity.parse(text)
-    except ValidationError:
-        return DEFAULT_SEVERITY
 
 
 class AlertService:
@@ -121,6 +237,10 @@ class AlertService:
 
     async def alerts(self, tenant: str, states: Sequence[str] = ()) -> list[Alert]:
         return await self._uow.run(lambda uow: uow.alerts.list(tenant, states))
+
+    async def history(self, tenant: str, fingerprint: str, limit: int = 200) -> list[AlertDecision]:
+        """Every decision the pipeline took about the alert, oldest first."""
+        return await self._uow.run(lambda uow: uow.history.for_alert(tenant, fingerprint, limit))
 
     async def rules(self, tenant: str) -> list[AlertRule]:
         return await self._uow.run(lambda uow: uow.rules.list(tenant))

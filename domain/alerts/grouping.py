@@ -141,6 +141,16 @@ class AlertGroup:
             self._started = True
             self._next_flush_ms = now_ms + self.timing.group_wait_ms
 
+    def withdraw(self, fingerprint: str) -> bool:
+        """Take an alert out without telling anyone (it got silenced or inhibited).
+
+        Not a resolution: the receiver is not told it resolved, it simply no longer
+        appears (Alertmanager's behaviour for muted alerts). If it comes back while
+        the receiver still knows it as firing, it is not news. A group left empty is
+        done at its next flush.
+        """
+        return self._members.pop(fingerprint, None) is not None
+
     def flush(self, now_ms: int) -> GroupNotification | None:
         """Run the group's timer if it is due; return the notification to send, if any."""
         if self._next_flush_ms is None or now_ms < self._next_flush_ms:

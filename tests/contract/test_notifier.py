@@ -38,7 +38,71 @@ async def log_notifier():
     yield NotifierCase(notifier, "log", {}, delivered)
 
 
-NOTIFIERS = [pytest.param(log_notifier, id="log")]
+@asynccontextmanager
+async def http_channel(channel: str, target: dict[str, Any], secret: str | None = None, status: int = 200):
+    from adapters.notify.dispatch import channel_notifiers
+    from tests.notify_receivers import HttpReceiver
+
+    receiver = HttpReceiver(secret=secret, default_status=status)
+    try:
+        notifier = channel_notifiers(["127.0.0.1/32"], timeout_s=5)[channel]
+
+        async def delivered() -> list[str]:
+            return [r.headers["x-observer-idempotency-key"] for r in receiver.accepted()]
+
+        yield NotifierCase(notifier, channel, {**target, "url": receiver.url()}, delivered)
+    finally:
+        receiver.close()
+
+
+def webhook_notifier():
+    return http_channel("webhook", {"secret": "contract"}, secret="contract")
+
+
+def slack_notifier():
+    return http_channel("slack", {})
+
+
+def teams_notifier():
+    return http_channel("teams", {}, status=202)
+
+
+def pagerduty_notifier():
+    return http_channel("pagerduty", {"routing_key": "R" * 32}, status=202)
+
+
+@asynccontextmanager
+async def email_notifier():
+    import tempfile
+    from email import message_from_bytes
+    from pathlib import Path
+
+    from adapters.notify.dispatch import channel_notifiers
+    from tests.notify_receivers import SmtpReceiver
+
+    with tempfile.TemporaryDirectory() as tmp:
+        smtp = SmtpReceiver(tls_dir=Path(tmp))
+        try:
+            notifier = channel_notifiers(["127.0.0.1/32"], timeout_s=5)["email"]
+            target = {"to": ["ops@example.com"], "from": "oe@example.com", "smarthost": f"127.0.0.1:{smtp.port}",
+                      "username": "oe", "password": "pw", "tls_ca_file": str(smtp.ca_file)}
+
+            async def delivered() -> list[str]:
+                return [message_from_bytes(m.original_content)["X-Observer-Idempotency-Key"] for m in smtp.messages]
+
+            yield NotifierCase(notifier, "email", target, delivered)
+        finally:
+            smtp.close()
+
+
+NOTIFIERS = [
+    pytest.param(log_notifier, id="log"),
+    pytest.param(webhook_notifier, id="webhook"),
+    pytest.param(slack_notifier, id="slack"),
+    pytest.param(teams_notifier, id="teams"),
+    pytest.param(pagerduty_notifier, id="pagerduty"),
+    pytest.param(email_notifier, id="email"),
+]
 
 
 @pytest.fixture(params=NOTIFIERS)

@@ -31,7 +31,80 @@ async def in_process_queue():
     await queue.drain()
 
 
-QUEUES = [pytest.param(in_process_queue, id="memory")]
+class _StartsWorkerOnFirstUse:
+    """The Celery queue, with an in-process worker started on the first enqueue: a
+    Celery worker only runs the tasks registered when it starts, and the contract
+    registers its handlers inside each test."""
+
+    def __init__(self, queue, stack, backend) -> None:
+        self.queue, self._stack, self._backend = queue, stack, backend
+        self.keys: list[str] = []
+        self.names: set[str] = set()
+        self.started = False
+
+    def register(self, name, handler, *, max_retries=5):
+        self.queue.register(name, handler, max_retries=max_retries)
+        self.names.add(name)
+
+    async def enqueue(self, name, payload, *, idempotency_key, delay_s=0.0):
+        from celery.contrib.testing.worker import start_worker
+
+        if name in self.names and not self.started:
+            self.started = True
+            self._stack.enter_context(start_worker(self.queue.app, pool="solo", perform_ping_check=False,
+                                                   loglevel="WARNING", queues=[self.queue.queue]))
+        # Task ids are the idempotency keys, which repeat from run to run: forget an
+        # earlier run's result so settle() waits for this one.
+        if idempotency_key not in self.keys:
+            self._backend.delete(f"celery-task-meta-{idempotency_key}")
+        queued = await self.queue.enqueue(name, payload, idempotency_key=idempotency_key, delay_s=delay_s)
+        if queued:
+            self.keys.append(idempotency_key)
+        return queued
+
+
+@asynccontextmanager
+async def celery_queue():
+    """Celery on a real Redis (fails, not skips, without one)."""
+    import contextlib
+    import os
+    import uuid
+
+    import redis
+
+    from adapters.celery.app import create_celery_app
+    from adapters.celery.tasks import CeleryTaskQueue
+
+    url = os.environ.get("OBSERVER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        pytest.fail(f"Redis is not reachable at {url} ({exc}): the Celery task queue contract needs it", pytrace=False)
+    name = f"oe-contract-{uuid.uuid4().hex[:10]}"
+    queue = CeleryTaskQueue(create_celery_app(url, queue=name), url, queue=name, backoff_base_s=0.01, backoff_max_s=0.05)
+    with contextlib.ExitStack() as stack:
+        backend = redis.Redis.from_url(url)
+        wrapper = _StartsWorkerOnFirstUse(queue, stack, backend)
+
+        async def settle() -> None:
+            from celery.result import AsyncResult
+
+            deadline = asyncio.get_running_loop().time() + 30
+            while not all(AsyncResult(k, app=queue.app).ready() for k in wrapper.keys):
+                assert asyncio.get_running_loop().time() < deadline, "Celery tasks did not finish in 30 s"
+                await asyncio.sleep(0.02)
+
+        try:
+            yield QueueCase(wrapper, settle)
+            await settle()
+        finally:
+            stack.close()
+            queue.close()
+            for key in [*backend.scan_iter(f"*{name}*"), *(f"celery-task-meta-{k}" for k in wrapper.keys)]:
+                backend.delete(key)
+
+
+QUEUES = [pytest.param(in_process_queue, id="memory"), pytest.param(celery_queue, id="celery")]
 
 
 @pytest.fixture(params=QUEUES)

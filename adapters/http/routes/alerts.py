@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.http.deps import ApiServices, require, services
 from adapters.http.params import format_value, parse_duration_ms, parse_time_ms
+from domain.alerts.history import AlertDecision
 from domain.alerts.rules import AbsenceRule, Comparison, ThresholdRule
 from domain.alerts.silences import Recurrence, Silence
 from domain.alerts.state import Alert
@@ -56,6 +57,26 @@ async def list_alerts(
 ) -> dict:
     alerts = await svc.alerts.alerts(principal.tenant, state)
     return {"status": "success", "data": {"alerts": [alert_out(a) for a in alerts]}}
+
+
+def decision_out(d: AlertDecision) -> dict:
+    return {
+        "at": _iso(d.at_ms), "at_ms": d.at_ms, "stage": d.stage.value, "outcome": d.outcome.value, "reason": d.reason,
+        "receiver": d.receiver or None, "group_key": d.group_key or None, "idempotency_key": d.key or None,
+    }
+
+
+@router.get("/alerts/{fingerprint}/history", summary="Why an alert was (not) notified: every pipeline decision")
+async def alert_history(
+    fingerprint: str,
+    principal: Annotated[Principal, Depends(require(Permission.READ_ALERTS))],
+    svc: Annotated[ApiServices, Depends(services)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict:
+    """Oldest first: deduplicated, silenced (by which silence), inhibited (by which alert),
+    routed and grouped (to whom), queued, delivered or failed (on which channel)."""
+    decisions = await svc.alerts.history(principal.tenant, fingerprint, limit)
+    return {"data": {"fingerprint": fingerprint, "decisions": [decision_out(d) for d in decisions]}}
 
 
 class RuleIn(BaseModel):

@@ -7,14 +7,18 @@ import pytest
 from adapters.memory.bus import MemoryBus
 from adapters.memory.cache import MemoryLatestValueCache, MemoryPubSub, MemoryRateLimiter
 from adapters.memory.clock import FakeClock
+from adapters.memory.notify import LogNotifier, MemoryDeliveryLedger
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
 from adapters.memory.samples import MemorySampleStore
+from adapters.memory.tasks import InProcessTaskQueue
 from adapters.memory.workflows import RecordingWorkflowEngine
 from ports.bus import ALERTS_TOPIC, TELEMETRY_TOPIC
 from services.alerting import AlertPipeline, AlertService
 from services.evaluator import RuleEvaluator
 from services.incidents import IncidentService
 from services.ingest import IngestLimits, IngestService, RawSeries
+from services.notifications import NotificationService
+from services.pipeline.config import AlertingConfig
 from services.writer import SampleWriter
 
 NOW_MS = 1_800_000_000_000
@@ -35,6 +39,18 @@ class System:
     pipeline: AlertPipeline
     incidents: IncidentService
     alerts: AlertService
+    tasks: InProcessTaskQueue
+    notifier: LogNotifier
+    notifications: NotificationService
+
+    def new_pipeline(self) -> AlertPipeline:
+        """Another pipeline process on the same bus, store and queue (a restart)."""
+        return AlertPipeline(self.bus, self.uow, self.incidents, self.notifications, self.tasks, self.clock)
+
+    async def tick(self) -> None:
+        """One pipeline clock tick, and every delivery task it queued run to the end."""
+        await self.pipeline.tick()
+        await self.tasks.drain()
 
     async def send(self, name: str, labels: dict[str, str], samples: list[tuple[int, float]]) -> None:
         await self.ingest.ingest("t1", [RawSeries(name, labels, [list(s) for s in samples])])
@@ -54,21 +70,29 @@ class System:
             await consumer.close()
 
 
-def make_system(clock: FakeClock | None = None, uow: MemoryUnitOfWorkRunner | None = None) -> System:
+def make_system(
+    clock: FakeClock | None = None, uow: MemoryUnitOfWorkRunner | None = None, config: AlertingConfig | None = None
+) -> System:
     clock = clock or FakeClock(NOW_MS)
     bus = MemoryBus(partitions=2)
     uow = uow or MemoryUnitOfWorkRunner()
     store = MemorySampleStore()
     workflows = RecordingWorkflowEngine()
     incidents = IncidentService(uow, workflows, clock)
+    tasks = InProcessTaskQueue(base_backoff_s=0.001)
+    notifier = LogNotifier()
+    notifications = NotificationService(uow, notifier, MemoryDeliveryLedger(), config or AlertingConfig.default(), clock)
     return System(
         clock=clock, bus=bus, uow=uow, store=store, workflows=workflows,
         ingest=IngestService(bus, clock, MemoryRateLimiter(), IngestLimits()),
         writer=SampleWriter(bus, store, MemoryLatestValueCache(), MemoryPubSub()),
         evaluator=RuleEvaluator(bus, uow, clock),
-        pipeline=AlertPipeline(bus, uow, incidents),
+        pipeline=AlertPipeline(bus, uow, incidents, notifications, tasks, clock),
         incidents=incidents,
         alerts=AlertService(uow, clock),
+        tasks=tasks,
+        notifier=notifier,
+        notifications=notifications,
     )
 
 

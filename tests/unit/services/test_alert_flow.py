@@ -48,7 +48,7 @@ async def test_threshold_rule_waits_for_its_for_then_opens_one_incident(system: 
     assert incident.alerts == (alert.fingerprint,)
     assert incident.severity.value == "SEV3"
     assert [r.workflow_id for r in await system.workflows.runs()] == [incident.id]
-    assert [d.outcome for d in system.pipeline.decisions] == ["ignored", "incident_opened"]
+    assert [d.outcome.value for d in system.pipeline.decisions] == ["ignored", "incident_opened", "routed", "grouped"]
 
 
 async def test_replayed_messages_change_nothing(system: System) -> None:
@@ -60,17 +60,15 @@ async def test_replayed_messages_change_nothing(system: System) -> None:
     [incident] = await system.incidents.list("t1")
     assert len(incident.alerts) == 1
     assert len(await system.workflows.runs()) == 1
-    assert system.pipeline.decisions[-1].outcome == "duplicate"
+    assert system.pipeline.decisions[-1].outcome.value == "duplicate"
 
     # A new pipeline process (empty memory) replaying the alerts topic opens nothing new.
-    restarted = make_system(clock=system.clock, uow=system.uow)
-    restarted.bus = system.bus
-    restarted.pipeline = type(system.pipeline)(system.bus, system.uow, restarted.incidents)
+    restarted = system.new_pipeline()
     consumer = await system.bus.subscribe([ALERTS_TOPIC], "pipeline-after-crash")
-    await restarted.pipeline.handle(await consumer.poll(timeout_s=0.01))
+    await restarted.handle(await consumer.poll(timeout_s=0.01))
     [again] = await system.incidents.list("t1")
     assert again.id == incident.id and again.alerts == incident.alerts
-    assert [d.outcome for d in restarted.pipeline.decisions] == ["incident_updated"]
+    assert [d.outcome.value for d in restarted.decisions if d.stage.value == "incident"] == ["incident_updated"]
 
 
 async def test_alerts_of_one_rule_share_an_incident(system: System) -> None:
@@ -95,7 +93,11 @@ async def test_a_silence_mutes_the_incident_and_says_why(system: System) -> None
     await system.step()
     assert await system.incidents.list("t1") == []
     decision = system.pipeline.decisions[-1]
-    assert decision.outcome == "silenced" and "maintenance of a and b" in decision.detail
+    assert decision.outcome.value == "silenced" and "maintenance of a and b" in decision.reason
+    # ... and nobody is notified, not even once the groups' timers ran.
+    system.clock.advance(60_000)
+    await system.tick()
+    assert list(system.notifier.sent) == []
 
 
 async def test_resolved_alert_is_noted_on_the_incident(system: System) -> None:

@@ -166,3 +166,24 @@ def test_timing_and_resolved_once_hold_for_any_sequence(steps):
         for fp, last in told.items():
             assert last != "firing" or fp in firing | resolved, "a firing alert vanished without a resolve"
         told |= {fp: "firing" for fp in firing} | {fp: "resolved" for fp in resolved}
+
+
+def test_a_withdrawn_alert_disappears_without_a_resolution():
+    g = new_group()
+    g.add(A, FA, F, now_ms=0)
+    g.add(B, FB, F, now_ms=0)
+    assert fps(g.flush(30_000)) == (sorted([FA, FB]), [])
+    assert g.withdraw(FA) is True and g.withdraw(FA) is False
+    assert FA not in g.alerts()
+    assert g.flush(330_000) is None  # no news: A is not reported resolved
+    g.add(A, FA, F, now_ms=400_000)  # back, and the receiver still knows it firing: not news
+    assert g.flush(630_000) is None
+    assert fps(g.flush(3_630_000)) == (sorted([FA, FB]), [])  # the repeat carries both again
+
+
+def test_a_group_emptied_by_withdrawal_is_done_at_its_next_flush():
+    g = new_group()
+    g.add(A, FA, F, now_ms=0)
+    g.withdraw(FA)
+    assert g.flush(30_000) is None
+    assert g.done

@@ -1,0 +1,1 @@
+"""Outgoing HTTP calls of remediation runbook steps."""
