@@ -62,3 +62,46 @@ class SampleStore(Protocol):
         ...
 
     async def count_series(self, tenant: str) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesRollup:
+    """Per-step aggregates of one series (``select_rollup``): one entry per non-empty
+    bucket ``[t, t + step)``, columns of equal length, ``timestamps`` ascending.
+
+    Columns are sequences: lists, or numpy arrays from stores that compute with numpy
+    (so a long range never turns into one Python object per value unless asked to).
+    """
+
+    key: SeriesKey
+    timestamps: Sequence[int]
+    min: Sequence[float]
+    max: Sequence[float]
+    sum: Sequence[float]
+    count: Sequence[int]
+    last: Sequence[float]
+
+
+class RollupReader(Protocol):
+    """Optional capability of a sample store: aggregates per step for long ranges.
+
+    Buckets are aligned to multiples of ``step_ms`` (since the epoch); every bucket that
+    overlaps ``[start_ms, end_ms]`` is returned whole (all its samples, not only those
+    in the range). MIN and MAX ignore NaN unless a bucket holds only NaN; SUM follows
+    IEEE arithmetic. Stores with rollups (PostgreSQL: 1 minute and 1 hour) answer
+    steps that are multiples of a rollup from it instead of the samples.
+    """
+
+    async def select_rollup(
+        self, tenant: str, selector: Selector, start_ms: int, end_ms: int, step_ms: int
+    ) -> list[SeriesRollup]: ...
+
+
+class Flushable(Protocol):
+    """Optional capability: stores that buffer writes (PostgreSQL's head) make them
+    durable on ``flush`` and release their connections on ``close``. A store without
+    buffering may implement both as no-ops."""
+
+    async def flush(self) -> None: ...
+
+    async def close(self) -> None: ...

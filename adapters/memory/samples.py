@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from domain.metrics.kinds import MetricKind
 from domain.metrics.query import Selector
 from domain.metrics.samples import Sample
 from domain.metrics.series import SeriesKey
-from ports.samples import BusPosition, SeriesData, SeriesInfo
+from ports.samples import BusPosition, SeriesData, SeriesInfo, SeriesRollup
 
 
 @dataclass
@@ -73,6 +74,19 @@ class MemorySampleStore:
                 out.append(SeriesData(s.key, [Sample(t, v) for t, v in zip(s.ts[lo:hi], s.values[lo:hi])]))
         return out
 
+    async def select_rollup(self, tenant: str, selector: Selector, start_ms: int, end_ms: int, step_ms: int) -> list[SeriesRollup]:
+        """Per-step aggregates of whole buckets overlapping the range (ports.samples.RollupReader)."""
+        if step_ms <= 0:
+            raise ValueError("step_ms must be positive")
+        lo, hi = start_ms - start_ms % step_ms, end_ms - end_ms % step_ms + step_ms - 1
+        return [_rollup(d.key, d.samples, step_ms) for d in await self.select(tenant, selector, lo, hi)]
+
+    async def flush(self) -> None:
+        """Nothing is buffered."""
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
     async def series(
         self, tenant: str, selectors: Sequence[Selector], start_ms: int | None, end_ms: int | None, limit: int
     ) -> list[SeriesInfo]:
@@ -90,3 +104,32 @@ class MemorySampleStore:
 
     async def count_series(self, tenant: str) -> int:
         return len(self._series.get(tenant, {}))
+
+
+def _rollup(key: SeriesKey, samples: list[Sample], step_ms: int) -> SeriesRollup:
+    """Min, max (ignoring NaN unless all are NaN), sum, count and last per bucket."""
+    ts: list[int] = []
+    mn: list[float] = []
+    mx: list[float] = []
+    sm: list[float] = []
+    count: list[int] = []
+    last: list[float] = []
+    for t, v in samples:
+        b = t - t % step_ms
+        if not ts or ts[-1] != b:
+            ts.append(b)
+            mn.append(v)
+            mx.append(v)
+            sm.append(v)
+            count.append(1)
+            last.append(v)
+            continue
+        if not math.isnan(v):
+            if math.isnan(mn[-1]) or v < mn[-1]:
+                mn[-1] = v
+            if math.isnan(mx[-1]) or v > mx[-1]:
+                mx[-1] = v
+        sm[-1] += v
+        count[-1] += 1
+        last[-1] = v
+    return SeriesRollup(key, ts, mn, mx, sm, count, last)

@@ -23,6 +23,7 @@ from domain.metrics.query import Selector
 from domain.metrics.samples import Sample
 from domain.metrics.series import SeriesKey
 from ports.samples import BusPosition, SampleStore
+from tests.contract.samples_support import postgres_store, sqlite_store
 
 
 @asynccontextmanager
@@ -31,6 +32,7 @@ async def memory_store():
 
 
 STORES = [pytest.param(memory_store, id="memory")]
+STORES += [pytest.param(sqlite_store, id="sqlite"), pytest.param(postgres_store, id="postgres")]
 
 
 @pytest.fixture(params=STORES)

@@ -1,0 +1,161 @@
+"""The writer's head: samples accepted by ``write`` and not yet flushed, per series.
+
+Why it is shaped like this: ``write`` runs once per consumer batch and must cost almost
+nothing per sample, so it only appends the batch's sample tuples to the series' list
+(no per-sample work). The flush turns the whole head into a few numpy arrays at once
+(``np.fromiter`` over the tuples), sorts and de-duplicates them in one vectorised
+pass, cuts them into one chunk per series and compaction window, and encodes them.
+The bus positions and the catalogue changes ride along, so a flush commits exactly
+what the head holds, and its positions say which bus messages that is.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import chain
+
+import numpy as np
+import zstandard
+
+from domain.metrics.kinds import MetricKind
+from domain.metrics.series import SeriesKey
+
+WINDOW_MS = 2 * 3600 * 1000  # compaction window: chunks never cross one (nor a day)
+DAY_MS = 24 * 3600 * 1000
+
+_SAMPLE = np.dtype([("t", "<i8"), ("v", "<f8")])
+RAW_VERSION = 2
+_RAW = struct.Struct("<BBI")
+_COPY_ROW = struct.Struct(">hiqiqiqiiiqi")
+_MIN_COMPRESS = 16
+_raw_compressor = zstandard.ZstdCompressor(level=1)
+_decompressor = zstandard.ZstdDecompressor()
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesMeta:
+    key: SeriesKey
+    kind: MetricKind
+    unit: str
+
+
+@dataclass
+class Head:
+    """Unflushed samples (as the tuples ``write`` got), positions and new series."""
+
+    parts: dict[int, list] = field(default_factory=dict)  # series id -> [count, samples...]
+    positions: dict[tuple[str, int], int] = field(default_factory=dict)
+    new_series: dict[int, SeriesMeta] = field(default_factory=dict)
+    samples: int = 0
+
+    def empty(self) -> bool:
+        return not self.parts and not self.positions and not self.new_series
+
+    def under(self, newer: "Head") -> "Head":
+        """This head with ``newer`` on top (newer samples win): puts a failed flush back."""
+        merged = Head(dict(self.parts), {**self.positions, **newer.positions}, {**self.new_series, **newer.new_series})
+        for sid, entry in newer.parts.items():
+            old = merged.parts.get(sid)
+            merged.parts[sid] = entry if old is None else [old[0] + entry[0], *old[1:], *entry[1:]]
+        merged.samples = self.samples + newer.samples
+        return merged
+
+    def arrays(self, sid: int) -> tuple[np.ndarray, np.ndarray]:
+        """One series' samples, sorted by time, the last write of a timestamp kept."""
+        entry = self.parts.get(sid)
+        if entry is None:
+            return np.empty(0, np.int64), np.empty(0, np.float64)
+        flat = np.fromiter(chain.from_iterable(entry[1:]), dtype=_SAMPLE, count=entry[0])
+        _, ts, vs = sort_dedupe(np.zeros(flat.size, np.int64), flat["t"].copy(), flat["v"].copy())
+        return ts, vs
+
+
+def sort_dedupe(seg: np.ndarray, ts: np.ndarray, vs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sort by (segment, time), keeping the *last* of equal (segment, time) in input order.
+
+    The common case (already in order, no repeats) is detected in one pass and costs
+    no sort.
+    """
+    if ts.size > 1:
+        same_seg = seg[1:] == seg[:-1]
+        if np.any(same_seg & (ts[1:] <= ts[:-1])):
+            order = np.lexsort((ts, seg))  # stable: equal keys keep arrival order
+            seg, ts, vs = seg[order], ts[order], vs[order]
+            last = np.ones(ts.size, dtype=bool)
+            last[:-1] = (seg[1:] != seg[:-1]) | (ts[1:] != ts[:-1])
+            seg, ts, vs = seg[last], ts[last], vs[last]
+    return seg, ts, vs
+
+
+@dataclass
+class FlushRows:
+    """What one flush writes: chunk rows and per-series first/last seen."""
+
+    chunks: list[tuple[int, int, int, int, bytes]]  # series id, start, end, n, data
+    seen: dict[int, tuple[int, int]]  # series id -> (first, last) in this flush
+    days: set[int]
+
+
+def build_rows(head: Head) -> FlushRows:
+    """Flatten, sort, de-duplicate and cut the head into chunk rows (numpy, no per-sample Python)."""
+    sids = list(head.parts)
+    if not sids:
+        return FlushRows([], {}, set())
+    counts = np.fromiter((head.parts[s][0] for s in sids), dtype=np.int64, count=len(sids))
+    total = int(counts.sum())
+    flat = np.fromiter(
+        chain.from_iterable(chain.from_iterable(head.parts[s][1:] for s in sids)), dtype=_SAMPLE, count=total
+    )
+    seg = np.repeat(np.arange(len(sids), dtype=np.int64), counts)
+    seg, ts, vs = sort_dedupe(seg, flat["t"].copy(), flat["v"].copy())
+    window = np.floor_divide(ts, WINDOW_MS)
+    cut = np.flatnonzero((seg[1:] != seg[:-1]) | (window[1:] != window[:-1])) + 1
+    starts = np.concatenate(([0], cut))
+    ends = np.concatenate((cut, [ts.size]))
+    deltas = np.empty_like(ts)
+    deltas[0] = ts[0]
+    np.subtract(ts[1:], ts[:-1], out=deltas[1:])
+    deltas[starts] = ts[starts]  # each chunk starts with its absolute first timestamp
+    dbytes, vbytes = deltas.tobytes(), vs.tobytes()
+    chunks = []
+    seen: dict[int, tuple[int, int]] = {}
+    first_ts, last_ts, chunk_seg = ts[starts].tolist(), ts[ends - 1].tolist(), seg[starts].tolist()
+    for a, b, t0, t1, g in zip(starts.tolist(), ends.tolist(), first_ts, last_ts, chunk_seg):
+        sid = sids[g]
+        n = b - a
+        body = dbytes[a * 8:b * 8] + vbytes[a * 8:b * 8]
+        flags = 0
+        if n >= _MIN_COMPRESS:
+            body, flags = _raw_compressor.compress(body), 1
+        chunks.append((sid, t0, t1, n, _RAW.pack(RAW_VERSION, flags, n) + body))
+        old = seen.get(sid)
+        seen[sid] = (t0, t1) if old is None else (min(old[0], t0), max(old[1], t1))
+    days = set(np.unique(np.floor_divide(ts[starts], DAY_MS)).tolist())
+    return FlushRows(chunks, seen, days)
+
+
+def is_raw(blob: bytes) -> bool:
+    return blob[0] == RAW_VERSION
+
+
+def decode_raw(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+    _, flags, n = _RAW.unpack_from(blob, 0)
+    body = memoryview(blob)[_RAW.size:]
+    if flags & 1:
+        body = _decompressor.decompress(body)
+    ts = np.cumsum(np.frombuffer(body, dtype=np.int64, count=n))
+    vs = np.frombuffer(body, dtype=np.float64, count=n, offset=8 * n).copy()
+    return ts, vs
+
+
+def copy_payload(rows: Sequence[tuple[int, int, int, int, int, bytes]]) -> bytes:
+    """A binary COPY stream for (series_id, start, end, n, seq, data) rows, built in one go."""
+    out = [b"PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00"]
+    pack = _COPY_ROW.pack
+    for sid, start, end, n, seq, data in rows:
+        out.append(pack(6, 8, sid, 8, start, 8, end, 4, n, 8, seq, len(data)))
+        out.append(data)
+    out.append(b"\xff\xff")
+    return b"".join(out)
