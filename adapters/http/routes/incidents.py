@@ -48,7 +48,11 @@ async def get_incident(
     principal: Annotated[Principal, Depends(require(Permission.READ_INCIDENTS))],
     svc: Annotated[ApiServices, Depends(services)],
 ) -> dict:
-    return {"data": incident_out(await svc.incidents.get(principal.tenant, incident_id), timeline=True)}
+    out = incident_out(await svc.incidents.get(principal.tenant, incident_id), timeline=True)
+    # The incident's workflow: escalation (step, next page, pause), pages sent,
+    # remediation runs, postmortem; null when none runs (closed, or no engine).
+    out["workflow"] = await svc.incidents.workflow_state(principal.tenant, incident_id)
+    return {"data": out}
 
 
 class NoteIn(BaseModel):
@@ -103,3 +107,82 @@ async def add_note(incident_id: str, principal: Responder, svc: Svc, body: TextI
 @router.post("/{incident_id}/severity", summary="Change the severity")
 async def change_severity(incident_id: str, principal: Manager, svc: Svc, body: SeverityIn) -> dict:
     return {"data": incident_out(await svc.incidents.change_severity(principal.tenant, incident_id, principal.subject, body.severity), timeline=True)}
+
+
+# ------------------------------------------- escalation, remediation, postmortem
+
+
+class RemediationIn(BaseModel):
+    runbook: dict = Field(description="id, name, steps: see domain/remediation/runbook.py")
+    dry_run: bool = False
+
+
+class DecisionIn(BaseModel):
+    reason: str = ""
+
+
+class CompletionIn(BaseModel):
+    ok: bool = True
+    note: str = ""
+
+
+class PostmortemIn(BaseModel):
+    body: str = ""
+
+
+@router.post("/{incident_id}/escalate", summary="Escalate now: page the next level without waiting")
+async def escalate_now(incident_id: str, principal: Responder, svc: Svc) -> dict:
+    return {"data": await svc.incidents.escalate_now(principal.tenant, incident_id, principal.subject)}
+
+
+@router.post("/{incident_id}/escalation/pause", status_code=202, summary="Pause the escalation (keeps the time left)")
+async def pause_escalation(incident_id: str, principal: Responder, svc: Svc) -> dict:
+    return {"data": await svc.incidents.pause_escalation(principal.tenant, incident_id, principal.subject, True)}
+
+
+@router.post("/{incident_id}/escalation/resume", status_code=202, summary="Resume a paused escalation")
+async def resume_escalation(incident_id: str, principal: Responder, svc: Svc) -> dict:
+    return {"data": await svc.incidents.pause_escalation(principal.tenant, incident_id, principal.subject, False)}
+
+
+@router.post("/{incident_id}/remediations", summary="Run a runbook (or dry-run it to see the plan)")
+async def start_remediation(incident_id: str, principal: Responder, svc: Svc, body: RemediationIn) -> dict:
+    return {"data": await svc.incidents.remediate(principal.tenant, incident_id, principal.subject, body.runbook, body.dry_run)}
+
+
+@router.get("/{incident_id}/remediations/{run_id}", summary="A remediation run: steps, approvals, compensation")
+async def remediation(incident_id: str, run_id: str, principal: Annotated[Principal, Depends(require(Permission.READ_INCIDENTS))],
+                      svc: Svc) -> dict:
+    return {"data": await svc.incidents.remediation_state(principal.tenant, incident_id, run_id)}
+
+
+@router.post("/{incident_id}/remediations/{run_id}/steps/{step_id}/approve", status_code=202,
+             summary="Approve a gated step (as your role)")
+async def approve_step(incident_id: str, run_id: str, step_id: str, principal: Responder, svc: Svc) -> dict:
+    await svc.incidents.decide_step(principal.tenant, incident_id, run_id, "approve", step_id, principal.subject,
+                                    principal.role.value)
+    return {"data": {"accepted": True}}
+
+
+@router.post("/{incident_id}/remediations/{run_id}/steps/{step_id}/reject", status_code=202, summary="Reject a gated step")
+async def reject_step(incident_id: str, run_id: str, step_id: str, principal: Responder, svc: Svc,
+                      body: DecisionIn | None = None) -> dict:
+    await svc.incidents.decide_step(principal.tenant, incident_id, run_id, "reject", step_id, principal.subject,
+                                    principal.role.value, body.reason if body else "")
+    return {"data": {"accepted": True}}
+
+
+@router.post("/{incident_id}/remediations/{run_id}/steps/{step_id}/complete", status_code=202,
+             summary="Report a manual step done (or failed)")
+async def complete_step(incident_id: str, run_id: str, step_id: str, principal: Responder, svc: Svc,
+                        body: CompletionIn | None = None) -> dict:
+    body = body or CompletionIn()
+    await svc.incidents.decide_step(principal.tenant, incident_id, run_id, "complete_step", step_id, principal.subject,
+                                    body.ok, body.note)
+    return {"data": {"accepted": True}}
+
+
+@router.post("/{incident_id}/postmortem/publish", summary="Publish the postmortem: closes the incident")
+async def publish_postmortem(incident_id: str, principal: Responder, svc: Svc, body: PostmortemIn | None = None) -> dict:
+    return {"data": await svc.incidents.publish_postmortem(principal.tenant, incident_id, principal.subject,
+                                                           body.body if body else "")}

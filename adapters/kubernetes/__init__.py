@@ -1,0 +1,1 @@
+"""Kubernetes: the infrastructure port on the Kubernetes REST API (apps/v1)."""

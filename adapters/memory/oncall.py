@@ -1,0 +1,71 @@
+"""Escalation policies, on-call schedules and contacts in memory, optionally loaded
+from a JSON file (``OBSERVER_ONCALL_FILE``) for the embedded stack:
+
+    {"policies":  [{"id": "default", "tenant": "default", "name": "Default", "repeat": 1,
+                    "severities": ["SEV1", "SEV2"],   # optional: only for these
+                    "levels": [{"timeout_ms": 900000,
+                                "targets": [{"kind": "schedule", "ref": "primary"}]}]}],
+     "schedules": [{"id": "primary", "tenant": "default", "name": "Primary", "timezone": "UTC",
+                    "layers": [{"name": "main", "rotation": {"users": ["alice", "bob"],
+                                "start_ms": 0, "handoff_time": "09:00", "length": "weekly"}}],
+                    "overrides": []}],
+     "contacts":  [{"tenant": "default", "user": "alice", "channel": "log", "target": {}}]}
+
+A tenant without a policy gets ``default_policy``: page the tenant's admin every 15
+minutes, three times.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from domain.incidents.escalation import EscalationLevel, EscalationPolicy, Target
+from domain.incidents.incident import Severity
+from domain.incidents.oncall import Schedule
+from ports.oncall import Contact
+from services.escalation import policy_from_dict, schedule_from_dict
+
+
+def default_policy(tenant: str) -> EscalationPolicy:
+    return EscalationPolicy("default", tenant, "Page the admin", (EscalationLevel((Target.user("admin"),), 15 * 60_000),), 2)
+
+
+class MemoryOnCallDirectory:
+    def __init__(self) -> None:
+        self._policies: dict[tuple[str, str | None], EscalationPolicy] = {}
+        self._schedules: dict[tuple[str, str], Schedule] = {}
+        self._contacts: dict[tuple[str, str], Contact] = {}
+
+    def set_policy(self, policy: EscalationPolicy, severities: Sequence[str] = ()) -> None:
+        for sev in severities or (None,):
+            self._policies[(policy.tenant, None if sev is None else Severity.parse(sev).value)] = policy
+
+    def add_schedule(self, schedule: Schedule) -> None:
+        self._schedules[(schedule.tenant, schedule.id)] = schedule
+
+    def set_contact(self, tenant: str, contact: Contact) -> None:
+        self._contacts[(tenant, contact.user)] = contact
+
+    async def policy_for(self, tenant: str, severity: str) -> EscalationPolicy:
+        sev = Severity.parse(severity).value
+        return self._policies.get((tenant, sev)) or self._policies.get((tenant, None)) or default_policy(tenant)
+
+    async def schedules(self, tenant: str, ids: Sequence[str]) -> list[Schedule]:
+        return [self._schedules[(tenant, i)] for i in ids if (tenant, i) in self._schedules]
+
+    async def contact(self, tenant: str, user: str) -> Contact | None:
+        return self._contacts.get((tenant, user))
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "MemoryOnCallDirectory":
+        data = json.loads(Path(path).read_text())
+        directory = cls()
+        for p in data.get("policies", []):
+            directory.set_policy(policy_from_dict(p), p.get("severities", ()))
+        for s in data.get("schedules", []):
+            directory.add_schedule(schedule_from_dict(s))
+        for c in data.get("contacts", []):
+            directory.set_contact(c["tenant"], Contact(c["user"], c.get("channel", "log"), c.get("target", {})))
+        return directory

@@ -1,0 +1,1 @@
+"""Remediation: runbooks of steps with approval gates and compensations (a saga)."""

@@ -1,0 +1,171 @@
+"""The services behind the incident workflow's activities, on in-memory adapters:
+commands and snapshots, the projection, paging with idempotency keys, postmortem
+drafts, maintenance windows, and the service routing actions through the engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from adapters.memory.clock import FakeClock
+from adapters.memory.notify import MemoryDeliveryLedger
+from adapters.memory.oncall import MemoryOnCallDirectory
+from adapters.memory.repositories import MemoryUnitOfWorkRunner
+from domain.errors import InvalidTransition, NotFound
+from domain.incidents.escalation import EscalationLevel, EscalationPolicy, Target
+from domain.incidents.incident import Incident, IncidentStatus, Severity
+from domain.incidents.oncall import Layer, Override, Rotation, Schedule
+from ports.notify import DeliveryResult, OutgoingNotification
+from services.escalation import EscalationService, PageRequest, policy_from_dict, policy_to_dict, schedule_from_dict, schedule_to_dict
+from services.incident_commands import Command, apply, check, restore, snapshot
+from services.incident_projection import IncidentProjection
+from services.incidents import IncidentService
+from services.maintenance import MaintenanceService
+from services.postmortem import choose_owner, reminder_times
+from services.user_notifications import DeliveryFailed, UserNotifications
+
+T0 = 1_800_000_000_000
+
+
+def opened() -> Incident:
+    return Incident.open("inc-1", "acme", "db down", "SEV2", T0, alerts=("fp-1",), dedup_key="grp")
+
+
+def test_commands_apply_the_domain_rules_and_snapshots_round_trip() -> None:
+    inc = opened()
+    assert apply(inc, Command("attach_alert", "system", severity="SEV1", fingerprint="fp-2"), T0 + 1)
+    assert inc.severity is Severity.SEV1 and inc.alerts == ("fp-1", "fp-2")
+    assert not apply(inc, Command("attach_alert", "system", severity="SEV1", fingerprint="fp-2"), T0 + 2)
+    with pytest.raises(InvalidTransition):
+        check(inc, Command("resolve", "bob"), T0 + 3)
+    assert inc.status is IncidentStatus.TRIGGERED  # check changed nothing
+    apply(inc, Command("acknowledge", "bob"), T0 + 4)
+    back = restore(snapshot(inc))
+    assert snapshot(back) == snapshot(inc) and back.first_acknowledged_at_ms == T0 + 4
+    assert Command.from_args("reopen", ["bob", "again"]) == Command("reopen", "bob", text="again")
+    assert Command.from_args("attach_alert", ["fp", "SEV2"]).args() == ("fp", "SEV2", "system")
+
+
+async def test_the_projection_only_moves_forward() -> None:
+    uow = MemoryUnitOfWorkRunner()
+    projection = IncidentProjection(uow)
+    inc = opened()
+    assert await projection.store(snapshot(inc))  # inserted
+    old = snapshot(inc)
+    apply(inc, Command("acknowledge", "bob"), T0 + 5)
+    assert await projection.store(snapshot(inc))
+    assert not await projection.store(old)  # a replayed, older snapshot
+    assert not await projection.store(snapshot(inc))  # a retried one
+    assert (await projection.load("acme", "inc-1"))["status"] == "acknowledged"
+
+
+class FlakyNotifier:
+    def __init__(self, results: list[DeliveryResult]) -> None:
+        self.results, self.calls = results, []
+
+    def channels(self) -> frozenset[str]:
+        return frozenset({"log"})
+
+    async def send(self, n: OutgoingNotification) -> DeliveryResult:
+        self.calls.append(n)
+        return self.results.pop(0) if self.results else DeliveryResult(True)
+
+
+async def test_paging_resolves_on_call_at_the_instant_and_sends_each_key_once() -> None:
+    directory = MemoryOnCallDirectory()
+    schedule = Schedule("primary", "acme", "P", "UTC", (Layer("l", Rotation(("ann",), 0, "09:00", "UTC", "weekly")),),
+                        (Override("olga", T0 + 1000, T0 + 2000),))
+    directory.add_schedule(schedule)
+    policy = EscalationPolicy("p", "acme", "P", (EscalationLevel((Target.schedule("primary"), Target.user("bo")), 60_000),))
+    directory.set_policy(policy)
+    notifier = FlakyNotifier([DeliveryResult(False, 503, "down", retryable=True)])
+    escalation = EscalationService(directory, UserNotifications(directory, notifier, MemoryDeliveryLedger()))
+    frozen = await escalation.freeze("acme", "SEV1")
+    assert policy_from_dict(frozen["policy"]) == policy and schedule_from_dict(frozen["schedules"]["primary"]) == schedule
+    req = PageRequest("acme", "inc-1", "db down", "SEV1", 0, 0, 0, policy_to_dict(policy)["levels"][0]["targets"],
+                      frozen["schedules"], T0 + 1500, "inc-1/r0/s0")
+    with pytest.raises(DeliveryFailed):
+        await escalation.page(req)  # the first send failed: the activity is retried
+    results = await escalation.page(req)
+    again = await escalation.page(req)
+    assert [(r.user, r.delivered) for r in results] == [("olga", True), ("bo", True)]  # the override at T0+1500
+    assert [r.detail for r in again] == ["already sent", "already sent"]
+    assert [n.idempotency_key for n in notifier.calls] == ["inc-1/r0/s0/t0", "inc-1/r0/s0/t0", "inc-1/r0/s0/t1"]
+    assert schedule_to_dict(schedule_from_dict(schedule_to_dict(schedule))) == schedule_to_dict(schedule)
+
+
+def test_postmortem_owner_and_reminders() -> None:
+    inc = opened()
+    apply(inc, Command("acknowledge", "ann"), T0 + 1)
+    apply(inc, Command("mitigate", "bo"), T0 + 2)
+    apply(inc, Command("resolve", "bo"), T0 + 3)
+    assert choose_owner(snapshot(inc)) == "ann"
+    apply(inc, Command("reopen", "cy", text="again"), T0 + 4)
+    apply(inc, Command("acknowledge", "dee"), T0 + 5)
+    assert choose_owner(snapshot(inc)) == "dee"  # the current cycle's responder
+    assert reminder_times(100, 10, 5, 4) == [90, 100, 105, 110]
+
+
+async def test_a_maintenance_occurrence_opens_once_and_closes() -> None:
+    uow = MemoryUnitOfWorkRunner()
+    svc = MaintenanceService(uow)
+    sid = await svc.open_window("acme", "db", T0, T0 + 60_000, [{"name": "service", "value": "db"}], "ops", "patching")
+    assert await svc.open_window("acme", "db", T0, T0 + 60_000, [{"name": "service", "value": "db"}], "ops", "x") == sid
+    assert await svc.close_window("acme", sid, T0 + 1000)
+    assert not await svc.close_window("acme", sid, T0 + 2000)
+
+
+class FakeEngine:
+    """Answers updates like a running workflow would, or says none runs."""
+
+    def __init__(self, running: bool) -> None:
+        self.running, self.calls = running, []
+
+    async def start(self, *a: Any) -> bool:
+        self.calls.append(("start", a[1]))
+        return True
+
+    async def update(self, wid: str, name: str, *args: Any) -> Any:
+        self.calls.append(("update", name, args))
+        if not self.running:
+            raise LookupError(wid)
+        inc = opened()
+        apply(inc, Command.from_args(name, args), T0 + 10)
+        return snapshot(inc)
+
+    async def signal(self, *a: Any) -> None:
+        self.calls.append(("signal",) + a)
+
+    async def query(self, wid: str, name: str, *a: Any) -> Any:
+        if not self.running:
+            raise LookupError(wid)
+        return {"status": "triggered"}
+
+
+async def test_an_orchestrated_service_sends_updates_and_never_writes_a_running_incidents_row() -> None:
+    uow = MemoryUnitOfWorkRunner()
+    await uow.run(lambda u: u.incidents.add(opened()))
+    engine = FakeEngine(running=True)
+    svc = IncidentService(uow, engine, FakeClock(T0), orchestrated=True)
+    acked = await svc.acknowledge("acme", "inc-1", "ann")
+    assert acked.status is IncidentStatus.ACKNOWLEDGED
+    assert (await svc.get("acme", "inc-1")).status is IncidentStatus.TRIGGERED  # the activity writes it, not us
+    attached, new = await svc.open_or_attach("acme", "grp", "fp-9", "x", Severity.SEV1, T0)
+    assert not new and attached.alerts == ("fp-1", "fp-9") and attached.severity is Severity.SEV1
+    with pytest.raises(NotFound):
+        await svc.acknowledge("other-tenant", "inc-1", "ann")
+    assert engine.calls == [("update", "acknowledge", ("ann",)), ("update", "attach_alert", ("fp-9", "SEV1", "system"))]
+    assert len((await svc.get("acme", "inc-1")).alerts) == 1  # the row is the workflow's to write
+    assert await svc.workflow_state("acme", "inc-1") == {"status": "triggered"}
+
+
+async def test_without_a_running_workflow_the_service_writes_the_row() -> None:
+    uow = MemoryUnitOfWorkRunner()
+    await uow.run(lambda u: u.incidents.add(opened()))
+    svc = IncidentService(uow, FakeEngine(running=False), FakeClock(T0 + 20), orchestrated=True)
+    noted = await svc.add_note("acme", "inc-1", "ann", "closed ticket")
+    assert (await svc.get("acme", "inc-1")).timeline[-1].text == "closed ticket" == noted.timeline[-1].text
+    assert await svc.workflow_state("acme", "inc-1") is None
+    with pytest.raises(NotFound):
+        await svc.escalate_now("acme", "inc-1", "ann")

@@ -1,0 +1,1 @@
+"""The incident workflow: escalation, responder actions, remediation and postmortem children."""

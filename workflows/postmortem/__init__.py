@@ -1,0 +1,1 @@
+"""The postmortem workflow: draft on resolve, owner, reminders, publish closes the incident."""

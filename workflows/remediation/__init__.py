@@ -1,0 +1,1 @@
+"""The remediation workflow: runbook steps, approval gates, retries, compensation (saga)."""
