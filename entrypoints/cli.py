@@ -92,9 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     openapi = sub.add_parser("openapi", help="print the OpenAPI document")
     openapi.set_defaults(func=cmd_openapi)
 
-    from entrypoints import anomaly_cli
+    from entrypoints import admin, anomaly_cli, celery_worker, consume, scrape, temporal_worker
 
+    consume.add_parser(sub)
+    scrape.add_parser(sub)
+    admin.add_parser(sub)
     anomaly_cli.add_parser(sub)
+    worker = sub.add_parser("worker", help="run a background worker")
+    worker_kinds = worker.add_subparsers(dest="worker_kind", required=True, metavar="KIND")
+    temporal_worker.add_parser(sub)
+    celery_worker.register_worker_command(worker_kinds)
 
     args = parser.parse_args(argv)
     return args.func(args)

