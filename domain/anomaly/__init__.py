@@ -5,6 +5,7 @@ where numpy would cost more per call than it saves.
 """
 
 from domain.anomaly.detectors import BaselineDetector, Detector, EnsembleDetector, SeasonalDetector
+from domain.anomaly.novelty import NoveltyDetector
 from domain.anomaly.registry import BEST, DETECTORS, make_detector, restore
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "BaselineDetector",
     "Detector",
     "EnsembleDetector",
+    "NoveltyDetector",
     "SeasonalDetector",
     "make_detector",
     "restore",
