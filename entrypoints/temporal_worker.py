@@ -27,17 +27,9 @@ from entrypoints.settings import Settings
 log = logging.getLogger("observer_eye.worker")
 
 
-class NoComplianceEvaluator:
-    """Stands in until a compliance service is configured: the schedule runs, logs, and
-    reports that nothing was evaluated."""
-
-    async def evaluate(self, tenant: str, at_ms: int) -> dict[str, Any]:
-        log.info("compliance evaluation for %s: no evaluator configured", tenant)
-        return {"tenant": tenant, "evaluated": 0, "at_ms": at_ms, "note": "no compliance evaluator configured"}
-
-
 def activities(container: Any, compliance: Any = None) -> Any:
-    """The activity implementations, bound to the container's services."""
+    """The activity implementations, bound to the container's services (``compliance``
+    replaces the container's compliance service, for tests that only count runs)."""
     from workflows.incident.activities import IncidentActivities, NotifyActivities
     from workflows.postmortem.activities import PostmortemActivities
     from workflows.registry import ActivityImpls
@@ -49,7 +41,7 @@ def activities(container: Any, compliance: Any = None) -> Any:
         notify=NotifyActivities(container.user_notifications()),
         remediation=RemediationActivities(container.remediation()),
         postmortem=PostmortemActivities(container.postmortems()),
-        scheduled=ScheduledActivities(compliance or NoComplianceEvaluator(), container.maintenance()),
+        scheduled=ScheduledActivities(compliance or container.compliance(), container.maintenance()),
     )
 
 

@@ -9,7 +9,10 @@ from fastapi import FastAPI
 
 from adapters.http.deps import ApiServices
 from adapters.http.problems import install_problem_handlers
-from adapters.http.routes import alerts, health, incidents, ingest, telemetry
+from adapters.http.routes import compliance, stream
+from adapters.http.routes import (
+    alerts, health, incidents, ingest, integrations, notifications, otlp, remote_write, telemetry,
+)
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -23,6 +26,8 @@ def create_app(svc: ApiServices, lifespan: Lifespan | None = None, version: str 
     )
     app.state.services = svc
     install_problem_handlers(app)
-    for module in (health, ingest, telemetry, alerts, incidents):
+    for module in (health, ingest, telemetry, alerts, incidents, otlp, remote_write, integrations, notifications):
         app.include_router(module.router)
+    app.include_router(stream.router)  # WebSocket /api/v1/stream
+    app.include_router(compliance.router)  # /api/v1/compliance
     return app

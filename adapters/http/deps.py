@@ -9,11 +9,16 @@ from fastapi import Depends, Request
 
 from domain.identity.permissions import Permission
 from domain.identity.principal import Principal
+from adapters.http.ingest_formats.otlp_mapping import OtlpOptions
 from services.alerting import AlertService
+from services.compliance import ComplianceService
+from services.external_alerts import ExternalAlertService
 from services.identity import IdentityService
 from services.incidents import IncidentService
+from services.notifications import NotificationService
 from services.ingest import IngestService
 from services.queries import TelemetryQueries
+from services.streaming import StreamHub
 from ports.clock import Clock
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -29,6 +34,13 @@ class ApiServices:
     clock: Clock
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
     max_body_bytes: int = 10 * 1024 * 1024
+    # What a gzip/zstd/snappy body may inflate to (DESIGN.md §7: 413 naming the limit).
+    max_decompressed_bytes: int = 32 * 1024 * 1024
+    otlp: OtlpOptions = field(default_factory=OtlpOptions)
+    external_alerts: ExternalAlertService | None = None  # Alertmanager / Grafana webhook intake
+    notifications: NotificationService | None = None  # delivery audit, receivers (alert pipeline)
+    stream: StreamHub | None = None  # live updates for /api/v1/stream (routes/stream.py)
+    compliance: ComplianceService | None = None  # controls, posture, evidence (routes/compliance.py)
 
 
 def services(request: Request) -> ApiServices:

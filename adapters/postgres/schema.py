@@ -79,10 +79,22 @@ def day_of(name: str) -> int:
     return -int(suffix[1:]) if suffix.startswith("m") else int(suffix)
 
 
+async def _schema_exists(conn: psycopg.AsyncConnection) -> bool:
+    # The last object _DDL creates: if it is there, everything before it is too.
+    cur = await conn.execute("SELECT to_regclass('oe_rollup_1h_series') IS NOT NULL")
+    row = await cur.fetchone()
+    return bool(row and row[0])
+
+
 async def create_schema(conn: psycopg.AsyncConnection) -> None:
+    """Create the tables once. An existing schema is left alone: even ``IF NOT EXISTS``
+    DDL takes table locks, which deadlock against a writer flushing into those tables."""
+    if await _schema_exists(conn):
+        return
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
-        await conn.execute(_DDL)
+        if not await _schema_exists(conn):
+            await conn.execute(_DDL)
 
 
 async def existing_days(conn: psycopg.AsyncConnection) -> dict[str, set[int]]:
