@@ -7,15 +7,19 @@ so async callers never hold a database connection across an ``await``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from domain.alerts.history import AlertDecision
 from domain.alerts.rules import AbsenceRule, AnomalyRule, ThresholdRule
 from domain.alerts.silences import Silence
 from domain.alerts.state import Alert
+from domain.compliance.evaluation import Evaluation
 from domain.identity.api_keys import ApiKey
 from domain.identity.tenants import Tenant
 from domain.incidents.incident import Incident, IncidentStatus
+from domain.notifications.delivery import Delivery, DeliveryStatus
 
 T = TypeVar("T")
 AlertRule = ThresholdRule | AbsenceRule | AnomalyRule
@@ -64,6 +68,71 @@ class ApiKeyRepository(Protocol):
     def list(self, tenant: str) -> list[ApiKey]: ...
 
 
+class AlertHistoryRepository(Protocol):
+    """Append-only: the decisions of the alert pipeline (the alert history)."""
+
+    def add(self, decisions: Sequence[AlertDecision]) -> None: ...
+    def for_alert(self, tenant: str, fingerprint: str, limit: int = 200) -> list[AlertDecision]:
+        """Oldest first; the newest ``limit`` of them."""
+        ...
+
+
+class DeliveryRepository(Protocol):
+    """The delivery audit. ``key`` (the notification's idempotency key) is unique per tenant."""
+
+    def add_if_absent(self, delivery: Delivery) -> bool:
+        """Insert unless a delivery with this key exists (then change nothing): True if inserted."""
+        ...
+    def save(self, delivery: Delivery) -> None:
+        """Insert or replace."""
+        ...
+    def get(self, tenant: str, key: str) -> Delivery | None: ...
+    def list(
+        self, tenant: str, *, statuses: Sequence[DeliveryStatus] = (), receiver: str | None = None,
+        group_key: str | None = None, limit: int = 100,
+    ) -> list[Delivery]:
+        """Newest first (by creation time)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FactRecord:
+    """A fact about a tenant's deployment as last reported: its value (JSON), who
+    reported it (``source``) and when. Auditors ask both, so both are kept."""
+
+    key: str  # dotted, e.g. "ingest.tls.enabled"
+    value: object  # JSON: null, bool, number, string, list (tuple), object (dict)
+    source: str
+    updated_at_ms: int
+
+
+class ComplianceRepository(Protocol):
+    """Control evaluations (the audit trail: every run is kept) and the facts
+    integrators push.
+
+    At most one evaluation per (tenant, control, ``evaluated_at_ms``): saving another
+    for the same instant replaces it, so a retried evaluation run (a Temporal activity
+    retried with the same ``at_ms``) leaves one record, not two.
+    """
+
+    def save_evaluations(self, tenant: str, evaluations: Sequence[Evaluation]) -> None:
+        """Store ``evaluations`` (all of ``tenant``, else ``ValidationError``)."""
+        ...
+    def latest(self, tenant: str) -> list[Evaluation]:
+        """The latest evaluation (greatest ``evaluated_at_ms``) of each control that
+        has one, ordered by control id."""
+        ...
+    def history(self, tenant: str, control_id: str, limit: int = 100) -> list[Evaluation]:
+        """The control's evaluations, newest first, at most ``limit``."""
+        ...
+    def set_facts(self, tenant: str, facts: Mapping[str, object], at_ms: int, source: str) -> None:
+        """Merge: each key given is replaced (value, source, time); the others stay."""
+        ...
+    def facts(self, tenant: str) -> dict[str, FactRecord]:
+        """Every stored fact of ``tenant`` by key."""
+        ...
+
+
 class UnitOfWork(Protocol):
     rules: RuleRepository
     alerts: AlertRepository
@@ -71,6 +140,9 @@ class UnitOfWork(Protocol):
     silences: SilenceRepository
     tenants: TenantRepository
     api_keys: ApiKeyRepository
+    history: AlertHistoryRepository
+    deliveries: DeliveryRepository
+    compliance: ComplianceRepository
 
 
 class UnitOfWorkRunner(Protocol):

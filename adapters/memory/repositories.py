@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from domain.errors import Conflict
+from domain.errors import Conflict, ValidationError
 from domain.incidents.incident import IncidentStatus
+from ports.repositories import FactRecord
 
 T = TypeVar("T")
 _OPEN = (IncidentStatus.TRIGGERED, IncidentStatus.ACKNOWLEDGED, IncidentStatus.MITIGATED)
@@ -174,6 +175,87 @@ class MemoryApiKeyRepository:
         return self._t.where(lambda k: k.tenant == tenant)
 
 
+class MemoryAlertHistoryRepository:
+    """Rows are (tenant, fingerprint) -> tuple of decisions, replaced (never mutated in
+    place) so the runner's rollback snapshot stays valid. Bounded per alert."""
+
+    def __init__(self, table: _Table, keep_per_alert: int = 1000) -> None:
+        self._t = table
+        self._keep = keep_per_alert
+
+    def add(self, decisions: Sequence[Any]) -> None:
+        for d in decisions:
+            key = (d.tenant, d.fingerprint)
+            rows = self._t.rows.get(key, ()) + (d,)
+            self._t.rows[key] = rows[-self._keep :]
+
+    def for_alert(self, tenant: str, fingerprint: str, limit: int = 200) -> list:
+        rows = self._t.rows.get((tenant, fingerprint), ())
+        return list(rows[-limit:]) if limit > 0 else []
+
+
+class MemoryDeliveryRepository:
+    def __init__(self, table: _Table) -> None:
+        self._t = table
+
+    def add_if_absent(self, delivery) -> bool:
+        if (delivery.tenant, delivery.key) in self._t.rows:
+            return False
+        self._t.put((delivery.tenant, delivery.key), delivery)
+        return True
+
+    def save(self, delivery) -> None:
+        self._t.put((delivery.tenant, delivery.key), delivery)
+
+    def get(self, tenant: str, key: str):
+        return self._t.get((tenant, key))
+
+    def list(self, tenant: str, *, statuses: Sequence[Any] = (), receiver: str | None = None,
+             group_key: str | None = None, limit: int = 100) -> list:
+        wanted = {str(getattr(s, "value", s)) for s in statuses}
+        rows = self._t.where(lambda d: d.tenant == tenant and (not wanted or d.status.value in wanted)
+                             and (receiver is None or d.receiver == receiver)
+                             and (group_key is None or d.group_key == group_key))
+        rows.sort(key=lambda d: (d.created_at_ms, d.key), reverse=True)
+        return rows[:limit]
+
+
+class MemoryComplianceRepository:
+    """Evaluations: (tenant, control id) -> tuple ordered by ``evaluated_at_ms``, one per
+    instant, replaced (never mutated in place) so the runner's rollback snapshot stays
+    valid; bounded per control. Facts: (tenant, key) -> ``FactRecord``."""
+
+    def __init__(self, evaluations: _Table, facts: _Table, keep_per_control: int = 1000) -> None:
+        self._ev = evaluations
+        self._facts = facts
+        self._keep = keep_per_control
+
+    def save_evaluations(self, tenant: str, evaluations: Sequence[Any]) -> None:
+        for i, ev in enumerate(evaluations):
+            if ev.tenant != tenant:
+                raise ValidationError(f"evaluation of tenant {ev.tenant!r} saved for {tenant!r}", field=f"evaluations[{i}]")
+        for ev in evaluations:
+            key = (tenant, ev.control_id)
+            rows = [r for r in self._ev.rows.get(key, ()) if r.evaluated_at_ms != ev.evaluated_at_ms]
+            rows.append(copy.deepcopy(ev))
+            rows.sort(key=lambda r: r.evaluated_at_ms)
+            self._ev.rows[key] = tuple(rows[-self._keep :])
+
+    def latest(self, tenant: str) -> list:
+        return [copy.deepcopy(rows[-1]) for (t, _), rows in sorted(self._ev.rows.items()) if t == tenant and rows]
+
+    def history(self, tenant: str, control_id: str, limit: int = 100) -> list:
+        rows = self._ev.rows.get((tenant, control_id), ())
+        return [copy.deepcopy(r) for r in reversed(rows[-limit:])] if limit > 0 else []
+
+    def set_facts(self, tenant: str, facts: Mapping[str, object], at_ms: int, source: str) -> None:
+        for key, value in facts.items():
+            self._facts.put((tenant, key), FactRecord(key, value, source, at_ms))
+
+    def facts(self, tenant: str) -> dict:
+        return {k: copy.deepcopy(r) for (t, k), r in sorted(self._facts.rows.items()) if t == tenant}
+
+
 class MemoryUnitOfWork:
     def __init__(self, tables: dict[str, _Table]) -> None:
         self.rules = MemoryRuleRepository(tables["rules"])
@@ -182,13 +264,17 @@ class MemoryUnitOfWork:
         self.silences = MemorySilenceRepository(tables["silences"])
         self.tenants = MemoryTenantRepository(tables["tenants"])
         self.api_keys = MemoryApiKeyRepository(tables["api_keys"])
+        self.history = MemoryAlertHistoryRepository(tables["history"])
+        self.deliveries = MemoryDeliveryRepository(tables["deliveries"])
+        self.compliance = MemoryComplianceRepository(tables["compliance_evaluations"], tables["compliance_facts"])
 
 
 class MemoryUnitOfWorkRunner:
     """Runs one unit of work at a time; a failing one is rolled back by restoring the
     tables as they were before it started."""
 
-    _NAMES = ("rules", "alerts", "incidents", "silences", "tenants", "api_keys")
+    _NAMES = ("rules", "alerts", "incidents", "silences", "tenants", "api_keys", "history", "deliveries",
+              "compliance_evaluations", "compliance_facts")
 
     def __init__(self) -> None:
         self._tables = {n: _Table() for n in self._NAMES}

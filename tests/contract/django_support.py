@@ -109,11 +109,11 @@ def flush(alias: str) -> None:
 
 
 @asynccontextmanager
-async def django_runner(alias: str):
+async def django_runner(alias: str, threads: int | None = None):
     await asyncio.to_thread(ensure_django)  # migrations block: never on the event loop
     from adapters.django_orm.unit_of_work import DjangoUnitOfWorkRunner
 
-    runner = DjangoUnitOfWorkRunner(alias)
+    runner = DjangoUnitOfWorkRunner(alias, threads=threads)
     try:
         yield runner
     finally:

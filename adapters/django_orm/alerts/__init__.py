@@ -1,0 +1,1 @@
+"""The alerts context's Django app (label ``oe_alerts``)."""

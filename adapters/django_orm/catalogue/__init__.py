@@ -1,0 +1,1 @@
+"""The metrics catalogue context's Django app (label ``oe_catalogue``)."""

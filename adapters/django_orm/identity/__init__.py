@@ -1,0 +1,1 @@
+"""The identity context's Django app (label ``oe_identity``)."""

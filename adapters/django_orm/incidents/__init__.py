@@ -1,0 +1,1 @@
+"""The incidents context's Django app (label ``oe_incidents``)."""

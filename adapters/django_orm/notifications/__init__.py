@@ -1,0 +1,1 @@
+"""The notifications context's Django app (label ``oe_notifications``)."""
