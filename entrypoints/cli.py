@@ -15,23 +15,28 @@ def _logging(level: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """API, consumers and the local agent in one process (the embedded stack)."""
+    """The embedded stack: API, consumers, workers, admin and the local agent in one process."""
+    from entrypoints.embedded import embedded_settings, run
+
+    overrides: dict = {}
+    if args.port:
+        overrides["port"] = args.port
+    if args.no_agent:
+        overrides["agent"] = False
+    return run(embedded_settings(**overrides))
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    """The API alone, on the adapters the environment selects (production: one of many
+    stateless replicas; consumers and workers run as their own processes)."""
     import uvicorn
 
     from entrypoints.container import build_container
     from entrypoints.runtime import build_app
 
-    overrides = {}
-    if args.port:
-        overrides["port"] = args.port
-    if args.no_agent:
-        overrides["agent"] = False
-    settings = Settings(**overrides)
+    settings = Settings(**({"port": args.port} if args.port else {}), agent=False)
     _logging(settings.log_level)
-    container = build_container(settings)
-    app = build_app(container)
-    print(f"Observer-Eye on {settings.url}  (API docs: {settings.url}/docs)", flush=True)
-    print(f"Sign in: send 'Authorization: Bearer <key>' with the admin API key in {settings.api_key_file}", flush=True)
+    app = build_app(build_container(settings))
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
     return 0
 
@@ -78,9 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-agent", action="store_true", help="do not collect this host's metrics")
     run.set_defaults(func=cmd_run)
 
-    api = sub.add_parser("api", help="the API (with in-process consumers on the embedded bus)")
+    api = sub.add_parser("api", help="the API on the configured adapters (consumers in-process only on the memory bus)")
     api.add_argument("--port", type=int)
-    api.set_defaults(func=cmd_run, no_agent=True)
+    api.set_defaults(func=cmd_api)
 
     agent = sub.add_parser("agent", help="send this host's metrics to an Observer-Eye API")
     agent.add_argument("--url", default="http://127.0.0.1:8400")

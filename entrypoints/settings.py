@@ -14,6 +14,7 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8400, ge=1, le=65535)
+    admin_port: int = Field(8000, ge=0, le=65535)  # Django admin in `observer-eye run`; 0 = off
     data_dir: Path = Path("var")
     log_level: str = "INFO"
 
