@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from adapters.notify.email import EmailNotifier
-from adapters.notify.guard import OutgoingGuard
+from adapters.outbound.guard import OutgoingGuard
 from adapters.notify.http import GuardedHttp
 from adapters.notify.pagerduty import PagerDutyNotifier
 from adapters.notify.slack import SlackNotifier

@@ -20,7 +20,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from adapters.notify.guard import OutgoingGuard, Refused
+from adapters.outbound.guard import OutgoingGuard, Refused
 from adapters.notify.http import SentKeys
 from ports.notify import DeliveryResult, OutgoingNotification
 

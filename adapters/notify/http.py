@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from adapters.notify.guard import OutgoingGuard, Refused
+from adapters.outbound.guard import OutgoingGuard, Refused
 from ports.notify import DeliveryResult, OutgoingNotification
 
 USER_AGENT = "Observer-Eye/0.1 (+notifications)"

@@ -1,1 +1,1 @@
-"""Outgoing HTTP calls of remediation runbook steps."""
+"""Outgoing connections: the private-address guard every adapter that calls out uses, and runbook HTTP calls."""

@@ -1,7 +1,7 @@
 """``ports.infrastructure.HttpCaller`` with httpx, behind the outgoing-connection guard.
 
 A runbook's URL is configuration like a webhook's, so the same guard applies
-(``adapters.notify.guard``): the host is resolved, every address must be public unless
+(``adapters.outbound.guard``): the host is resolved, every address must be public unless
 allowed (``OBSERVER_OUTGOING_ALLOW``), and the connection goes to the checked address.
 The step's idempotency key is sent as ``Idempotency-Key``. Redirects are not followed.
 A refused address is a permanent failure; transport errors are retryable.
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import httpx
 
-from adapters.notify.guard import OutgoingGuard, Refused
+from adapters.outbound.guard import OutgoingGuard, Refused
 from ports.infrastructure import HttpRequest, HttpResponse, InfrastructureError
 
 USER_AGENT = "Observer-Eye/0.1 (+remediation)"

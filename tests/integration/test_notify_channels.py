@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from adapters.notify.dispatch import ChannelNotifier, channel_notifiers
-from adapters.notify.guard import OutgoingGuard, Refused
+from adapters.outbound.guard import OutgoingGuard, Refused
 from ports.notify import OutgoingNotification
 from tests.notify_receivers import HttpReceiver, SmtpReceiver
 
