@@ -22,8 +22,6 @@ from tests.contract.repositories_support import T0, Boom, uow  # noqa: F401  (uo
 
 @pytest.fixture
 async def repo_uow(uow):  # noqa: F811
-    if not await uow.run(lambda u: hasattr(u, "compliance")):
-        pytest.xfail(f"{type(uow).__name__}: its unit of work has no compliance repository yet")
     return uow
 
 
