@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from adapters.http.deps import ApiServices, require, services
 from adapters.http.params import format_value, parse_duration_ms, parse_time_ms
 from domain.alerts.history import AlertDecision
-from domain.alerts.rules import AbsenceRule, Comparison, ThresholdRule
+from domain.alerts.rules import AbsenceRule, AnomalyRule, Comparison, ThresholdRule
 from domain.alerts.silences import Recurrence, Silence
 from domain.alerts.state import Alert
+from domain.anomaly.registry import make_detector
 from domain.errors import ValidationError
 from domain.identity.permissions import Permission
 from domain.identity.principal import Principal
@@ -81,7 +82,7 @@ async def alert_history(
 
 class RuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    type: Literal["threshold", "absence"] = "threshold"
+    type: Literal["threshold", "absence", "anomaly"] = "threshold"
     name: str = Field(description="the alertname")
     selector: str = Field(description='series selector, e.g. cpu_usage{host="a"}')
     for_: str = Field("0s", alias="for", description="how long the condition must hold before firing")
@@ -96,6 +97,10 @@ class RuleIn(BaseModel):
     q: float | None = None
     # absence rules
     absent_for: str | None = None
+    # anomaly rules: a streaming detector per series (domain/anomaly); active when its
+    # score in [0, 1] reaches level
+    detector: str | None = None
+    level: float | None = None
 
 
 def rule_out(r: AlertRule) -> dict:
@@ -108,6 +113,8 @@ def rule_out(r: AlertRule) -> dict:
                  "op": r.comparison.value, "threshold": r.threshold, "q": r.q}
     elif isinstance(r, AbsenceRule):
         base |= {"type": "absence", "absent_for_ms": r.absent_for_ms}
+    elif isinstance(r, AnomalyRule):
+        base |= {"type": "anomaly", "detector": r.detector, "level": r.level}
     return base
 
 
@@ -122,6 +129,13 @@ def build_rule(tenant: str, body: RuleIn) -> AlertRule:
         if body.absent_for is None:
             raise ValidationError("an absence rule needs absent_for (e.g. 5m)", field="absent_for")
         return AbsenceRule(**common, absent_for_ms=parse_duration_ms(body.absent_for, field="absent_for"))
+    if body.type == "anomaly":
+        if not body.detector:
+            raise ValidationError("an anomaly rule needs a detector (e.g. seasonal)", field="detector")
+        if body.level is None:
+            raise ValidationError("an anomaly rule needs a level in (0, 1] (e.g. 0.9)", field="level")
+        make_detector(body.detector)  # an unknown name is refused now, naming the known ones
+        return AnomalyRule(**common, detector=body.detector, level=body.level)
     if body.threshold is None or math.isnan(body.threshold):
         raise ValidationError("a threshold rule needs a numeric threshold", field="threshold")
     try:
