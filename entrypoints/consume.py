@@ -58,10 +58,16 @@ async def run_group(container, group: str, stop: asyncio.Event | None = None) ->
         except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
             pass
     service = {"writer": container.writer, "evaluator": container.evaluator, "pipeline": container.pipeline}[group]()
+    # The writer also keeps its store: retention and compaction (services/sample_maintenance.py).
+    maintenance = container.sample_maintenance() if group == "writer" else None
+    upkeep = asyncio.create_task(maintenance.run(stop), name="sample-maintenance") if maintenance is not None else None
     log.info("consumer group %r starting (bus %s)", group, container.settings().bus)
     try:
         await service.run(stop)
     finally:
+        if upkeep is not None:
+            stop.set()  # the consumer has ended (stopped or failed): so does the upkeep
+            await asyncio.gather(upkeep, return_exceptions=True)
         await close_adapters(container)
     log.info("consumer group %r stopped", group)
     return 0

@@ -27,7 +27,9 @@ from adapters.system.clock import SystemClock
 from domain.metrics.batch import TimeWindow
 from domain.metrics.labels import LabelLimits
 from entrypoints.settings import Settings
+from ports.samples import Maintainable
 from services.alerting import AlertPipeline, AlertService
+from services.compliance import ComplianceService
 from services.notifications import NotificationService
 from services.pipeline.config import load_alerting_config
 from services.evaluator import EVALUATOR_GROUP, RuleEvaluator
@@ -40,6 +42,7 @@ from services.ingest import IngestLimits, IngestService
 from services.maintenance import MaintenanceService
 from services.postmortem import PostmortemService
 from services.queries import TelemetryQueries
+from services.sample_maintenance import MaintenancePolicy, SampleMaintenance
 from services.remediation import RemediationService
 from services.user_notifications import UserNotifications
 from services.writer import WRITER_GROUP, SampleWriter
@@ -236,6 +239,37 @@ def _http_caller(s: Settings):
     return GuardedHttpCaller(s.outgoing_allow)
 
 
+def configuration_facts(s: Settings) -> dict[str, object]:
+    """Compliance facts the settings prove (services/compliance.py merges them under the
+    derived and pushed facts). Only what this process knows for sure: it serves plain
+    HTTP itself, and whether an ingress in front of it enforces TLS, or where audit logs
+    go, is outside its view; so ``ingest.tls.*`` and ``audit.*`` are left for the
+    deployment to push rather than guessed."""
+    return {
+        "platform.repository": s.repository,  # "memory": evaluations and facts are lost at restart
+        "platform.sample_store": s.sample_store,
+        "platform.outgoing.private_addresses_allowed": bool(s.outgoing_allow),
+        "platform.scrape.verify_tls": s.scrape_verify_tls,
+    }
+
+
+def _compliance(s: Settings, uow, store, clock) -> ComplianceService:
+    return ComplianceService(uow, store, clock, system_facts=lambda: configuration_facts(s))
+
+
+def _sample_maintenance(s: Settings, store, clock) -> SampleMaintenance | None:
+    """Retention and compaction for the writer to run; None when switched off or when
+    the selected store keeps no upkeep (not ``ports.samples.Maintainable``)."""
+    if not s.samples_maintenance or not isinstance(store, Maintainable):
+        return None
+    policy = MaintenancePolicy(
+        retention_ms=s.samples_retention_days * 24 * 3600 * 1000,
+        compact_after_ms=s.samples_compact_after_s * 1000,
+        interval_s=s.samples_maintenance_interval_s,
+    )
+    return SampleMaintenance(store, clock, policy)
+
+
 def _stream_limits(s: Settings) -> StreamLimits:
     return StreamLimits(
         max_pending_series=s.stream_max_pending_series, max_pending_events=s.stream_max_pending_events,
@@ -344,6 +378,7 @@ class Container(containers.DeclarativeContainer):
         ExternalAlertService, uow, bus, clock, ingest_limits.provided.labels
     )
 
+    sample_maintenance = providers.Singleton(_sample_maintenance, settings, sample_store, clock)
     writer = providers.Singleton(SampleWriter, bus, sample_store, latest_cache, pubsub)
     evaluator = providers.Singleton(_evaluator, settings, bus, uow, clock, pubsub, evaluator_state, evaluator_release_hook)
     notifications = providers.Singleton(
@@ -361,6 +396,8 @@ class Container(containers.DeclarativeContainer):
     scrape_client = providers.Singleton(HttpScrapeClient, verify_tls=settings.provided.scrape_verify_tls)
     scraper = providers.Singleton(ScrapeService, scrape_client, ingest, clock, scrape_config)
     stream_hub = providers.Singleton(StreamHub, pubsub, providers.Singleton(_stream_limits, settings))
+    # Compliance evaluations: the Temporal schedule or the embedded runtime's timer runs them.
+    compliance = providers.Singleton(_compliance, settings, uow, sample_store, clock)
 
     api_services = providers.Singleton(
         ApiServices,
@@ -370,6 +407,7 @@ class Container(containers.DeclarativeContainer):
         otlp=providers.Singleton(_otlp_options, settings), external_alerts=external_alerts,
         notifications=notifications,
         stream=stream_hub,
+        compliance=compliance,
     )
 
 

@@ -48,6 +48,11 @@ def build_app(container: Container, *, with_agent: bool | None = None) -> FastAP
                 asyncio.create_task(container.evaluator().run(stop), name="evaluator"),
                 asyncio.create_task(container.pipeline().run(stop), name="pipeline"),
             ]
+            # The writer's store upkeep (retention, compaction) runs where the writer does
+            # (with Kafka: in `observer-eye consume --group writer`).
+            maintenance = container.sample_maintenance()
+            if maintenance is not None:
+                tasks.append(asyncio.create_task(maintenance.run(stop), name="sample-maintenance"))
             # Scrapes go to the in-process bus, so they run here as well (with Kafka:
             # `observer-eye scrape` processes, entrypoints/scrape.py).
             if settings.scrape_config is not None:
@@ -56,6 +61,11 @@ def build_app(container: Container, *, with_agent: bool | None = None) -> FastAP
             from entrypoints.temporal_worker import serve as serve_temporal
 
             tasks.append(asyncio.create_task(serve_temporal(container, stop), name="temporal-worker"))
+        elif settings.workflows != "temporal":
+            # Without Temporal no Schedule runs the compliance evaluation; a timer here
+            # does (with Temporal, the worker keeps the Schedule: entrypoints/temporal_worker.py).
+            tasks.append(asyncio.create_task(
+                container.compliance().run(settings.tenant, settings.compliance_every_s, stop), name="compliance"))
         app.state.background = tasks
         if run_agent_here:
             key = settings.api_key_file.read_text().strip()
@@ -67,8 +77,10 @@ def build_app(container: Container, *, with_agent: bool | None = None) -> FastAP
         finally:
             stop.set()
             await container.stream_hub().close()  # live clients are told 1001 (going away)
-            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
-            await close_adapters(container)
+            try:
+                await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+            finally:
+                await close_adapters(container)  # flushes the sample store's head even if a task hung
 
     app = create_app(container.api_services(), lifespan)
 

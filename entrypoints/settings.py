@@ -37,6 +37,14 @@ class Settings(BaseSettings):
     # "postgres" writes compressed chunks to this database, flushing its head this often.
     samples_database_url: str = "postgresql://postgres@127.0.0.1:5432/observer_eye"
     samples_flush_interval_s: float = Field(1.0, gt=0)
+    # Sample store upkeep (services/sample_maintenance.py), run by the writer (`consume
+    # --group writer`, or the embedded runtime when it runs the writer): keep samples
+    # this many days, compact chunks once they are this old (range queries then read
+    # rollups), and look this often.
+    samples_maintenance: bool = True
+    samples_retention_days: int = Field(15, ge=1)
+    samples_compact_after_s: int = Field(2 * 3600, ge=0)
+    samples_maintenance_interval_s: float = Field(300.0, gt=0)
 
     # Kafka (bus="kafka", docs/adr/0006-kafka-and-redis.md). Topics are created with
     # bus_partitions partitions. Idempotence stays on for real Kafka; brokers without

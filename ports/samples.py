@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from domain.metrics.batch import SampleBatch
 from domain.metrics.kinds import MetricKind
@@ -80,8 +80,14 @@ class SeriesRollup:
     sum: Sequence[float]
     count: Sequence[int]
     last: Sequence[float]
+    # 1 where the bucket's first sample lies exactly on its start ``t``, 0 where not,
+    # -1 (or the whole column None) where the store does not know. Why: a query window
+    # is ``(t - w, t]`` but a bucket is ``[t, t + step)``; whole buckets answer a window
+    # exactly only when no sample sits on its two ends (services/queries.py).
+    at_start: Sequence[int] | None = None
 
 
+@runtime_checkable
 class RollupReader(Protocol):
     """Optional capability of a sample store: aggregates per step for long ranges.
 
@@ -97,6 +103,7 @@ class RollupReader(Protocol):
     ) -> list[SeriesRollup]: ...
 
 
+@runtime_checkable
 class Flushable(Protocol):
     """Optional capability: stores that buffer writes (PostgreSQL's head) make them
     durable on ``flush`` and release their connections on ``close``. A store without
@@ -105,3 +112,23 @@ class Flushable(Protocol):
     async def flush(self) -> None: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Maintainable(Protocol):
+    """Optional capability: stores that reorganise their data in the background.
+
+    Nothing calls these on the write path; services/sample_maintenance.py runs them on
+    a schedule. Both are idempotent and safe while writers run, so several writer
+    processes may run them; the second one finds nothing left to do.
+    """
+
+    async def compact(self, older_than_ms: int) -> object:
+        """Reorganise data older than ``older_than_ms`` for reading (PostgreSQL: merge
+        chunks and compute rollups). Returns a store-specific report, for the log."""
+        ...
+
+    async def maintain(self, now_ms: int, retention_ms: int) -> Sequence[str]:
+        """Prepare for writes around ``now_ms`` and drop data older than
+        ``now_ms - retention_ms``; returns what was dropped (names, for the log)."""
+        ...

@@ -87,6 +87,27 @@ class MemorySampleStore:
     async def close(self) -> None:
         """Nothing to release."""
 
+    async def compact(self, older_than_ms: int) -> None:
+        """Nothing to reorganise: columns are always sorted (ports.samples.Maintainable)."""
+
+    async def maintain(self, now_ms: int, retention_ms: int) -> list[str]:
+        """Drop samples older than ``now_ms - retention_ms`` and the series left empty,
+        so a long-running embedded process does not grow without bound."""
+        cutoff = now_ms - retention_ms
+        samples = emptied = 0
+        async with self._lock:
+            for by_id in self._series.values():
+                for sid, s in list(by_id.items()):
+                    if not s.ts or s.ts[0] >= cutoff:
+                        continue
+                    i = bisect_left(s.ts, cutoff)
+                    del s.ts[:i], s.values[:i]
+                    samples += i
+                    if not s.ts:
+                        del by_id[sid]
+                        emptied += 1
+        return [f"{samples} samples before {cutoff} ({emptied} series emptied)"] if samples else []
+
     async def series(
         self, tenant: str, selectors: Sequence[Selector], start_ms: int | None, end_ms: int | None, limit: int
     ) -> list[SeriesInfo]:
@@ -114,6 +135,7 @@ def _rollup(key: SeriesKey, samples: list[Sample], step_ms: int) -> SeriesRollup
     sm: list[float] = []
     count: list[int] = []
     last: list[float] = []
+    at_start: list[int] = []
     for t, v in samples:
         b = t - t % step_ms
         if not ts or ts[-1] != b:
@@ -123,6 +145,7 @@ def _rollup(key: SeriesKey, samples: list[Sample], step_ms: int) -> SeriesRollup
             sm.append(v)
             count.append(1)
             last.append(v)
+            at_start.append(int(t == b))
             continue
         if not math.isnan(v):
             if math.isnan(mn[-1]) or v < mn[-1]:
@@ -132,4 +155,4 @@ def _rollup(key: SeriesKey, samples: list[Sample], step_ms: int) -> SeriesRollup
         sm[-1] += v
         count[-1] += 1
         last[-1] = v
-    return SeriesRollup(key, ts, mn, mx, sm, count, last)
+    return SeriesRollup(key, ts, mn, mx, sm, count, last, at_start)

@@ -79,7 +79,14 @@ def clip(ts: np.ndarray, vs: np.ndarray, start_ms: int, end_ms: int) -> tuple[np
 
 @dataclass
 class Buckets:
-    """Per-bucket aggregates of one series; ``ts`` is each bucket's start."""
+    """Per-bucket aggregates of one series; ``ts`` is each bucket's start.
+
+    ``at_start`` is 1 where the bucket's first sample lies exactly on its start, 0
+    where it does not, -1 where that is not known (rollup rows written before it was
+    recorded). Why keep it: a query window is ``(t - w, t]`` while a bucket is
+    ``[b, b + step)``, so whole buckets answer a window exactly only when no sample
+    sits on the two boundaries (see services/queries.py).
+    """
 
     ts: np.ndarray
     min: np.ndarray
@@ -87,29 +94,33 @@ class Buckets:
     sum: np.ndarray
     count: np.ndarray
     last: np.ndarray
+    at_start: np.ndarray
+
+    FIELDS = ("ts", "min", "max", "sum", "count", "last", "at_start")
 
     @classmethod
     def empty(cls) -> "Buckets":
-        f = np.empty(0, np.float64)
-        return cls(np.empty(0, np.int64), f, f, f, np.empty(0, np.int64), f)
+        f, i = np.empty(0, np.float64), np.empty(0, np.int64)
+        return cls(i, f, f, f, i, f, i)
 
     def columns(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        return [self.min, self.max, self.sum, self.last], [self.count]
+        return [self.min, self.max, self.sum, self.last], [self.count, self.at_start]
 
     @classmethod
     def from_columns(cls, ts: np.ndarray, floats: list[np.ndarray], ints: list[np.ndarray]) -> "Buckets":
         mn, mx, sm, last = floats
-        return cls(ts, mn, mx, sm, ints[0], last)
+        at_start = ints[1] if len(ints) > 1 else np.full(ts.size, -1, np.int64)
+        return cls(ts, mn, mx, sm, ints[0], last, at_start)
 
     def select(self, mask: np.ndarray) -> "Buckets":
-        return Buckets(self.ts[mask], self.min[mask], self.max[mask], self.sum[mask], self.count[mask], self.last[mask])
+        return Buckets(*(getattr(self, f)[mask] for f in self.FIELDS))
 
     @staticmethod
     def concat(parts: list["Buckets"]) -> "Buckets":
         parts = [p for p in parts if p.ts.size]
         if not parts:
             return Buckets.empty()
-        cat = Buckets(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("ts", "min", "max", "sum", "count", "last")))
+        cat = Buckets(*(np.concatenate([getattr(p, f) for p in parts]) for f in Buckets.FIELDS))
         if np.all(cat.ts[1:] > cat.ts[:-1]):
             return cat
         return cat.select(np.argsort(cat.ts, kind="stable"))
@@ -129,7 +140,7 @@ def bucketize(ts: np.ndarray, vs: np.ndarray, step_ms: int) -> Buckets:
     with np.errstate(invalid="ignore", over="ignore"):  # Inf - Inf is NaN, as IEEE says
         return Buckets(
             b[starts], np.fmin.reduceat(vs, starts), np.fmax.reduceat(vs, starts), np.add.reduceat(vs, starts),
-            (ends - starts).astype(np.int64), vs[ends - 1],
+            (ends - starts).astype(np.int64), vs[ends - 1], (ts[starts] == b[starts]).astype(np.int64),
         )
 
 
@@ -140,8 +151,11 @@ def rebucket(src: Buckets, step_ms: int) -> Buckets:
     b = src.ts - np.mod(src.ts, step_ms)
     starts = np.flatnonzero(np.concatenate(([True], b[1:] != b[:-1])))
     ends = np.concatenate((starts[1:], [b.size]))
+    # A coarse bucket starts with a sample only if its first fine bucket does and
+    # begins where it begins (an absent fine bucket holds no sample at all).
+    at_start = np.where(src.ts[starts] == b[starts], src.at_start[starts], 0)
     with np.errstate(invalid="ignore", over="ignore"):
         return Buckets(
             b[starts], np.fmin.reduceat(src.min, starts), np.fmax.reduceat(src.max, starts),
-            np.add.reduceat(src.sum, starts), np.add.reduceat(src.count, starts), src.last[ends - 1],
+            np.add.reduceat(src.sum, starts), np.add.reduceat(src.count, starts), src.last[ends - 1], at_start,
         )

@@ -277,7 +277,11 @@ class PostgresSampleStore:
 
     async def _raw(self, sids: list[int], start_ms: int, end_ms: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Merged samples of ``sids`` in ``[start_ms, end_ms]``: compacted chunks, then
-        flushed head chunks, then the unflushed head (later writes win)."""
+        flushed head chunks, then the unflushed head (later writes win).
+
+        The unflushed head is copied *before* the tables are read: a flush committing
+        in between then shows its samples twice (merged away), never zero times."""
+        held = {sid: [p.arrays(sid) for p in self._pending() if sid in p.parts] for sid in sids}
         parts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {sid: [] for sid in sids}
         if sids:
             lo = start_ms - (start_ms % WINDOW_MS)  # chunks never cross a window
@@ -291,10 +295,8 @@ class PostgresSampleStore:
                 rows = await cur.fetchall()
             for sid, _seq, _start, data in rows:
                 parts[sid].append(decode_any(data))
-        for pending in self._pending():
-            for sid in sids:
-                if sid in pending.parts:
-                    parts[sid].append(pending.arrays(sid))
+        for sid, arrays in held.items():
+            parts[sid].extend(arrays)
         return {sid: clip(*merge(p), start_ms, end_ms) for sid, p in parts.items()}
 
     async def select(self, tenant: str, selector: Selector, start_ms: int, end_ms: int) -> list[SeriesData]:
@@ -326,7 +328,7 @@ class PostgresSampleStore:
                 b = rebucket(b, step_ms)
             if b.ts.size:
                 # numpy columns: no Python object per value until a caller wants one
-                out.append(SeriesRollup(found[sid].key, b.ts, b.min, b.max, b.sum, b.count, b.last))
+                out.append(SeriesRollup(found[sid].key, b.ts, b.min, b.max, b.sum, b.count, b.last, b.at_start))
         return out
 
     async def _from_rollups(self, sids: list[int], lo: int, hi: int, table: str, res: int, span: int) -> dict[int, Buckets]:
@@ -337,12 +339,20 @@ class PostgresSampleStore:
         if not sids:
             return {}
         lo_w = lo - (lo % WINDOW_MS)
-        async with self._reader() as conn:
+        # Windows with unflushed samples, taken before the tables are read (a flush
+        # committing meanwhile must not hide them from both); the tables are read in
+        # one snapshot, so a compaction committing meanwhile is seen wholly or not at all.
+        dirty: dict[int, set[int]] = {}
+        for pending in self._pending():
+            for sid in sids:
+                if sid in pending.parts:
+                    ts, _ = pending.arrays(sid)
+                    dirty.setdefault(sid, set()).update(np.unique(ts - ts % WINDOW_MS).tolist())
+        # The tables are locked in schema.PARTITIONED's order, the order partition DDL
+        # takes them in, so this transaction never deadlocks with a partition's creation.
+        async with self._reader() as conn, conn.transaction():
+            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cur = conn.cursor(binary=True)
-            await cur.execute(
-                f"SELECT series_id, start_ms, data FROM {table} WHERE series_id = ANY(%s) AND start_ms > %s AND start_ms <= %s "
-                "ORDER BY 1, 2", (sids, lo - span, hi))
-            rows = await cur.fetchall()
             windows: dict[str, dict[int, set[int]]] = {}
             for source in schema.CHUNK_TABLES:
                 await cur.execute(
@@ -351,12 +361,12 @@ class PostgresSampleStore:
                 found = windows[source] = {}
                 for sid, w in await cur.fetchall():
                     found.setdefault(sid, set()).add(w)
-        dirty = windows["oe_chunks_head"]
-        for pending in self._pending():
-            for sid in sids:
-                if sid in pending.parts:
-                    ts, _ = pending.arrays(sid)
-                    dirty.setdefault(sid, set()).update(np.unique(ts - ts % WINDOW_MS).tolist())
+            await cur.execute(
+                f"SELECT series_id, start_ms, data FROM {table} WHERE series_id = ANY(%s) AND start_ms > %s AND start_ms <= %s "
+                "ORDER BY 1, 2", (sids, lo - span, hi))
+            rows = await cur.fetchall()
+        for sid, ws in windows["oe_chunks_head"].items():
+            dirty.setdefault(sid, set()).update(ws)
         stored: dict[int, list[Buckets]] = {sid: [] for sid in sids}
         for sid, _start, data in rows:
             stored[sid].append(Buckets.from_columns(*decode_columns(data)))
@@ -403,12 +413,16 @@ class PostgresSampleStore:
         return await compaction.compact(self._url, older_than_ms, **options)
 
     async def maintain(self, now_ms: int, retention_ms: int) -> list[str]:
-        """Create partitions ahead of ``now_ms`` and drop those older than the retention."""
-        conn = await self._ready()
+        """Create partitions ahead of ``now_ms`` and drop those older than the retention.
+
+        On a connection of its own: the store's connection belongs to the flusher,
+        whose transaction a concurrent DDL transaction would otherwise join."""
+        await self._ready()
         today = now_ms // DAY_MS
-        await schema.create_partitions(conn, set(range(today, today + self._ahead + 1)))
-        self._days |= set(range(today, today + self._ahead + 1))
-        dropped = await schema.drop_partitions_before(conn, now_ms - retention_ms)
+        async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as conn:
+            await schema.create_partitions(conn, set(range(today, today + self._ahead + 1)))
+            self._days |= set(range(today, today + self._ahead + 1))
+            dropped = await schema.drop_partitions_before(conn, now_ms - retention_ms)
         self._days = {d for d in self._days if (d + 1) * DAY_MS > now_ms - retention_ms}
         self._stored_series.clear()  # retention may have removed catalogue rows
         return dropped

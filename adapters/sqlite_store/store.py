@@ -128,6 +128,36 @@ class SqliteSampleStore:
 
         await asyncio.to_thread(shut)
 
+    # ----------------------------------------------------------------- maintenance
+
+    async def compact(self, older_than_ms: int) -> None:
+        """Nothing to reorganise: one row per sample (ports.samples.Maintainable)."""
+
+    async def maintain(self, now_ms: int, retention_ms: int) -> list[str]:
+        """Delete samples older than ``now_ms - retention_ms`` and the series left
+        without any; the embedded stack's database would otherwise only grow. Deletes
+        go series by series (the primary key's order), never as one full-table scan."""
+        return await self._run(self._retain, now_ms - retention_ms)
+
+    @staticmethod
+    def _retain(db: sqlite3.Connection, cutoff: int) -> list[str]:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            old = [r[0] for r in db.execute("SELECT id FROM series WHERE first_seen < ?", (cutoff,))]
+            samples = 0
+            for sid in old:
+                samples += db.execute("DELETE FROM samples WHERE series_id = ? AND ts < ?", (sid, cutoff)).rowcount
+            emptied = db.execute("DELETE FROM series WHERE last_seen < ?", (cutoff,)).rowcount
+            db.executemany(
+                "UPDATE series SET first_seen = coalesce((SELECT min(ts) FROM samples WHERE series_id = ?), first_seen) WHERE id = ?",
+                [(sid, sid) for sid in old],
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return [f"{samples} samples before {cutoff} ({emptied} series emptied)"] if samples else []
+
     async def positions(self, topic: str) -> dict[int, int]:
         rows = await self._run(lambda db: db.execute("SELECT partition, next_offset FROM offsets WHERE topic = ?", (topic,)).fetchall())
         return dict(rows)
@@ -205,6 +235,7 @@ def rollup(key: SeriesKey, samples: Sequence[Sample], step_ms: int) -> SeriesRol
     sm: list[float] = []
     count: list[int] = []
     last: list[float] = []
+    at_start: list[int] = []
     for t, v in samples:
         b = t - t % step_ms
         if not ts or ts[-1] != b:
@@ -214,6 +245,7 @@ def rollup(key: SeriesKey, samples: Sequence[Sample], step_ms: int) -> SeriesRol
             sm.append(v)
             count.append(1)
             last.append(v)
+            at_start.append(int(t == b))
             continue
         if not math.isnan(v):
             if math.isnan(mn[-1]) or v < mn[-1]:
@@ -223,4 +255,4 @@ def rollup(key: SeriesKey, samples: Sequence[Sample], step_ms: int) -> SeriesRol
         sm[-1] += v
         count[-1] += 1
         last[-1] = v
-    return SeriesRollup(key, ts, mn, mx, sm, count, last)
+    return SeriesRollup(key, ts, mn, mx, sm, count, last, at_start)
