@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
@@ -81,7 +82,7 @@ class GuardedHttp:
         raise AssertionError("unreachable: resolve_all never returns an empty list")
 
 
-class HttpChannel:
+class HttpChannel(ABC):
     """Base of the HTTP channels: ``build`` makes (url, body, headers) from a notification."""
 
     channel = ""
@@ -93,8 +94,9 @@ class HttpChannel:
     def channels(self) -> frozenset[str]:
         return frozenset({self.channel})
 
+    @abstractmethod
     def build(self, n: OutgoingNotification) -> tuple[str, bytes, dict[str, str]]:
-        raise NotImplementedError
+        """The request for this channel: (url, body, headers)."""
 
     def check(self, response: httpx.Response) -> DeliveryResult:
         return classify(response)

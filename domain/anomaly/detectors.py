@@ -25,6 +25,7 @@ state not touched (learning from them would poison every estimate).
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from typing import Any, Protocol
 
 from domain.anomaly.stats import (
@@ -59,7 +60,7 @@ def _bad(value: float) -> float | None:
     return None
 
 
-class _Calibrated:
+class _Calibrated(ABC):
     """Shared plumbing: calibrated features -> score -> refractory, plus warm-up.
 
     Subclasses implement ``_surprises(t, x) -> list[float]`` (raw surprises in a fixed
@@ -77,8 +78,9 @@ class _Calibrated:
         self.warmup = warmup
         self.n = 0
 
+    @abstractmethod
     def _surprises(self, timestamp_ms: int, value: float) -> list[float]:
-        raise NotImplementedError
+        """The raw surprises of this point, one per calibrator, learning from it."""
 
     def surprise(self, timestamp_ms: int, value: float) -> float:
         """The largest calibrated surprise of this point (decades), learning from it."""
@@ -104,8 +106,9 @@ class _Calibrated:
         return self.refractory(surprise_to_score(self.surprise(int(timestamp_ms), value), self.decades))
 
     # -- state -----------------------------------------------------------------------
+    @abstractmethod
     def _parts(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The subclass's own state, JSON-serialisable."""
 
     def state(self) -> dict[str, Any]:
         parts = {k: (v.state() if hasattr(v, "state") else v) for k, v in self._parts().items()}
