@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from domain.metrics.query import Selector
 from domain.metrics.samples import Sample
 from domain.metrics.series import SeriesKey
 from ports.samples import BusPosition, SeriesData, SeriesInfo, SeriesRollup
+from services.rollups import rollup
 
 
 @dataclass
@@ -79,7 +79,7 @@ class MemorySampleStore:
         if step_ms <= 0:
             raise ValueError("step_ms must be positive")
         lo, hi = start_ms - start_ms % step_ms, end_ms - end_ms % step_ms + step_ms - 1
-        return [_rollup(d.key, d.samples, step_ms) for d in await self.select(tenant, selector, lo, hi)]
+        return [rollup(d.key, d.samples, step_ms) for d in await self.select(tenant, selector, lo, hi)]
 
     async def flush(self) -> None:
         """Nothing is buffered."""
@@ -127,32 +127,3 @@ class MemorySampleStore:
         return len(self._series.get(tenant, {}))
 
 
-def _rollup(key: SeriesKey, samples: list[Sample], step_ms: int) -> SeriesRollup:
-    """Min, max (ignoring NaN unless all are NaN), sum, count and last per bucket."""
-    ts: list[int] = []
-    mn: list[float] = []
-    mx: list[float] = []
-    sm: list[float] = []
-    count: list[int] = []
-    last: list[float] = []
-    at_start: list[int] = []
-    for t, v in samples:
-        b = t - t % step_ms
-        if not ts or ts[-1] != b:
-            ts.append(b)
-            mn.append(v)
-            mx.append(v)
-            sm.append(v)
-            count.append(1)
-            last.append(v)
-            at_start.append(int(t == b))
-            continue
-        if not math.isnan(v):
-            if math.isnan(mn[-1]) or v < mn[-1]:
-                mn[-1] = v
-            if math.isnan(mx[-1]) or v > mx[-1]:
-                mx[-1] = v
-        sm[-1] += v
-        count[-1] += 1
-        last[-1] = v
-    return SeriesRollup(key, ts, mn, mx, sm, count, last, at_start)
