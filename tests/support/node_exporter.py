@@ -11,8 +11,8 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from pathlib import Path
 
+from tests.support.process import ChildProcess
 from tests.support.tansu import free_port
 
 CANDIDATES = ("/usr/bin/prometheus-node-exporter", "prometheus-node-exporter", "node_exporter")
@@ -31,7 +31,7 @@ def node_exporter_binary() -> str:
     )
 
 
-class NodeExporter:
+class NodeExporter(ChildProcess):
     def __init__(self) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/metrics"
@@ -55,22 +55,3 @@ class NodeExporter:
                 self.stop()
                 raise RuntimeError(f"the node exporter did not answer on {self.url} in {timeout_s}s: {self.log_tail()}")
             time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(5)
-        self._proc = None
-
-    def log_tail(self, chars: int = 2000) -> str:
-        return Path(self._log.name).read_text(errors="replace")[-chars:]
-
-    def __enter__(self) -> "NodeExporter":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

