@@ -24,6 +24,21 @@ Three ideas from the streaming-anomaly literature, each kept to O(1) state:
   This is what moved the NAB score most after the range check: most of the seasonal
   detector's false alarms are shapes the series has shown before.
 
+* **Two time scales** (ARTime and HTM both look at a smoothed view of the input): a
+  second pattern memory sees the means of ``coarse`` consecutive points, so a change
+  of shape too slow for an 8-point context (a new oscillation, a slow collapse) is new
+  to it.
+* **Persistence**: a seasonal surprise that holds for ``persistence`` consecutive
+  points counts without the pattern memory's agreement. A daily peak that does not
+  come is made of familiar shapes (the flat night goes on), so the veto above would
+  hide it; a single outlier of a familiar shape is still vetoed.
+* **Recent rarity** (the idea of HTM's anomaly likelihood, Ahmad et al. 2017): the
+  combined evidence ``E`` is compared with its own history over the last
+  ``rarity_horizon`` points (a ``ConformalTail``, ``R`` decades) and the point's
+  evidence is ``sqrt(E * R)``: strong *and* unusual for this series lately. A series
+  whose evidence runs high all the time (spiky CPU, quantised values) stops paging
+  for the same kind of event; a quiet series' first modest event rises.
+
 Evidence is in decades of improbability, as elsewhere in ``domain.anomaly``; the score
 is ``E / (E + half_score)`` (0.5 at ``half_score`` decades; no saturation, so the
 strongest events still rank above weaker ones), then a ``Refractory`` so that one event
@@ -160,7 +175,7 @@ class PatternMemory:
                 self.used[ds.index(best)] = self.n
                 nearest = best
         surprise = self.tail(nearest / span)
-        if surprise > self.keep_surprise:
+        if surprise > self.keep_surprise and self.keep > 0:
             if len(self.kept) < self.keep:
                 self.kept.append(ctx)
                 self.used.append(self.n)
@@ -255,20 +270,26 @@ class RangeNovelty:
 
 
 class NoveltyDetector:
-    """Range novelty, or a seasonal outlier confirmed by pattern novelty.
+    """Range novelty, a seasonal outlier confirmed by pattern novelty, or a seasonal
+    deviation that persists; then re-weighed by how rare such evidence is lately.
 
-    Evidence per point (decades): ``max(range, min(seasonal, agreement * novelty))``,
-    where ``novelty`` is the pattern memory's surprise as a maximum decaying with
-    half-life ``novelty_half_life`` points (a shape break confirms the seasonal outliers
-    that follow it for a while: a regime that starts with a new shape and drifts away
-    from the daily profile only later is still seen). Scored as ``E / (E + half_score)``
-    and passed through a ``Refractory``. See the module docstring for the method and
-    its sources.
+    Evidence per point (decades):
+    ``E = max(range, min(seasonal, agreement * novelty), held_seasonal)``, where
+    ``novelty`` is the larger of the two pattern memories' surprises (fine: the last
+    ``window`` points; coarse: the last ``window`` means of ``coarse`` points) kept as
+    a maximum decaying with half-life ``novelty_half_life`` points (a shape break
+    confirms the seasonal outliers that follow it for a while), and ``held_seasonal``
+    is the smallest seasonal surprise of the last ``persistence`` points. Then
+    ``E' = sqrt(E * R)`` with ``R`` the rarity of ``E`` over about ``rarity_horizon``
+    points, scored as ``E' / (E' + half_score)`` and passed through a ``Refractory``.
+    See the module docstring for the method and its sources.
 
     Defaults were chosen on the 41-file NAB development subset (one setting for every
-    file; see bench/nab.py): ``agreement`` and ``novelty_half_life`` are the sensitive
-    ones. State: about ``(recent + keep) * window`` floats plus the seasonal profile's,
-    fixed in shape from the first point.
+    file; see bench/nab.py and docs/adr/0008-nab-detector.md); ``agreement``,
+    ``novelty_half_life``, ``persistence`` and ``rarity_horizon`` are the sensitive
+    ones. State: about ``(recent + keep) * window`` floats for the fine memory, half
+    that for the coarse one, plus the seasonal profile's; fixed in shape from the
+    first point.
 
     NaN is "no observation" (score 0, state untouched); ±Inf or a magnitude above
     ``MAX_MAGNITUDE`` scores 1 and is not learned (as for the other detectors).
@@ -283,8 +304,11 @@ class NoveltyDetector:
         keep: int = 300,
         keep_surprise: float = 1.0,
         horizon: float = 2000.0,
+        coarse: int = 8,
         agreement: float = 2.0,
-        novelty_half_life: float = 20.0,
+        novelty_half_life: float = 40.0,
+        persistence: int = 5,
+        rarity_horizon: float = 450.0,
         tolerance: float = 0.05,
         range_base: float = 10.0,
         range_slope: float = 10.0,
@@ -294,15 +318,25 @@ class NoveltyDetector:
         warmup: int = 50,
         seasonal: dict[str, Any] | None = None,
     ) -> None:
+        if coarse < 1 or persistence < 1:
+            raise ValueError("coarse and persistence must be at least 1")
         self.params: dict[str, Any] = dict(
             window=window, recent=recent, keep=keep, keep_surprise=keep_surprise, horizon=horizon,
-            agreement=agreement, novelty_half_life=novelty_half_life, tolerance=tolerance,
+            coarse=coarse, agreement=agreement, novelty_half_life=novelty_half_life,
+            persistence=persistence, rarity_horizon=rarity_horizon, tolerance=tolerance,
             range_base=range_base, range_slope=range_slope,
             half_score=half_score, half_life=half_life, damp=damp, warmup=warmup, seasonal=dict(seasonal or {}),
         )
         self.pattern = PatternMemory(window, recent, keep, keep_surprise, horizon)
+        # Each coarse context spans ``coarse`` times as many points, so half the
+        # capacity still remembers several times as much history as the fine memory.
+        self.coarse_pattern = PatternMemory(window, max(10, recent // 2), keep // 2, keep_surprise, horizon)
+        self.coarse = coarse
+        self.block: list[float] = []  # the points of the coarse block being filled
         self.range = RangeNovelty(tolerance, range_base, range_slope, warmup)
         self.seasonal = SeasonalDetector(**(seasonal or {}))
+        self.held: deque[float] = deque(maxlen=persistence)  # the last seasonal surprises
+        self.rarity = ConformalTail(rarity_horizon)
         self.refractory = Refractory(half_life, damp)
         self.agreement = agreement
         self.novelty_decay = 0.5 ** (1.0 / novelty_half_life) if novelty_half_life > 0 else 0.0
@@ -311,15 +345,28 @@ class NoveltyDetector:
         self.warmup = warmup
         self.n = 0
 
+    def _coarse_novelty(self, value: float) -> float:
+        """The coarse memory's surprise when ``value`` completes a block, else 0."""
+        self.block.append(value)
+        if len(self.block) < self.coarse:
+            return 0.0
+        mean = math.fsum(self.block) / self.coarse
+        self.block = []
+        return self.coarse_pattern(mean)
+
     def evidence(self, timestamp_ms: int, value: float) -> float:
-        """The combined evidence (decades) of one finite point, learning from it."""
+        """The combined evidence ``E`` (decades) of one finite point, learning from it."""
         self.n += 1
         seasonal = self.seasonal.surprise(timestamp_ms, value)
-        self.novelty = max(self.pattern(value), self.novelty * self.novelty_decay)
+        self.held.append(seasonal)
+        fine = self.pattern(value)
+        coarse = self._coarse_novelty(value)
+        self.novelty = max(fine, coarse, self.novelty * self.novelty_decay)
         spatial = self.range(value)
         if self.n <= self.warmup:
             return 0.0
-        return max(spatial, min(seasonal, self.agreement * self.novelty))
+        held = min(self.held) if len(self.held) == self.held.maxlen else 0.0
+        return max(spatial, min(seasonal, self.agreement * self.novelty), held)
 
     def update(self, timestamp_ms: int, value: float) -> float:
         value = float(value)
@@ -328,14 +375,24 @@ class NoveltyDetector:
         if not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
             return 1.0
         e = self.evidence(int(timestamp_ms), value)
+        if self.n <= self.warmup:
+            return 0.0  # the warm-up's zeros would teach the rarity tail that 0 is usual
+        rare = self.rarity(e)
+        e = math.sqrt(e * rare) if e > 0.0 and rare > 0.0 else 0.0
         score = e / (e + self.half_score) if e > 0.0 else 0.0
         return min(1.0, max(0.0, self.refractory(score)))
 
     def state(self) -> dict[str, Any]:
+        """JSON-compatible and fixed in shape: the pending block and the held seasonal
+        surprises are padded to their capacity, with a count of the entries in use."""
+        held_cap = self.held.maxlen or 0
         return {
             "kind": self.kind, "params": dict(self.params), "n": self.n, "novelty": self.novelty,
-            "pattern": self.pattern.state(), "range": self.range.state(),
-            "seasonal": self.seasonal.state(), "refractory": self.refractory.state(),
+            "pattern": self.pattern.state(), "coarse_pattern": self.coarse_pattern.state(),
+            "block": self.block + [0.0] * (self.coarse - len(self.block)), "block_count": len(self.block),
+            "held": list(self.held) + [0.0] * (held_cap - len(self.held)), "held_count": len(self.held),
+            "range": self.range.state(), "seasonal": self.seasonal.state(),
+            "rarity": self.rarity.state(), "refractory": self.refractory.state(),
         }
 
     @classmethod
@@ -344,7 +401,11 @@ class NoveltyDetector:
         obj.n = int(state["n"])
         obj.novelty = float(state["novelty"])
         obj.pattern = PatternMemory.from_state(state["pattern"])
+        obj.coarse_pattern = PatternMemory.from_state(state["coarse_pattern"])
+        obj.block = [float(v) for v in state["block"][: int(state["block_count"])]]
+        obj.held.extend(float(v) for v in state["held"][: int(state["held_count"])])
         obj.range = RangeNovelty.from_state(state["range"])
         obj.seasonal = SeasonalDetector.from_state(state["seasonal"])
+        obj.rarity = ConformalTail.from_state(state["rarity"])
         obj.refractory = Refractory.from_state(state["refractory"])
         return obj

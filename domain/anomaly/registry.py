@@ -21,8 +21,10 @@ DETECTORS: dict[str, Callable[..., Detector]] = {
 }
 
 #: The detector with the best NAB score on the development subset (all three profiles;
-#: see bench/nab.py): the default of the CLI. "novelty" adds to the seasonal profile a
-#: range check and a pattern memory that vetoes seasonal outliers of familiar shape.
+#: see bench/nab.py and docs/adr/0008-nab-detector.md): the default of the CLI.
+#: "novelty" adds to the seasonal profile a range check, pattern memories on two time
+#: scales that veto seasonal outliers of familiar shape unless they persist, and a
+#: re-weighing of the evidence by how rare it has been lately.
 BEST = "novelty"
 
 

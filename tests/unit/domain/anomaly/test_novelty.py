@@ -20,6 +20,9 @@ from domain.anomaly.novelty import ConformalTail, NoveltyDetector, PatternMemory
 STEP_MS = 300_000  # five minutes, as in most NAB series
 T0 = 1_400_000_000_000
 SMALL = dict(recent=60, keep=40)  # a small memory keeps these tests fast
+#: About the threshold the NAB sweep picks for this detector with its defaults
+#: (0.193 on the development subset): "alarms" and "stays quiet" below mean that.
+ALARM = 0.19
 
 
 def feed(det, values, start: int = 0) -> list[float]:
@@ -94,7 +97,7 @@ def test_a_recurring_burst_off_the_daily_grid_stops_alarming():
         return (i % 10) + (20.0 if i % 100 == 50 else 0.0)
 
     scores = feed(NoveltyDetector(**SMALL), [saw(i) for i in range(1200)])
-    assert max(scores[600:]) < 0.15
+    assert max(scores[600:]) < ALARM
 
 
 def test_a_daily_pattern_that_breaks_inside_its_range_scores_high():
@@ -108,15 +111,14 @@ def test_a_daily_pattern_that_breaks_inside_its_range_scores_high():
     det = NoveltyDetector(**SMALL)
     before = feed(det, wave)
     flat = feed(det, [10 + rng.gauss(0, 0.2) for _ in range(day // 4)], start=start)
-    # 0.18 is about the threshold the NAB sweep picks for this detector
-    assert max(flat) > 0.18 and max(flat) > 1.5 * max(before[day:])
+    assert max(flat) > ALARM > max(before[day:])
 
 
 def test_a_periodic_stream_scores_low_after_warm_up():
     rng = random.Random(5)
     values = [10 + 5 * math.sin(2 * math.pi * i / 288) + rng.gauss(0, 0.3) for i in range(2000)]
     scores = feed(NoveltyDetector(), values)
-    assert max(scores[600:]) < 0.15  # the NAB sweep's threshold for this detector is ~0.18
+    assert max(scores[600:]) < ALARM
 
 
 def test_registry_builds_and_restores_it():
@@ -125,3 +127,83 @@ def test_registry_builds_and_restores_it():
     again = restore(json.loads(json.dumps(det.state())))
     assert isinstance(again, NoveltyDetector)
     assert again.state() == det.state()
+
+
+def daily_wave(days: int, rng: random.Random, peak: float = 80.0) -> list[float]:
+    """A day of 288 points: low at night, a plateau at ``peak`` in the afternoon."""
+    return [(peak if 150 <= i % 288 < 220 else 20.0) + rng.gauss(0, 1.0) for i in range(days * 288)]
+
+
+def test_a_daily_peak_that_does_not_come_alarms():
+    # NAB's "nojump": every shape of the missing day is familiar (the night goes on),
+    # so the pattern memory vetoes each seasonal outlier; the outlier persists, though.
+    rng = random.Random(11)
+    det = NoveltyDetector(**SMALL)
+    before = feed(det, daily_wave(6, rng))
+    missing = feed(det, [20.0 + rng.gauss(0, 1.0) for _ in range(288)], start=6 * 288)
+    assert max(missing[150:220]) > ALARM
+    assert max(missing[150:220]) > max(before[3 * 288:])
+
+
+def test_a_familiar_shape_off_its_hour_for_a_moment_is_still_vetoed():
+    # The evening step down comes two points early one day: a seasonal outlier for
+    # two points (shorter than ``persistence``), of a shape seen every evening.
+    rng = random.Random(12)
+    values = daily_wave(8, rng)
+    values[7 * 288 + 218] = values[7 * 288 + 219] = 20.0
+    scores = feed(NoveltyDetector(**SMALL), values)
+    assert max(scores[7 * 288 + 210:7 * 288 + 240]) < ALARM
+
+
+def test_a_slow_change_of_shape_is_clearer_to_the_coarse_memory():
+    # A slow oscillation (period 200 points, amplitude 2 sigma) starts in a noisy flat
+    # series: each 8-point context is still mostly noise, the means of 8 points are not.
+    rng = random.Random(13)
+    flat = [50 + rng.gauss(0, 1.0) for _ in range(1500)]
+    wave = [50 + 2 * math.sin(2 * math.pi * i / 200) + rng.gauss(0, 1.0) for i in range(400)]
+    fine, coarse = PatternMemory(8, 60, 40), PatternMemory(8, 30, 20)
+
+    def means(values: list[float]) -> list[float]:
+        return [math.fsum(values[i:i + 8]) / 8 for i in range(0, len(values) - 7, 8)]
+
+    fine_flat = max([fine(v) for v in flat][750:])
+    coarse_flat = max([coarse(m) for m in means(flat)][90:])
+    fine_wave = max(fine(v) for v in wave)
+    coarse_wave = max(coarse(m) for m in means(wave))
+    assert coarse_wave > 1.5 * coarse_flat
+    assert fine_wave < 1.5 * fine_flat
+
+
+def test_an_event_that_keeps_recurring_scores_lower_each_time_lately():
+    # A spike of the same height every 100 points, on the same noise: the first ones
+    # are rare; once several sit in the rarity horizon, each scores less.
+    rng = random.Random(14)
+    values = [10 + rng.gauss(0, 0.5) + (8.0 if i % 100 == 99 and i > 300 else 0.0) for i in range(1500)]
+    scores = feed(NoveltyDetector(**SMALL), values)
+    spikes = [scores[i] for i in range(399, 1500, 100)]
+    assert spikes[0] > ALARM
+    assert spikes[-1] < spikes[0]
+
+
+def test_state_round_trips_inside_a_coarse_block_and_a_persistence_run():
+    rng = random.Random(15)
+    values = daily_wave(3, rng)
+    whole = NoveltyDetector(**SMALL)
+    expected = feed(whole, values)
+    for cut in (1, 7, 8, 9, 301, 603):  # around block boundaries and the warm-up
+        first = NoveltyDetector(**SMALL)
+        got = feed(first, values[:cut])
+        resumed = restore(json.loads(json.dumps(first.state())))
+        got += feed(resumed, values[cut:], start=cut)
+        assert got == expected, cut
+        assert len(json.dumps(first.state())) == len(json.dumps(first.state()))
+
+
+def test_parameters_below_one_are_refused():
+    for bad in (dict(coarse=0), dict(persistence=0)):
+        try:
+            NoveltyDetector(**bad)
+        except ValueError as exc:
+            assert "at least 1" in str(exc)
+        else:
+            raise AssertionError(bad)
