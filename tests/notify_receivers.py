@@ -51,6 +51,7 @@ class HttpReceiver:
     script: list[int] = field(default_factory=list)  # statuses to answer first, in order
     delay_s: float = 0.0
     requests: list[Received] = field(default_factory=list)
+    tls: tuple[Path, Path] | None = None  # (certificate, key): serve HTTPS with them
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -75,6 +76,10 @@ class HttpReceiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*self.tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -88,7 +93,8 @@ class HttpReceiver:
             return self.script.pop(0) if self.script else self.default_status
 
     def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
 
     def accepted(self) -> list[Received]:
         with self._lock:

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from adapters.outbound.guard import OutgoingGuard, Refused
+from adapters.outbound.tls import client_tls_context
 from ports.notify import DeliveryResult, OutgoingNotification
 
 USER_AGENT = "Observer-Eye/0.1 (+notifications)"
@@ -69,8 +70,10 @@ class GuardedHttp:
                        "Host": target.netloc.decode("ascii")}
         extensions = {"sni_hostname": host} if target.scheme == "https" else {}
         # One client per send: deliveries are rare and spread over workers and event
-        # loops; a pooled client bound to one loop would be the bigger hazard.
-        async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, transport=self._transport) as client:
+        # loops; a pooled client bound to one loop would be the bigger hazard. The TLS
+        # context is shared (building one is most of a new client's cost).
+        async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, transport=self._transport,
+                                     verify=client_tls_context()) as client:
             for i, address in enumerate(addresses):  # the next checked address if one does not answer
                 request = client.build_request("POST", target.copy_with(host=address), content=body,
                                                headers=all_headers, extensions=extensions)

@@ -1,1 +1,1 @@
-"""Outgoing connections: the private-address guard every adapter that calls out uses, and runbook HTTP calls."""
+"""Outgoing connections: the private-address guard every adapter that calls out uses, the shared TLS client context, and runbook HTTP calls."""

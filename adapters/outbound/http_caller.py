@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import httpx
 
 from adapters.outbound.guard import OutgoingGuard, Refused
+from adapters.outbound.tls import client_tls_context
 from ports.infrastructure import HttpRequest, HttpResponse, InfrastructureError
 
 USER_AGENT = "Observer-Eye/0.1 (+remediation)"
@@ -49,7 +50,7 @@ class GuardedHttpCaller:
         extensions = {"sni_hostname": host} if target.scheme == "https" else {}
         try:
             async with httpx.AsyncClient(timeout=request.timeout_s, follow_redirects=False,
-                                         transport=self._transport) as client:
+                                         transport=self._transport, verify=client_tls_context()) as client:
                 req = client.build_request(request.method, target.copy_with(host=address), content=body,
                                            headers=headers, extensions=extensions)
                 r = await client.send(req)

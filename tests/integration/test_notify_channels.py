@@ -16,7 +16,7 @@ import pytest
 from adapters.notify.dispatch import ChannelNotifier, channel_notifiers
 from adapters.outbound.guard import OutgoingGuard, Refused
 from ports.notify import OutgoingNotification
-from tests.notify_receivers import HttpReceiver, SmtpReceiver
+from tests.notify_receivers import HttpReceiver, SmtpReceiver, make_tls_files
 
 pytestmark = pytest.mark.integration
 LOOPBACK = ["127.0.0.1/32", "::1/128"]
@@ -84,6 +84,21 @@ async def test_webhook_retryable_and_final_answers_and_no_redirects(http: HttpRe
     ok = await n.send(note("webhook", {"url": http.url()}, key="e"))
     again = await n.send(note("webhook", {"url": http.url()}, key="e"))
     assert ok.delivered and again.delivered and len(http.accepted()) == 1  # the same key is sent once
+
+
+async def test_https_webhooks_verify_the_certificate_with_the_shared_tls_context(tmp_path: Path):
+    # The TLS context is built once per process and shared by every send; it must still
+    # refuse a certificate no trusted CA signed (here: a throwaway test CA), twice over.
+    _, cert, key = make_tls_files(tmp_path)
+    receiver = HttpReceiver(tls=(cert, key))
+    try:
+        for attempt in ("k-1", "k-2"):
+            result = await notifier().send(note("webhook", {"url": receiver.url()}, key=attempt))
+            assert not result.delivered
+            assert "CERTIFICATE_VERIFY_FAILED" in result.detail, result.detail
+        assert receiver.requests == []
+    finally:
+        receiver.close()
 
 
 async def test_an_unreachable_webhook_is_retryable():
