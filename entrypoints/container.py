@@ -78,6 +78,14 @@ def _django_uow(s: Settings):
     return DjangoUnitOfWorkRunner()
 
 
+def _django_postmortems(runner):
+    """Postmortems on the Django runner's pool and database, so the API and the Temporal
+    worker (separate processes) share them; ``runner`` set Django up already."""
+    from adapters.django_orm.incidents.postmortems import DjangoPostmortemStore
+
+    return DjangoPostmortemStore(runner)
+
+
 def _otlp_options(s: Settings) -> OtlpOptions:
     return OtlpOptions(
         promote_resource_attributes=tuple(s.otlp_promote_resource_attributes),
@@ -350,7 +358,11 @@ class Container(containers.DeclarativeContainer):
         kubernetes=providers.Singleton(_kubernetes, settings),
     )
     http_caller = providers.Singleton(_http_caller, settings)
-    postmortem_store = providers.Singleton(MemoryPostmortemStore)
+    postmortem_store = providers.Selector(
+        config.repository,
+        memory=providers.Singleton(MemoryPostmortemStore),
+        django=providers.Singleton(_django_postmortems, uow),
+    )
     log_notifier = providers.Singleton(LogNotifier)
     notifier = providers.Selector(
         config.notifier, log=log_notifier, channels=providers.Singleton(_channels_notifier, settings, log_notifier)

@@ -141,3 +141,41 @@ async def test_the_composition_root_wires_the_django_runner(tmp_path):
 
         await runner.run(lambda _: flush("default"))
         await runner.aclose()
+
+
+async def test_the_composition_root_stores_postmortems_in_the_django_database(tmp_path):
+    """With ``repository="django"`` a postmortem the Temporal worker drafts is read by the
+    API process: two containers (two processes' roots) on one database see one document."""
+    await asyncio.to_thread(ensure_django)
+    from django.conf import settings as django_settings
+    from django.db import connections
+
+    from adapters.django_orm import migrate
+    from adapters.django_orm.incidents.postmortems import DjangoPostmortemStore
+    from adapters.memory.postmortems import MemoryPostmortemStore
+    from entrypoints.container import build_container
+    from entrypoints.settings import Settings
+    from services.postmortem import DraftRequest
+
+    def migrate_default() -> None:
+        migrate("default")
+        connections.close_all()
+
+    await asyncio.to_thread(migrate_default)
+    url = f"sqlite:///{django_settings.DATABASES['default']['NAME']}"
+    worker, api = (build_container(Settings(repository="django", database_url=url, data_dir=tmp_path, agent=False))
+                   for _ in range(2))
+    assert isinstance(build_container(Settings(agent=False)).postmortem_store(), MemoryPostmortemStore)
+    try:
+        assert isinstance(worker.postmortem_store(), DjangoPostmortemStore)
+        snapshot = {"id": "inc-1", "title": "disk full", "severity": "SEV2", "timeline": []}
+        drafted = await worker.postmortems().draft(DraftRequest("acme", "inc-1", 1, snapshot, [], T0 + 1, T0))
+        assert await api.postmortems().get("acme", drafted.id) == drafted
+        published = await api.postmortems().publish("acme", drafted.id, "alice", T0 + 2)
+        assert await worker.postmortem_store().for_incident("acme", "inc-1") == [published]
+    finally:
+        from tests.contract.django_support import flush
+
+        await worker.uow().run(lambda _: flush("default"))
+        for container in (worker, api):
+            await container.uow().aclose()

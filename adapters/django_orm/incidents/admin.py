@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from adapters.django_orm.incidents.models import Incident, TimelineEntry
+from adapters.django_orm.incidents.models import Incident, Postmortem, TimelineEntry
 
 
 class TimelineInline(admin.TabularInline):
@@ -30,3 +30,11 @@ class TimelineEntryAdmin(admin.ModelAdmin):
     list_filter = ("kind", "tenant")
     search_fields = ("incident__incident_id", "actor", "text")
     list_select_related = ("incident",)
+
+
+@admin.register(Postmortem)
+class PostmortemAdmin(admin.ModelAdmin):
+    list_display = ("postmortem_id", "tenant", "incident_id", "title", "owner", "status", "due_at_ms", "version")
+    list_filter = ("status", "tenant")
+    search_fields = ("postmortem_id", "incident_id", "title", "owner", "tenant")
+    readonly_fields = ("version",)

@@ -1,4 +1,4 @@
-"""Rows of ``oe_incidents`` <-> the ``Incident`` aggregate."""
+"""Rows of ``oe_incidents`` <-> the ``Incident`` aggregate and ``Postmortem`` documents."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from adapters.django_orm.common import pairs_from_json, pairs_to_json
 from adapters.django_orm.incidents import models as m
 from domain.incidents.incident import Incident, IncidentStatus, Severity, TimelineEntry
+from ports.postmortems import Postmortem
 
 
 def incident_fields(inc: Incident) -> dict[str, Any]:
@@ -62,4 +63,36 @@ def incident_from_row(row: m.Incident, entries: Iterable[m.TimelineEntry]) -> In
         version=row.version,
         first_acknowledged_at_ms=row.first_acknowledged_at_ms,
         reopen_count=row.reopen_count,
+    )
+
+
+def postmortem_fields(pm: Postmortem) -> dict[str, Any]:
+    return {
+        "tenant": pm.tenant,
+        "postmortem_id": pm.id,
+        "incident_id": pm.incident_id,
+        "title": pm.title,
+        "owner": pm.owner,
+        "due_at_ms": pm.due_at_ms,
+        "body": pm.body,
+        "status": pm.status,
+        "published_by": pm.published_by,
+        "published_at_ms": pm.published_at_ms,
+        "version": pm.version,
+    }
+
+
+def postmortem_from_row(row: m.Postmortem) -> Postmortem:
+    return Postmortem(
+        id=row.postmortem_id,
+        tenant=row.tenant,
+        incident_id=row.incident_id,
+        title=row.title,
+        owner=row.owner,
+        due_at_ms=row.due_at_ms,
+        body=row.body,
+        status=row.status,
+        published_by=row.published_by,
+        published_at_ms=row.published_at_ms,
+        version=row.version,
     )

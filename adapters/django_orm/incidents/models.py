@@ -1,4 +1,5 @@
-"""Incidents and their timelines (one row per entry, appended as the aggregate grows)."""
+"""Incidents and their timelines (one row per entry, appended as the aggregate grows),
+and the postmortem documents written after them."""
 
 from __future__ import annotations
 
@@ -72,3 +73,34 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.kind} by {self.actor}"
+
+
+class Postmortem(models.Model):
+    """One postmortem document (ports.postmortems.Postmortem); ``version`` only grows:
+    the store never lets an older copy replace a newer one."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        PUBLISHED = "published"
+        CANCELLED = "cancelled"
+
+    tenant = tenant_field()
+    postmortem_id = models.CharField(max_length=250, help_text="the incident id, '.pm' and the response cycle")
+    incident_id = models.CharField(max_length=200)
+    title = models.CharField(max_length=600, help_text="'Postmortem: ' and the incident's title")
+    owner = models.CharField(max_length=200)
+    due_at_ms = models.BigIntegerField()
+    body = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    published_by = models.CharField(max_length=200, null=True, blank=True)
+    published_at_ms = models.BigIntegerField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "postmortem_id"], name="oe_postmortem_tenant_id_uniq")
+        ]
+        indexes = [models.Index(fields=["tenant", "incident_id"], name="oe_postmortem_incident_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant}/{self.postmortem_id}: {self.title}"
