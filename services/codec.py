@@ -1,10 +1,17 @@
 """Wire format of bus messages (the same bytes on the in-process bus and on Kafka).
 
-A telemetry message is one sample batch of one shard: zlib-compressed JSON with
-columns per series (timestamps as an array, values as the base64 of their packed
-little-endian float64s), so a batch never turns into one object per sample on the wire
-and every value round-trips bit for bit, NaN payloads included (Prometheus' staleness
-marker is a NaN with a particular payload).
+A telemetry message is one sample batch of one shard: zlib-compressed JSON laid out in
+columns over the whole batch (version 2): per series its name, flat label pairs, id,
+kind, unit and sample count; then every timestamp of the batch in one array and every
+value as the base64 of one run of packed little-endian float64s. So a batch never turns
+into one JSON object per series or per sample on the wire, decoding is a handful of
+list slices, and every value round-trips bit for bit, NaN payloads included
+(Prometheus' staleness marker is a NaN with a particular payload). The series id
+travels along: it was computed at ingest, and the writer and evaluators need it for
+every series (a blake2b each otherwise).
+
+Version 1 (a JSON object per series) is still read, so messages published before an
+upgrade are written after it.
 """
 
 from __future__ import annotations
@@ -22,36 +29,59 @@ from domain.metrics.labels import LabelSet
 from domain.metrics.samples import Sample
 from domain.metrics.series import SeriesKey
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # transitions and other JSON documents
+BATCH_FORMAT = 2  # telemetry batches (columns); 1 is still decoded
+_KIND_BY_VALUE = {k.value: k for k in MetricKind}
 
 
 def encode_batch(batch: SampleBatch) -> bytes:
-    doc = {
-        "v": FORMAT_VERSION,
-        "tenant": batch.tenant,
-        "series": [
-            {
-                "name": s.key.name,
-                "labels": s.key.labels.pairs,
-                "kind": s.kind.value,
-                "unit": s.unit,
-                "t": [smp.timestamp_ms for smp in s.samples],
-                "v": _pack([smp.value for smp in s.samples]),
-            }
-            for s in batch.series
-        ],
-    }
+    names, labels, ids, kinds, units, counts = [], [], [], [], [], []
+    timestamps: list[int] = []
+    values: list[float] = []
+    for s in batch.series:
+        key = s.key
+        names.append(key.name)
+        labels.append([x for pair in key.labels.pairs for x in pair])
+        ids.append(key.id)
+        kinds.append(s.kind.value)
+        units.append(s.unit)
+        counts.append(len(s.samples))
+        for t, v in s.samples:
+            timestamps.append(t)
+            values.append(v)
+    doc = {"v": BATCH_FORMAT, "tenant": batch.tenant, "name": names, "labels": labels, "id": ids,
+           "kind": kinds, "unit": units, "n": counts, "t": timestamps, "values": _pack(values)}
     return zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
 
 
 def decode_batch(data: bytes) -> SampleBatch:
     doc = json.loads(zlib.decompress(data))
-    if doc.get("v") != FORMAT_VERSION:
-        raise ValueError(f"unknown telemetry message format {doc.get('v')!r}")
+    version = doc.get("v")
+    if version == BATCH_FORMAT:
+        return _decode_columns(doc)
+    if version == 1:
+        return _decode_v1(doc)
+    raise ValueError(f"unknown telemetry message format {version!r}")
+
+
+def _decode_columns(doc: dict[str, Any]) -> SampleBatch:
+    tenant = doc["tenant"]
+    timestamps, values = doc["t"], _unpack(doc["values"])
+    out = []
+    start = 0
+    # Trusted: validated (and the id computed) at ingest before it was published.
+    for name, flat, sid, kind, unit, n in zip(doc["name"], doc["labels"], doc["id"], doc["kind"], doc["unit"], doc["n"]):
+        end = start + n
+        key = SeriesKey.with_known_id(tenant, name, LabelSet(tuple(zip(flat[::2], flat[1::2]))), sid)
+        out.append(SeriesSamples(key, tuple(map(Sample, timestamps[start:end], values[start:end])), _KIND_BY_VALUE[kind], unit))
+        start = end
+    return SampleBatch(tenant, tuple(out))
+
+
+def _decode_v1(doc: dict[str, Any]) -> SampleBatch:
     tenant = doc["tenant"]
     series = tuple(
         SeriesSamples(
-            # Trusted: validated at ingest before it was published.
             key=SeriesKey(tenant, s["name"], LabelSet(tuple((n, v) for n, v in s["labels"]))),
             samples=tuple(Sample(t, v) for t, v in zip(s["t"], _unpack(s["v"]))),
             kind=MetricKind(s["kind"]),

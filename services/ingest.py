@@ -25,6 +25,7 @@ from ports.clock import Clock
 from services.codec import encode_batch
 
 MAX_ERRORS_REPORTED = 20
+_KINDS = {k.value: k for k in MetricKind}
 
 
 class Backpressure(DomainError):
@@ -45,6 +46,46 @@ class IngestLimits:
     max_consumer_lag: int = 10_000  # bus messages not yet written
     rate_samples_per_s: float = 1_000_000.0
     rate_burst: int = 2_000_000
+    known_series: int = 50_000  # validated series remembered (see ``KnownSeries``)
+
+
+class KnownSeries:
+    """Series keys that passed validation, by what the client sent: (tenant, name,
+    label items as sent, static labels).
+
+    Why: a scraper sends the same series every interval, and validating a label set
+    (names, reserved prefixes, lengths, duplicates, sorting) and hashing its id cost
+    more than the rest of the request. Only valid series are remembered, so every
+    invalid one is still reported in full; the limits are the service's and do not
+    change while it runs. Bounded: when ``capacity`` is reached the memory starts over
+    (cheaper than an LRU's bookkeeping on every hit; a working set larger than the
+    capacity only loses the speed-up, never correctness).
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._keys: dict[tuple[Any, ...], SeriesKey] = {}
+
+    @staticmethod
+    def signature(tenant: str, raw: RawSeries, static: tuple[tuple[str, str], ...]) -> tuple[Any, ...] | None:
+        """The lookup key, or None when the labels cannot be one (unhashable values:
+        invalid anyway, and validation will say why)."""
+        sig = (tenant, raw.name, tuple(raw.labels.items()), static)
+        try:
+            hash(sig)
+        except TypeError:
+            return None
+        return sig
+
+    def get(self, signature: tuple[Any, ...] | None) -> SeriesKey | None:
+        return None if signature is None else self._keys.get(signature)
+
+    def remember(self, signature: tuple[Any, ...] | None, key: SeriesKey) -> None:
+        if signature is None or self._capacity <= 0:
+            return
+        if len(self._keys) >= self._capacity:
+            self._keys.clear()
+        self._keys[signature] = key
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +112,7 @@ class IngestService:
         self._clock = clock
         self._rate = rate_limiter
         self.limits = limits
+        self._known = KnownSeries(limits.known_series)
 
     def validate(self, tenant: str, raw: Sequence[RawSeries], static_labels: dict[str, str] | None = None) -> SampleBatch:
         limits = self.limits
@@ -88,19 +130,22 @@ class IngestService:
         now = self._clock.now_ms()
         errors: list[ValidationError] = []
         out: list[SeriesSamples] = []
+        known = self._known
+        static = tuple(static_labels.items()) if static_labels else ()
         for i, s in enumerate(raw):
             where = s.origin or f"series[{i}]"
             try:
-                labels = dict(s.labels)
-                if static_labels:
-                    labels.update(static_labels)
-                key = SeriesKey.of(tenant, s.name, labels, limits.labels)
-                try:
-                    kind = MetricKind(s.kind)
-                except ValueError:
-                    raise ValidationError(
-                        f"unknown metric kind {s.kind!r}; use gauge, counter or histogram", field="kind"
-                    ) from None
+                signature = known.signature(tenant, s, static)
+                key = known.get(signature)
+                if key is None:
+                    labels = dict(s.labels)
+                    if static_labels:
+                        labels.update(static_labels)
+                    key = SeriesKey.of(tenant, s.name, labels, limits.labels)
+                    known.remember(signature, key)
+                kind = _KINDS.get(s.kind) if isinstance(s.kind, str) else None
+                if kind is None:
+                    raise ValidationError(f"unknown metric kind {s.kind!r}; use gauge, counter or histogram", field="kind")
                 samples = self._samples(s.samples, now, errors, where)
                 out.append(SeriesSamples(key, samples, kind, s.unit))
             except ValidationError as exc:
@@ -117,8 +162,17 @@ class IngestService:
 
     def _samples(self, raw: Sequence[Sequence[Any]], now: int, errors: list[ValidationError], where: str) -> tuple[Sample, ...]:
         window = self.limits.window
+        lo, hi = now - window.max_age_ms, now + window.max_future_ms
         out: list[Sample] = []
         for j, pair in enumerate(raw):
+            # Fast path for the shape nearly every sample has (an integer timestamp in
+            # the window and a float); anything else goes through the checks below,
+            # which build the error's field only when there is an error.
+            if type(pair) in (list, tuple) and len(pair) == 2:
+                ts_raw, value_raw = pair
+                if type(ts_raw) is int and lo <= ts_raw <= hi and type(value_raw) is float:
+                    out.append(Sample(ts_raw, value_raw))
+                    continue
             field_ = f"{where}.samples[{j}]"
             try:
                 if len(pair) != 2:
@@ -133,7 +187,8 @@ class IngestService:
                 errors.append(exc)
                 if len(errors) >= MAX_ERRORS_REPORTED:
                     break
-        out.sort(key=lambda smp: smp.timestamp_ms)
+        if len(out) > 1:
+            out.sort(key=lambda smp: smp.timestamp_ms)
         return tuple(out)
 
     async def admit(self, tenant: str, samples: int) -> None:

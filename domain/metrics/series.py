@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from domain.errors import ValidationError
 from domain.metrics.labels import DEFAULT_LIMITS, LabelLimits, LabelSet, validate_metric_name
@@ -26,6 +26,11 @@ class SeriesKey:
     tenant: str
     name: str
     labels: LabelSet
+    # The id, computed once: a blake2b over the canonical form costs more than the
+    # rest of a sample's trip through the writer, and the id is asked for at every
+    # step (shard, store, cache). Not an init field, so ``dataclasses.replace`` never
+    # carries a stale one over to a key with other labels.
+    _id: int | None = field(default=None, init=False, compare=False, repr=False)
 
     @classmethod
     def of(cls, tenant: str, name: str, labels: dict[str, str] | LabelSet | None, limits: LabelLimits = DEFAULT_LIMITS) -> "SeriesKey":
@@ -33,9 +38,20 @@ class SeriesKey:
         ls = labels if isinstance(labels, LabelSet) else LabelSet.of(labels or {}, limits)
         return cls(tenant, name, ls)
 
+    @classmethod
+    def with_known_id(cls, tenant: str, name: str, labels: LabelSet, known_id: int) -> "SeriesKey":
+        """A key whose id travelled with it (the bus codec): trusted, not recomputed."""
+        key = cls(tenant, name, labels)
+        object.__setattr__(key, "_id", known_id)
+        return key
+
     @property
     def id(self) -> int:
-        return series_id(self.tenant, self.name, self.labels)
+        known = self._id
+        if known is None:
+            known = series_id(self.tenant, self.name, self.labels)
+            object.__setattr__(self, "_id", known)
+        return known
 
     def shard(self, shards: int) -> int:
         """The bus partition of this series: every sample of it lands on the same one.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import struct
+import zlib
 
 import hypothesis.strategies as st
 from hypothesis import given
@@ -43,6 +46,34 @@ def test_batches_round_trip_bit_exactly(batch: SampleBatch) -> None:
     assert [(s.key, s.kind, s.unit) for s in back.series] == [(s.key, s.kind, s.unit) for s in batch.series]
     for a, b in zip(back.series, batch.series):
         assert [(x.timestamp_ms, bits(x.value)) for x in a.samples] == [(x.timestamp_ms, bits(x.value)) for x in b.samples]
+
+
+@given(batches())
+def test_series_ids_travel_with_the_batch(batch: SampleBatch) -> None:
+    back = decode_batch(encode_batch(batch))
+    assert [s.key._id for s in back.series] == [s.key.id for s in batch.series]  # not recomputed
+
+
+def test_version_1_messages_published_before_an_upgrade_still_decode() -> None:
+    # The layout version 1 had: one JSON object per series.
+    values = base64.b64encode(struct.pack("<2d", 1.5, float("inf"))).decode()
+    v1 = {"v": 1, "tenant": "t1", "series": [
+        {"name": "up", "labels": [["job", "node"]], "kind": "counter", "unit": "s", "t": [10, 20], "v": values}]}
+    batch = decode_batch(zlib.compress(json.dumps(v1).encode()))
+    (series,) = batch.series
+    assert series.key == SeriesKey("t1", "up", LabelSet.of({"job": "node"}))
+    assert series.key.id == SeriesKey("t1", "up", LabelSet.of({"job": "node"})).id
+    assert (series.kind, series.unit) == (MetricKind.COUNTER, "s")
+    assert series.samples == (Sample(10, 1.5), Sample(20, float("inf")))
+
+
+def test_an_unknown_format_is_refused_by_name() -> None:
+    try:
+        decode_batch(zlib.compress(json.dumps({"v": 99, "tenant": "t1"}).encode()))
+    except ValueError as exc:
+        assert "unknown telemetry message format 99" in str(exc)
+    else:
+        raise AssertionError("accepted")
 
 
 def test_nan_payloads_survive() -> None:
