@@ -58,7 +58,13 @@ def fields(data: bytes, start: int, end: int, where: str) -> Iterator[tuple[int,
     """
     pos = start
     while pos < end:
-        key, pos = read_varint(data, pos, end, where)
+        # One-byte keys, lengths and values (nearly all of them) are read inline; a
+        # longer varint, or one cut off at ``end``, goes through read_varint.
+        key = data[pos]
+        if key < 0x80:
+            pos += 1
+        else:
+            key, pos = read_varint(data, pos, end, where)
         number, wire = key >> 3, key & 7
         if number == 0 or number > 0x1FFFFFFF:
             raise _bad(f"invalid field number {number}", where)
@@ -66,7 +72,11 @@ def fields(data: bytes, start: int, end: int, where: str) -> Iterator[tuple[int,
             value, pos = read_varint(data, pos, end, where)
             yield number, wire, value, 0
         elif wire == LEN:
-            size, pos = read_varint(data, pos, end, where)
+            if pos < end and data[pos] < 0x80:
+                size = data[pos]
+                pos += 1
+            else:
+                size, pos = read_varint(data, pos, end, where)
             stop = pos + size
             if stop > end:
                 raise _bad(f"field {number} declares {size} bytes but only {end - pos} remain", where)
@@ -127,7 +137,11 @@ def varints(data: bytes, number: int, wire: int, a: int, b: int, where: str) -> 
     out: list[int] = []
     pos = a
     while pos < b:
-        value, pos = read_varint(data, pos, b, where)
+        value = data[pos]
+        if value < 0x80:  # as read_varint would, without the call
+            pos += 1
+        else:
+            value, pos = read_varint(data, pos, b, where)
         out.append(value)
     return out
 
