@@ -61,6 +61,7 @@ def _limits(s: Settings) -> IngestLimits:
         max_consumer_lag=s.max_consumer_lag,
         rate_samples_per_s=s.ingest_rate_samples_per_s,
         rate_burst=s.ingest_rate_burst,
+        known_series=s.known_series,
     )
 
 

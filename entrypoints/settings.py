@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     max_consumer_lag: int = Field(10_000, ge=1)
     ingest_rate_samples_per_s: float = Field(1_000_000.0, gt=0)
     ingest_rate_burst: int = Field(2_000_000, ge=1)
+    # Validated series the API remembers so a scraper's repeats skip re-validation (0: off).
+    known_series: int = Field(50_000, ge=0)
     # What a gzip/zstd/snappy body may inflate to (a "zip bomb" is refused with 413).
     max_decompressed_bytes: int = Field(32 * 1024 * 1024, ge=1024)
 
