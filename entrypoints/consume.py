@@ -16,10 +16,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import sys
 
 from entrypoints.settings import Settings
+from entrypoints.signals import stop_on_termination
 
 GROUPS = ("writer", "evaluator", "pipeline")
 log = logging.getLogger("observer_eye.consume")
@@ -51,12 +51,7 @@ async def run_group(container, group: str, stop: asyncio.Event | None = None) ->
     from entrypoints.container import close_adapters
 
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
-            pass
+    stop_on_termination(stop)
     service = {"writer": container.writer, "evaluator": container.evaluator, "pipeline": container.pipeline}[group]()
     # The writer also keeps its store: retention and compaction (services/sample_maintenance.py).
     maintenance = container.sample_maintenance() if group == "writer" else None

@@ -17,11 +17,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import sys
 from pathlib import Path
 
 from entrypoints.settings import Settings
+from entrypoints.signals import stop_on_termination
 
 log = logging.getLogger("observer_eye.scrape")
 
@@ -62,12 +62,7 @@ async def run_scraper(container, stop: asyncio.Event | None = None) -> int:
     from entrypoints.container import close_adapters
 
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
-            pass
+    stop_on_termination(stop)
     settings = container.settings()
     try:
         if settings.bus == "kafka":

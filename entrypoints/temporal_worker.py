@@ -18,11 +18,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import sys
 from typing import Any
 
 from entrypoints.settings import Settings
+from entrypoints.signals import stop_on_termination
 
 log = logging.getLogger("observer_eye.worker")
 
@@ -79,9 +79,7 @@ async def _main(settings: Settings, args: argparse.Namespace) -> None:
 
     container = build_container(settings)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop_on_termination(stop)
     connection = container.temporal()
     try:
         await connection.client()
