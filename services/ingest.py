@@ -67,21 +67,18 @@ class KnownSeries:
         self._keys: dict[tuple[Any, ...], SeriesKey] = {}
 
     @staticmethod
-    def signature(tenant: str, raw: RawSeries, static: tuple[tuple[str, str], ...]) -> tuple[Any, ...] | None:
-        """The lookup key, or None when the labels cannot be one (unhashable values:
-        invalid anyway, and validation will say why)."""
-        sig = (tenant, raw.name, tuple(raw.labels.items()), static)
+    def signature(tenant: str, raw: RawSeries, static: tuple[tuple[str, str], ...]) -> tuple[Any, ...]:
+        return (tenant, raw.name, tuple(raw.labels.items()), static)
+
+    def get(self, signature: tuple[Any, ...]) -> SeriesKey | None:
         try:
-            hash(sig)
-        except TypeError:
+            return self._keys.get(signature)
+        except TypeError:  # an unhashable label value: invalid, and validation will say why
             return None
-        return sig
 
-    def get(self, signature: tuple[Any, ...] | None) -> SeriesKey | None:
-        return None if signature is None else self._keys.get(signature)
-
-    def remember(self, signature: tuple[Any, ...] | None, key: SeriesKey) -> None:
-        if signature is None or self._capacity <= 0:
+    def remember(self, signature: tuple[Any, ...], key: SeriesKey) -> None:
+        """Only for a signature whose series validated (so its labels are strings)."""
+        if self._capacity <= 0:
             return
         if len(self._keys) >= self._capacity:
             self._keys.clear()

@@ -79,5 +79,8 @@ def test_the_memory_is_bounded_and_starts_over_when_full() -> None:
 
 def test_unhashable_labels_are_not_remembered_but_still_validated() -> None:
     raw = RawSeries("up", {"job": ["a"]}, [[NOW, 1.0]])  # type: ignore[dict-item]
-    assert KnownSeries.signature("t1", raw, ()) is None
-    assert outcome(service(known=10), "t1", [raw], None)[0] == "rejected"
+    svc = service(known=10)
+    assert svc._known.get(KnownSeries.signature("t1", raw, ())) is None
+    for _ in range(2):
+        assert outcome(svc, "t1", [raw], None)[0] == "rejected"
+    assert svc._known._keys == {}
