@@ -77,12 +77,21 @@ class KnownSeries:
             return None
 
     def remember(self, signature: tuple[Any, ...], key: SeriesKey) -> None:
-        """Only for a signature whose series validated (so its labels are strings)."""
+        """Remember a signature whose series validated.
+
+        A valid series can still have an unhashable signature: a static label (from
+        the route or the credential) may override a label the client sent as a list,
+        and the merged label set is then all strings. Such a series is simply not
+        remembered; it is validated again next time.
+        """
         if self._capacity <= 0:
             return
         if len(self._keys) >= self._capacity:
             self._keys.clear()
-        self._keys[signature] = key
+        try:
+            self._keys[signature] = key
+        except TypeError:
+            pass
 
 
 @dataclass(frozen=True, slots=True)
