@@ -27,6 +27,7 @@ from adapters.system.clock import SystemClock
 from domain.metrics.batch import TimeWindow
 from domain.metrics.labels import LabelLimits
 from entrypoints.settings import Settings
+from ports.identity_providers import BearerTokenVerifier, IdentityProvider
 from ports.samples import Maintainable
 from services.alerting import AlertPipeline, AlertService
 from services.compliance import ComplianceService
@@ -248,6 +249,33 @@ def _http_caller(s: Settings):
     return GuardedHttpCaller(s.outgoing_allow)
 
 
+def _identity_provider_entries(s: Settings):
+    from entrypoints.identity_provider_settings import load_identity_providers
+
+    return load_identity_providers(s.identity_providers, s.identity_providers_file)
+
+
+def _identity_providers(entries, clock) -> dict[str, IdentityProvider]:
+    """The providers people sign in with, by id (adapters/oidc, imported only when configured)."""
+    built: dict[str, IdentityProvider] = {}
+    for entry in entries:
+        if entry.kind == "oidc":
+            from adapters.oidc import OidcProvider
+
+            built[entry.id] = OidcProvider(entry.oidc_config(), clock)
+        elif entry.kind == "github":
+            from adapters.oidc import GitHubProvider
+
+            built[entry.id] = GitHubProvider(entry.github_config())
+    return built
+
+
+def _bearer_verifier(entries, clock) -> BearerTokenVerifier:
+    from adapters.oidc import BearerJwtVerifiers, JwtIssuerVerifier
+
+    return BearerJwtVerifiers(JwtIssuerVerifier(e.jwt_config(), clock) for e in entries if e.kind == "jwt")
+
+
 def configuration_facts(s: Settings) -> dict[str, object]:
     """Compliance facts the settings prove (services/compliance.py merges them under the
     derived and pushed facts). Only what this process knows for sure: it serves plain
@@ -370,6 +398,14 @@ class Container(containers.DeclarativeContainer):
     )
     alerting_config = providers.Singleton(load_alerting_config, settings.provided.alerting_config)
     tokens = providers.Singleton(LocalTokenIssuer)
+    # External identity providers (docs/adr/0010-oidc.md): sign-in providers by id, the
+    # bearer-JWT verifier over the configured issuers, and each entry's sign-in policy.
+    identity_provider_entries = providers.Singleton(_identity_provider_entries, settings)
+    identity_providers = providers.Singleton(_identity_providers, identity_provider_entries, clock)
+    bearer_verifier = providers.Singleton(_bearer_verifier, identity_provider_entries, clock)
+    signin_policies = providers.Singleton(
+        lambda entries, tenant: {e.id: e.policy(tenant) for e in entries}, identity_provider_entries, config.tenant,
+    )
 
     ingest_limits = providers.Singleton(_limits, settings)
     ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits)

@@ -8,9 +8,12 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from entrypoints.identity_provider_settings import IdentityProviderSettings
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="OBSERVER_", env_file=".env", extra="ignore")
+    # Inputs stay out of error messages: they may hold secrets (identity providers' client_secret).
+    model_config = SettingsConfigDict(env_prefix="OBSERVER_", env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     host: str = "127.0.0.1"
     port: int = Field(8400, ge=1, le=65535)
@@ -137,6 +140,12 @@ class Settings(BaseSettings):
     ]
     otlp_add_metric_suffixes: bool = True
     otlp_exp_histogram_scale: int = Field(0, ge=-10, le=20)
+
+    # Identity providers (entrypoints/identity_provider_settings.py, docs/adr/0010-oidc.md):
+    # OpenID Connect and GitHub sign-in, JWT issuers for service accounts, each with its
+    # sign-in policy. A JSON list here and/or in a JSON file; both are used.
+    identity_providers: list[IdentityProviderSettings] = []
+    identity_providers_file: Path | None = None
 
     # The local agent `observer-eye run` starts (this host's metrics).
     agent: bool = True
