@@ -39,7 +39,6 @@ class ProviderMetadata:
     userinfo_endpoint: str | None = None
     token_endpoint_auth_methods_supported: tuple[str, ...] = ("client_secret_basic",)
     id_token_signing_alg_values_supported: tuple[str, ...] = ("RS256",)
-    code_challenge_methods_supported: tuple[str, ...] = ()
     authorization_response_iss_parameter_supported: bool = False
 
 
@@ -53,7 +52,7 @@ class Discovery:
     def __init__(self, http: ProviderHttp, issuer: str, clock: Clock, *, overrides: Mapping[str, str | None] | None = None,
                  needs: tuple[str, ...] = ("authorization_endpoint", "token_endpoint", "jwks_uri"),
                  allow_http: bool = False, ttl_s: float = 3600.0) -> None:
-        self.issuer = issuer
+        self.issuer = check_url(issuer, what="the issuer", allow_http=allow_http)
         self._http = http
         self._clock = clock
         self._overrides = {k: v for k, v in (overrides or {}).items() if v}
@@ -65,7 +64,7 @@ class Discovery:
         self._cached: ProviderMetadata | None = None
         self._fetched_ms = 0
         self._lock = asyncio.Lock()
-        if set(needs) <= set(self._overrides) and "jwks_uri" in self._overrides:
+        if {*needs, "jwks_uri"} <= set(self._overrides):
             self._cached = self._checked(ProviderMetadata(issuer=issuer, **self._overrides))
             self._ttl_ms = float("inf")
 
@@ -125,6 +124,5 @@ def _parse(document: dict[str, Any], issuer: str, overrides: Mapping[str, str], 
         token_endpoint=endpoints["token_endpoint"], userinfo_endpoint=endpoints["userinfo_endpoint"],
         token_endpoint_auth_methods_supported=strings("token_endpoint_auth_methods_supported", ("client_secret_basic",)),
         id_token_signing_alg_values_supported=strings("id_token_signing_alg_values_supported", ("RS256",)),
-        code_challenge_methods_supported=strings("code_challenge_methods_supported", ()),
         authorization_response_iss_parameter_supported=document.get("authorization_response_iss_parameter_supported") is True,
     )

@@ -14,11 +14,13 @@ token requests, client authentication, the ID-token claims class); JOSE is joser
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote_plus
 
 from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
@@ -132,7 +134,9 @@ class OidcProvider:
         body = prepare_token_request("authorization_code", code=code, redirect_uri=flow["redirect_uri"],
                                      code_verifier=flow["code_verifier"])
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
-        auth = ClientAuth(self.config.client_id, self.config.client_secret, self._token_auth_method(meta))
+        method = self._token_auth_method(meta)
+        auth = ClientAuth(self.config.client_id, self.config.client_secret,
+                          _client_secret_basic if method == "client_secret_basic" else method)
         uri, headers, body = auth.prepare("POST", meta.token_endpoint, headers, body)
         what = f"the token endpoint of {self.name}"
         response = await self._http.request("POST", uri, what=what, headers=headers, content=body)
@@ -195,3 +199,12 @@ class OidcProvider:
         if not isinstance(info, dict):
             raise AuthenticationFailed(f"{what} answered with something other than a JSON object")
         return info
+
+
+def _client_secret_basic(client: ClientAuth, method: str, uri: str, headers: dict[str, str], body: str):
+    """authlib's ``client_secret_basic``, with the id and secret form-urlencoded before
+    base64 as RFC 6749 §2.3.1 requires (authlib sends them raw; a secret holding ``+`` or
+    ``/``, as Entra ID's may, would then not match at a provider that decodes them)."""
+    pair = f"{quote_plus(client.client_id)}:{quote_plus(client.client_secret)}"
+    headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+    return uri, headers, body

@@ -86,6 +86,13 @@ async def test_the_code_flow_signs_in_with_the_claims_the_provider_holds(idp, cl
     assert "s3cret" not in repr(provider.config)
 
 
+async def test_the_client_secret_is_form_urlencoded_in_basic_authentication(idp, clock):
+    provider = oidc(idp, clock, client_secret="p+s/w=rd:1")
+    await signed_in(idp, provider)
+    (exchange,) = idp.token_requests
+    assert exchange["authorization"] == "Basic " + base64.b64encode(b"observer-eye:p%2Bs%2Fw%3Drd%3A1").decode()
+
+
 async def test_the_role_comes_from_a_group_claim_through_the_sign_in_policy(idp, clock):
     provider = oidc(idp, clock)
     who = await signed_in(idp, provider)
@@ -161,6 +168,11 @@ async def test_the_issuer_must_match_the_discovery_document_exactly(idp, clock):
     provider = oidc(idp, clock, issuer=idp.issuer + "/")
     with pytest.raises(AuthenticationFailed, match="names another issuer"):
         await provider.start(REDIRECT)
+
+
+def test_the_issuer_must_be_https_beyond_loopback(clock):
+    with pytest.raises(ValueError, match="the issuer must be an https:// URL"):
+        OidcProvider(OidcConfig(id="kc", name="Keycloak", issuer="http://sso.example.com/realms/ops", client_id="x"), clock)
 
 
 async def test_configured_endpoints_skip_discovery(idp, clock):
