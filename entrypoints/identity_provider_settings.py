@@ -67,7 +67,7 @@ class IdentityProviderSettings(BaseModel):
     tenant: str | None = None  # default: OBSERVER_TENANT
     allowed_email_domains: list[str] = []
     allowed_groups: list[str] = []
-    group_roles: dict[str, RoleName] = {}
+    role_from_groups: dict[str, RoleName] = {}
     default_role: RoleName | None = None  # unset: nobody without a mapped group is admitted
 
     @model_validator(mode="after")
@@ -102,7 +102,8 @@ class IdentityProviderSettings(BaseModel):
 
         return SignInPolicy(
             tenant=self.tenant or default_tenant, allowed_email_domains=frozenset(self.allowed_email_domains),
-            allowed_groups=frozenset(self.allowed_groups), group_roles=self.group_roles, default_role=self.default_role,
+            allowed_groups=frozenset(self.allowed_groups), role_from_groups=self.role_from_groups,
+            default_role=self.default_role,
         )
 
     # The adapters' configurations (imported here, lazily: most processes never sign anyone in).

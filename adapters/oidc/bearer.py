@@ -19,23 +19,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from joserfc.errors import ClaimError
 from joserfc.jwt import JWTClaimsRegistry
 
 from adapters.oidc.claims import identity_from_claims
-from adapters.oidc.discovery import Discovery
 from adapters.oidc.http import ProviderHttp
-from adapters.oidc.jwks import JwksCache
-from adapters.oidc.tokens import (
-    ASYMMETRIC_ALGORITHMS,
-    MAX_CLOCK_SKEW_S,
-    claim_refusal,
-    peek_claims,
-    safe_algorithms,
-    verify_signature,
-)
+from adapters.oidc.issuer import IssuerKeys, IssuerOptions
+from adapters.oidc.tokens import ASYMMETRIC_ALGORITHMS, claim_refusal, peek_claims, safe_algorithms, verify_signature
 from domain.errors import AuthenticationFailed
 from domain.identity.external import ExternalIdentity
 from ports.clock import Clock
@@ -43,30 +34,22 @@ from ports.clock import Clock
 ACCESS_TOKEN_TYPES = frozenset({"jwt", "at+jwt", "application/at+jwt"})
 
 
-@dataclass(frozen=True, slots=True)
-class JwtIssuerConfig:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JwtIssuerConfig(IssuerOptions):
     """One issuer whose access tokens the API accepts. ``id`` names the configuration
     entry (``ExternalIdentity.provider``, and the sign-in policy applied)."""
 
-    id: str
-    issuer: str
     audience: str
     jwks_uri: str | None = None
     groups_claim: str = "groups"
     algorithms: tuple[str, ...] = ASYMMETRIC_ALGORITHMS
-    clock_skew_s: int = 60
-    timeout_s: float = 10.0
-    ca_file: Path | None = None
-    allow_http: bool = False
-    jwks_min_refetch_s: float = 60.0
 
     def __post_init__(self) -> None:
+        IssuerOptions.__post_init__(self)  # zero-argument super() does not work in slotted dataclasses
         if not self.audience:
-            raise ValueError(f"JWT issuer {self.id}: an audience is required")
-        if not safe_algorithms(self.algorithms) or len(safe_algorithms(self.algorithms)) != len(self.algorithms):
-            raise ValueError(f"JWT issuer {self.id}: algorithms must be among {', '.join(ASYMMETRIC_ALGORITHMS)}")
-        if not 0 <= self.clock_skew_s <= MAX_CLOCK_SKEW_S:
-            raise ValueError(f"JWT issuer {self.id}: clock_skew_s must be 0-{MAX_CLOCK_SKEW_S}")
+            raise ValueError(f"{self.id}: an audience is required")
+        if not self.algorithms or safe_algorithms(self.algorithms) != tuple(dict.fromkeys(self.algorithms)):
+            raise ValueError(f"{self.id}: algorithms must be among {', '.join(ASYMMETRIC_ALGORITHMS)}")
 
 
 class JwtIssuerVerifier:
@@ -75,14 +58,8 @@ class JwtIssuerVerifier:
     def __init__(self, config: JwtIssuerConfig, clock: Clock, *, http: ProviderHttp | None = None) -> None:
         self.config = config
         self._clock = clock
-        http = http or ProviderHttp(timeout_s=config.timeout_s, ca_file=config.ca_file)
-        self._discovery = Discovery(http, config.issuer, clock, overrides={"jwks_uri": config.jwks_uri},
-                                    needs=("jwks_uri",), allow_http=config.allow_http)
-        self.keys = JwksCache(http, self._jwks_uri, clock, issuer=config.issuer,
-                              min_refetch_s=config.jwks_min_refetch_s)
-
-    async def _jwks_uri(self) -> str:
-        return (await self._discovery.metadata()).jwks_uri
+        self.keys = IssuerKeys(config, clock, overrides={"jwks_uri": config.jwks_uri}, needs=("jwks_uri",),
+                               http=http).keys
 
     async def verify(self, token: str) -> ExternalIdentity:
         verified = await verify_signature(token, self.keys, self.config.algorithms)

@@ -18,7 +18,6 @@ import base64
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote_plus
 
@@ -28,11 +27,11 @@ from authlib.oidc.core import CodeIDToken
 from joserfc.errors import ClaimError
 
 from adapters.oidc.claims import claim_at, identity_from_claims
-from adapters.oidc.discovery import Discovery, ProviderMetadata
+from adapters.oidc.discovery import ProviderMetadata
 from adapters.oidc.flow import check_callback, error_code, new_flow_secrets, require_flow
 from adapters.oidc.http import ProviderHttp
-from adapters.oidc.jwks import JwksCache
-from adapters.oidc.tokens import MAX_CLOCK_SKEW_S, claim_refusal, safe_algorithms, verify_signature
+from adapters.oidc.issuer import IssuerKeys, IssuerOptions
+from adapters.oidc.tokens import claim_refusal, safe_algorithms, verify_signature
 from domain.errors import AuthenticationFailed
 from domain.identity.external import ExternalIdentity
 from ports.clock import Clock
@@ -45,15 +44,13 @@ ID_TOKEN_ONLY = frozenset({"iss", "sub", "aud", "exp", "iat", "nbf", "nonce", "a
                            "at_hash", "c_hash", "sid", "jti"})
 
 
-@dataclass(frozen=True, slots=True)
-class OidcConfig:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OidcConfig(IssuerOptions):
     """One OpenID Connect provider. ``endpoints`` override discovery (``authorization_endpoint``,
     ``token_endpoint``, ``userinfo_endpoint``, ``jwks_uri``); ``client_secret`` None makes a
     public client (PKCE only); ``token_auth_method`` None uses what the provider advertises."""
 
-    id: str
     name: str
-    issuer: str
     client_id: str
     client_secret: str | None = field(default=None, repr=False)
     scopes: tuple[str, ...] = ("openid", "email", "profile")
@@ -62,17 +59,11 @@ class OidcConfig:
     endpoints: Mapping[str, str] = field(default_factory=dict)
     token_auth_method: Literal["client_secret_basic", "client_secret_post"] | None = None
     authorize_params: Mapping[str, str] = field(default_factory=dict)  # e.g. Google's hd, prompt
-    clock_skew_s: int = 60
-    timeout_s: float = 10.0
-    ca_file: Path | None = None
-    allow_http: bool = False
-    jwks_min_refetch_s: float = 60.0
 
     def __post_init__(self) -> None:
+        IssuerOptions.__post_init__(self)  # zero-argument super() does not work in slotted dataclasses
         if "openid" not in self.scopes:
-            raise ValueError(f"provider {self.id}: scopes must include 'openid'")
-        if not 0 <= self.clock_skew_s <= MAX_CLOCK_SKEW_S:
-            raise ValueError(f"provider {self.id}: clock_skew_s must be 0-{MAX_CLOCK_SKEW_S}")
+            raise ValueError(f"{self.id}: scopes must include 'openid'")
 
 
 class OidcProvider:
@@ -85,14 +76,9 @@ class OidcProvider:
         self.id = config.id
         self.name = config.name
         self._clock = clock
-        self._http = http or ProviderHttp(timeout_s=config.timeout_s, ca_file=config.ca_file)
-        self._discovery = Discovery(self._http, config.issuer, clock, overrides=config.endpoints,
-                                    allow_http=config.allow_http)
-        self.keys = JwksCache(self._http, self._jwks_uri, clock, issuer=config.issuer,
-                              min_refetch_s=config.jwks_min_refetch_s)
-
-    async def _jwks_uri(self) -> str:
-        return (await self._discovery.metadata()).jwks_uri
+        issuer = IssuerKeys(config, clock, overrides=config.endpoints, http=http,
+                            needs=("authorization_endpoint", "token_endpoint", "jwks_uri"))
+        self._http, self._discovery, self.keys = issuer.http, issuer.discovery, issuer.keys
 
     async def start(self, redirect_uri: str) -> LoginStart:
         meta = await self._sign_in_metadata()

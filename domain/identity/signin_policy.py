@@ -13,7 +13,7 @@ The rules, in order:
    address proves nothing: some providers let a user type any address.
 2. **Groups** (``allowed_groups``, when set): at least one of the identity's groups must
    be in the list (exact, case-sensitive: group names and role ids are).
-3. **Role**: the highest role any of the identity's groups maps to in ``group_roles``;
+3. **Role**: the highest role any of the identity's groups maps to in ``role_from_groups``;
    with no mapped group, ``default_role``; with no default either, the sign-in is refused.
    ``default_role`` is unset unless configured, so a provider anyone can get an account
    at (Google, GitHub) admits nobody by accident.
@@ -53,18 +53,18 @@ class SignInPolicy:
     tenant: str
     allowed_email_domains: frozenset[str] = frozenset()
     allowed_groups: frozenset[str] = frozenset()
-    group_roles: Mapping[str, Role] = field(default_factory=dict)
+    role_from_groups: Mapping[str, Role] = field(default_factory=dict)
     default_role: Role | None = None
 
     def __post_init__(self) -> None:
         validate_tenant_id(self.tenant)
         object.__setattr__(self, "allowed_email_domains", _domains(self.allowed_email_domains))
         object.__setattr__(self, "allowed_groups", _names(self.allowed_groups, "allowed_groups"))
-        if not isinstance(self.group_roles, Mapping):
-            raise ValidationError("group_roles must map group names to roles", field="group_roles")
-        _names(self.group_roles, "group_roles")
-        roles = {group: Role.parse(role, field=f"group_roles.{group}") for group, role in self.group_roles.items()}
-        object.__setattr__(self, "group_roles", MappingProxyType(roles))
+        if not isinstance(self.role_from_groups, Mapping):
+            raise ValidationError("role_from_groups must map group names to roles", field="role_from_groups")
+        _names(self.role_from_groups, "role_from_groups")
+        roles = {g: Role.parse(role, field=f"role_from_groups.{g}") for g, role in self.role_from_groups.items()}
+        object.__setattr__(self, "role_from_groups", MappingProxyType(roles))
         if self.default_role is not None:
             object.__setattr__(self, "default_role", Role.parse(self.default_role, field="default_role"))
 
@@ -81,7 +81,7 @@ class SignInPolicy:
         groups = set(identity.groups)
         if self.allowed_groups and not groups & self.allowed_groups:
             return Refused("you are in none of the groups allowed to sign in here")
-        mapped = [self.group_roles[g] for g in groups if g in self.group_roles]
+        mapped = [self.role_from_groups[g] for g in groups if g in self.role_from_groups]
         if mapped:
             return Admitted(self.tenant, max(mapped, key=lambda r: r.rank))
         if self.default_role is not None:

@@ -97,7 +97,7 @@ async def test_the_role_comes_from_a_group_claim_through_the_sign_in_policy(idp,
     provider = oidc(idp, clock)
     who = await signed_in(idp, provider)
     policy = SignInPolicy("default", allowed_email_domains=frozenset({"example.com"}),
-                          group_roles={"observer-admins": Role.ADMIN, "staff": Role.VIEWER})
+                          role_from_groups={"observer-admins": Role.ADMIN, "staff": Role.VIEWER})
     assert policy.decide(who) == Admitted("default", Role.ADMIN)
 
     bob = await signed_in(idp, provider, "bob")

@@ -17,11 +17,11 @@ from entrypoints.settings import Settings
 
 KEYCLOAK = {"id": "keycloak", "name": "Keycloak", "issuer": "https://sso.example.com/realms/ops",
             "client_id": "observer-eye", "groups_claim": "realm_access.roles",
-            "group_roles": {"observer-admin": "admin", "oncall": "responder"}, "default_role": "viewer"}
+            "role_from_groups": {"observer-admin": "admin", "oncall": "responder"}, "default_role": "viewer"}
 GITHUB = {"id": "github", "kind": "github", "client_id": "Iv1.abc", "allowed_groups": ["acme"],
-          "group_roles": {"acme/sre": "responder"}, "default_role": "viewer"}
+          "role_from_groups": {"acme/sre": "responder"}, "default_role": "viewer"}
 SERVICES = {"id": "ci", "kind": "jwt", "issuer": "https://sso.example.com/realms/ops", "audience": "observer-eye-api",
-            "groups_claim": "roles", "group_roles": {"observer-ingest": "admin"}, "tenant": "acme"}
+            "groups_claim": "roles", "role_from_groups": {"observer-ingest": "admin"}, "tenant": "acme"}
 
 
 def test_providers_come_from_the_environment_and_a_file(tmp_path, monkeypatch):
@@ -54,7 +54,7 @@ def test_the_container_builds_providers_the_verifier_and_policies(tmp_path):
     policies = container.signin_policies()
     assert set(policies) == {"keycloak", "github", "ci"} and all(isinstance(p, SignInPolicy) for p in policies.values())
     assert policies["ci"].tenant == "acme" and policies["keycloak"].tenant == "default"
-    assert policies["keycloak"].group_roles["oncall"] is Role.RESPONDER and policies["github"].default_role is Role.VIEWER
+    assert policies["keycloak"].role_from_groups["oncall"] is Role.RESPONDER and policies["github"].default_role is Role.VIEWER
 
 
 def test_no_providers_configured_builds_nothing_and_accepts_no_jwt(tmp_path):

@@ -30,7 +30,7 @@ def policies(draw) -> SignInPolicy:
         tenant=draw(st.sampled_from(["default", "acme"])),
         allowed_email_domains=draw(st.frozensets(domains, max_size=2)),
         allowed_groups=draw(st.frozensets(group_names, max_size=2)),
-        group_roles=draw(st.dictionaries(group_names, roles, max_size=3)),
+        role_from_groups=draw(st.dictionaries(group_names, roles, max_size=3)),
         default_role=draw(st.none() | roles),
     )
 
@@ -50,7 +50,7 @@ def test_an_admission_respects_every_rule(policy, who):
         assert who.email_verified and who.email.rsplit("@", 1)[1].lower() in policy.allowed_email_domains
     if policy.allowed_groups:
         assert set(who.groups) & policy.allowed_groups
-    mapped = [policy.group_roles[g] for g in who.groups if g in policy.group_roles]
+    mapped = [policy.role_from_groups[g] for g in who.groups if g in policy.role_from_groups]
     assert decision.role == (max(mapped, key=lambda r: r.rank) if mapped else policy.default_role)
 
 
@@ -62,14 +62,14 @@ def test_a_refusal_names_a_rule_that_failed(policy, who):
         who.email_verified and who.email is not None
         and who.email.rsplit("@", 1)[1].lower() in policy.allowed_email_domains)
     groups_ok = not policy.allowed_groups or bool(set(who.groups) & policy.allowed_groups)
-    has_role = policy.default_role is not None or any(g in policy.group_roles for g in who.groups)
+    has_role = policy.default_role is not None or any(g in policy.role_from_groups for g in who.groups)
     assert not (email_ok and groups_ok and has_role)
 
 
 @given(st.dictionaries(group_names, roles, min_size=1, max_size=4), st.none() | roles, st.data())
-def test_more_mapped_groups_never_lower_the_role(group_roles, default_role, data):
-    policy = SignInPolicy("default", group_roles=group_roles, default_role=default_role)
-    groups = data.draw(st.lists(st.sampled_from(sorted(group_roles)), min_size=1, max_size=3))
+def test_more_mapped_groups_never_lower_the_role(role_from_groups, default_role, data):
+    policy = SignInPolicy("default", role_from_groups=role_from_groups, default_role=default_role)
+    groups = data.draw(st.lists(st.sampled_from(sorted(role_from_groups)), min_size=1, max_size=3))
     extra = data.draw(st.lists(group_names, max_size=3))
     before, after = policy.decide(identity(groups=tuple(groups))), policy.decide(identity(groups=tuple(groups + extra)))
     assert isinstance(before, Admitted) and isinstance(after, Admitted)
@@ -96,26 +96,26 @@ def test_email_domains_are_case_insensitive_and_exact():
 
 
 def test_the_highest_mapped_role_wins_over_the_default():
-    policy = SignInPolicy("acme", group_roles={"oncall": "responder", "platform": "admin"}, default_role="viewer")
+    policy = SignInPolicy("acme", role_from_groups={"oncall": "responder", "platform": "admin"}, default_role="viewer")
     assert policy.decide(identity(groups=("oncall", "platform"))) == Admitted("acme", Role.ADMIN)
     assert policy.decide(identity(groups=("oncall", "misc"))) == Admitted("acme", Role.RESPONDER)
     assert policy.decide(identity(groups=("misc",))) == Admitted("acme", Role.VIEWER)
 
 
 def test_allowed_groups_gate_before_roles():
-    policy = SignInPolicy("default", allowed_groups=frozenset({"staff"}), group_roles={"ops": Role.ADMIN})
+    policy = SignInPolicy("default", allowed_groups=frozenset({"staff"}), role_from_groups={"ops": Role.ADMIN})
     assert isinstance(policy.decide(identity(groups=("ops",))), Refused)
     assert policy.decide(identity(groups=("ops", "staff"))) == Admitted("default", Role.ADMIN)
 
 
 @pytest.mark.parametrize("kwargs, field", [
     ({"tenant": "Not A Tenant"}, "tenant"),
-    ({"tenant": "default", "group_roles": {"ops": "owner"}}, "group_roles.ops"),
+    ({"tenant": "default", "role_from_groups": {"ops": "owner"}}, "role_from_groups.ops"),
     ({"tenant": "default", "default_role": "root"}, "default_role"),
     ({"tenant": "default", "allowed_groups": "ops"}, "allowed_groups"),
     ({"tenant": "default", "allowed_groups": frozenset({" "})}, "allowed_groups"),
     ({"tenant": "default", "allowed_email_domains": frozenset({"a@b.com"})}, "allowed_email_domains"),
-    ({"tenant": "default", "group_roles": ["ops"]}, "group_roles"),
+    ({"tenant": "default", "role_from_groups": ["ops"]}, "role_from_groups"),
 ])
 def test_bad_configuration_is_refused_naming_the_field(kwargs, field):
     with pytest.raises(ValidationError) as err:
