@@ -276,6 +276,11 @@ def _bearer_verifier(entries, clock) -> BearerTokenVerifier:
     return BearerJwtVerifiers(JwtIssuerVerifier(e.jwt_config(), clock) for e in entries if e.kind == "jwt")
 
 
+def _signin_policies(entries, default_tenant: str) -> dict:
+    """Each entry's sign-in policy, by entry id (domain/identity/signin_policy.py)."""
+    return {entry.id: entry.policy(default_tenant) for entry in entries}
+
+
 def configuration_facts(s: Settings) -> dict[str, object]:
     """Compliance facts the settings prove (services/compliance.py merges them under the
     derived and pushed facts). Only what this process knows for sure: it serves plain
@@ -403,9 +408,7 @@ class Container(containers.DeclarativeContainer):
     identity_provider_entries = providers.Singleton(_identity_provider_entries, settings)
     identity_providers = providers.Singleton(_identity_providers, identity_provider_entries, clock)
     bearer_verifier = providers.Singleton(_bearer_verifier, identity_provider_entries, clock)
-    signin_policies = providers.Singleton(
-        lambda entries, tenant: {e.id: e.policy(tenant) for e in entries}, identity_provider_entries, config.tenant,
-    )
+    signin_policies = providers.Singleton(_signin_policies, identity_provider_entries, config.tenant)
 
     ingest_limits = providers.Singleton(_limits, settings)
     ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits)
