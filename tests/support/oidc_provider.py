@@ -19,7 +19,6 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -34,10 +33,11 @@ from tests.support.wsgi import serve_wsgi
 
 
 class OidcProviderMock:
-    def __init__(self, users: Mapping[str, Mapping[str, Any]] | None = None, *,
-                 access_token_max_age_s: int = 3600) -> None:
+    """The provider with ``users`` (subject -> claims) ready to sign in; nonces required."""
+
+    def __init__(self, users: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.app = oidc_provider_mock.app(
-            require_nonce=True, access_token_max_age=timedelta(seconds=access_token_max_age_s),
+            require_nonce=True,
             user_claims=[oidc_provider_mock.User(sub=sub, claims=dict(claims)) for sub, claims in (users or {}).items()],
         )
         self.requests: Counter[str] = Counter()
