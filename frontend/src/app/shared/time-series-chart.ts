@@ -116,10 +116,12 @@ export class TimeSeriesChart {
       this.zone();
       if (this.rendered) this.draw();
     });
-    const resize = new ResizeObserver(() => this.plot?.setSize({ width: this.width(), height: this.height() }));
-    resize.observe(this.host.nativeElement);
+    const resize = typeof ResizeObserver === 'function'
+      ? new ResizeObserver(() => this.plot?.setSize({ width: this.width(), height: this.height() }))
+      : null;
+    resize?.observe(this.host.nativeElement);
     inject(DestroyRef).onDestroy(() => {
-      resize.disconnect();
+      resize?.disconnect();
       this.plot?.destroy();
     });
   }
