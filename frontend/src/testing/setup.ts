@@ -1,6 +1,6 @@
 import { provideHttpClient, withInterceptors, withXsrfConfiguration } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
-import { ApplicationRef, Component, EnvironmentProviders, Provider, provideZonelessChangeDetection } from '@angular/core';
+import { Component, EnvironmentProviders, Provider, provideZonelessChangeDetection } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { Routes, provideRouter, withComponentInputBinding } from '@angular/router';
 import { sessionExpiry } from '../app/core/auth/guards';
@@ -53,7 +53,9 @@ export async function settle(): Promise<void> {
     await Promise.resolve();
     await new Promise((r) => setTimeout(r, 0));
   }
-  await TestBed.inject(ApplicationRef).whenStable();
+  // Not whenStable(): requests the test has not answered yet keep the app unstable.
+  TestBed.tick();
+  await Promise.resolve();
 }
 
 export function problemBody(status: number, detail: string, extra: Record<string, unknown> = {}) {
