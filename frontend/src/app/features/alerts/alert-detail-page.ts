@@ -1,10 +1,9 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, input, resource, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject, input, resource, signal } from '@angular/core';
 import { KeyValuePipe } from '@angular/common';
 import { RouterLink } from '@angular/router';
 import { Session } from '../../core/auth/session';
 import { Permission } from '../../core/auth/me';
-import { LiveStream } from '../../core/live/live-stream';
-import { refreshOn } from '../../core/live/live-refresh';
+import { reloadOnAlerts } from '../../core/live/live-refresh';
 import { AlertsApi, Silence, SilenceMatcher, alertName } from '../../core/model/alerts';
 import { ProblemBanner } from '../../shared/problem-banner';
 import { Badge } from '../../shared/badges';
@@ -44,13 +43,10 @@ export class AlertDetailPage {
   protected readonly name = alertName;
 
   constructor() {
-    const live = inject(LiveStream);
-    const destroyRef = inject(DestroyRef);
-    live.watchAlerts(destroyRef);
-    refreshOn([live.alerts$, live.resync$], () => {
+    reloadOnAlerts(() => {
       this.alerts.reload();
       this.history.reload();
-    }, destroyRef);
+    });
   }
 
   protected silenced(s: Silence): void {

@@ -1,8 +1,7 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, resource, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject, resource, signal } from '@angular/core';
 import { KeyValuePipe } from '@angular/common';
 import { RouterLink } from '@angular/router';
-import { LiveStream } from '../../core/live/live-stream';
-import { refreshOn } from '../../core/live/live-refresh';
+import { reloadOnAlerts } from '../../core/live/live-refresh';
 import { AlertsApi, AlertState, alertName } from '../../core/model/alerts';
 import { ProblemBanner } from '../../shared/problem-banner';
 import { Badge } from '../../shared/badges';
@@ -43,10 +42,7 @@ export class AlertsPage {
   protected readonly name = alertName;
 
   constructor() {
-    const live = inject(LiveStream);
-    const destroyRef = inject(DestroyRef);
-    live.watchAlerts(destroyRef);
-    refreshOn([live.alerts$, live.resync$], () => this.alerts.reload(), destroyRef);
+    reloadOnAlerts(() => this.alerts.reload());
   }
 
   protected toggleState(state: AlertState, on: boolean): void {

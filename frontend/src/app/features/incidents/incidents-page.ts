@@ -1,7 +1,6 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, input, resource, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject, input, resource, signal } from '@angular/core';
 import { Router, RouterLink } from '@angular/router';
-import { LiveStream } from '../../core/live/live-stream';
-import { refreshOn } from '../../core/live/live-refresh';
+import { reloadOnIncidents } from '../../core/live/live-refresh';
 import { ACTIVE_STATUSES, Incident, IncidentStatus, IncidentsApi, SEVERITIES } from '../../core/model/incidents';
 import { formatAgo, formatDurationMs } from '../../core/format';
 import { ProblemBanner } from '../../shared/problem-banner';
@@ -50,13 +49,10 @@ export class IncidentsPage {
   protected readonly duration = formatDurationMs;
 
   constructor() {
-    const live = inject(LiveStream);
-    const destroyRef = inject(DestroyRef);
-    live.watchIncidents(destroyRef);
-    refreshOn([live.incidents$, live.resync$], () => {
+    reloadOnIncidents(() => {
       this.now.set(Date.now());
       this.incidents.reload();
-    }, destroyRef);
+    });
   }
 
   protected setStatus(s: IncidentStatus, on: boolean): void {

@@ -1,7 +1,6 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, resource } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject, resource } from '@angular/core';
 import { RouterLink } from '@angular/router';
-import { LiveStream } from '../../../core/live/live-stream';
-import { refreshOn } from '../../../core/live/live-refresh';
+import { reloadOnAlerts } from '../../../core/live/live-refresh';
 import { AlertsApi, alertName } from '../../../core/model/alerts';
 import { ProblemBanner } from '../../../shared/problem-banner';
 import { Badge } from '../../../shared/badges';
@@ -44,9 +43,6 @@ export class AlertsTile {
   protected readonly name = alertName;
 
   constructor() {
-    const live = inject(LiveStream);
-    const destroyRef = inject(DestroyRef);
-    live.watchAlerts(destroyRef);
-    refreshOn([live.alerts$, live.resync$], () => this.alerts.reload(), destroyRef);
+    reloadOnAlerts(() => this.alerts.reload());
   }
 }

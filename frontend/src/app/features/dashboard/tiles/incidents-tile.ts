@@ -1,7 +1,6 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, resource } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject, resource } from '@angular/core';
 import { RouterLink } from '@angular/router';
-import { LiveStream } from '../../../core/live/live-stream';
-import { refreshOn } from '../../../core/live/live-refresh';
+import { reloadOnIncidents } from '../../../core/live/live-refresh';
 import { ACTIVE_STATUSES, IncidentsApi, SEVERITIES } from '../../../core/model/incidents';
 import { ProblemBanner } from '../../../shared/problem-banner';
 import { resourceProblem } from '../../../shared/action';
@@ -39,9 +38,6 @@ export class IncidentsTile {
     this.incidents.hasValue() ? this.incidents.value().filter((i) => i.status === 'triggered').length : 0);
 
   constructor() {
-    const live = inject(LiveStream);
-    const destroyRef = inject(DestroyRef);
-    live.watchIncidents(destroyRef);
-    refreshOn([live.incidents$, live.resync$], () => this.incidents.reload(), destroyRef);
+    reloadOnIncidents(() => this.incidents.reload());
   }
 }

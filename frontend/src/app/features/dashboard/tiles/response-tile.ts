@@ -1,6 +1,5 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, resource } from '@angular/core';
-import { LiveStream } from '../../../core/live/live-stream';
-import { refreshOn } from '../../../core/live/live-refresh';
+import { ChangeDetectionStrategy, Component, computed, inject, resource } from '@angular/core';
+import { reloadOnIncidents } from '../../../core/live/live-refresh';
 import { IncidentsApi, mean } from '../../../core/model/incidents';
 import { formatDurationMs } from '../../../core/format';
 import { ProblemBanner } from '../../../shared/problem-banner';
@@ -39,9 +38,6 @@ export class ResponseTile {
   protected readonly fmt = formatDurationMs;
 
   constructor() {
-    const live = inject(LiveStream);
-    const destroyRef = inject(DestroyRef);
-    live.watchIncidents(destroyRef);
-    refreshOn([live.incidents$, live.resync$], () => this.incidents.reload(), destroyRef, 5_000);
+    reloadOnIncidents(() => this.incidents.reload(), 5_000);
   }
 }
