@@ -8,6 +8,9 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import FastAPI
 
 from adapters.http.deps import ApiServices
+from adapters.http.middleware.body_limit import BodyLimitMiddleware
+from adapters.http.middleware.errors import UnexpectedErrorMiddleware
+from adapters.http.middleware.json_text import UnicodeJsonMiddleware
 from adapters.http.problems import install_problem_handlers
 from adapters.http.routes import compliance, stream
 from adapters.http.routes import (
@@ -30,4 +33,9 @@ def create_app(svc: ApiServices, lifespan: Lifespan | None = None, version: str 
         app.include_router(module.router)
     app.include_router(stream.router)  # WebSocket /api/v1/stream
     app.include_router(compliance.router)  # /api/v1/compliance
+    # Outermost last: the catch-all, then the body cap and the JSON text check before
+    # anything reads a body.
+    app.add_middleware(UnicodeJsonMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=svc.max_body_bytes)
+    app.add_middleware(UnexpectedErrorMiddleware)
     return app

@@ -142,7 +142,23 @@ def _install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            # FastAPI could not parse a JSON body ("There was an error parsing the body"):
+            # say why, as the routes that parse their own bodies do.
+            reason = _unparsable_body_reason(exc.__cause__)
+            return problem(422, "Invalid request", reason, field="body",
+                           errors=[{"field": "body", "message": reason}])
         return problem(exc.status_code, _title(exc.status_code), str(exc.detail))
+
+
+def _unparsable_body_reason(cause: BaseException) -> str:
+    if isinstance(cause, RecursionError):
+        return "body is not valid JSON: it is nested too deep"
+    if isinstance(cause, UnicodeDecodeError):
+        return f"body is not valid UTF-8 (byte {cause.start})"
+    if isinstance(cause, ValueError):  # e.g. an integer of more digits than Python converts
+        return f"body is not valid JSON: {cause}"
+    return f"body could not be parsed ({type(cause).__name__})"
 
 
 def _title(status: int) -> str:
