@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     # "duration_ms", "matchers": [{"name", "op", "value"}], "comment", "timezone", "tenant"}]
     maintenance_windows: list[dict[str, Any]] = []
 
+    # Behind a TLS-terminating proxy: trust its X-Forwarded-Proto to decide whether a
+    # request came over TLS (HSTS is sent only then; adapters/http/middleware/security_headers.py).
+    trust_forwarded_proto: bool = False
+
     # Limits (DESIGN.md §7): over them the API answers 413/422/429 naming the limit.
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     max_samples_per_batch: int = Field(100_000, ge=1)
