@@ -19,7 +19,7 @@ from domain.errors import ValidationError
 from domain.identity.permissions import Permission
 from domain.identity.principal import Principal
 from domain.metrics.aggregations import Aggregation
-from domain.metrics.labels import LabelSet
+from domain.metrics.labels import LABEL_NAME_RE, LabelSet
 from domain.metrics.matchers import Matcher
 from domain.metrics.query import Selector
 from ports.repositories import AlertRule
@@ -237,8 +237,9 @@ async def create_silence(
         op = ("=~" if m.isRegex else "=") if m.isEqual else ("!~" if m.isRegex else "!=")
         try:
             matchers.append(Matcher.of(m.name, op, m.value))
-        except ValidationError as exc:
-            raise exc.at(f"matchers[{i}]") from None
+        except ValidationError as exc:  # a bad label name, or a regex RE2 refuses
+            part = "value" if LABEL_NAME_RE.match(m.name) else "name"
+            raise ValidationError(exc.message, field=f"matchers[{i}].{part}") from None
     recurrence = None
     if body.recurrence is not None:
         r = body.recurrence
