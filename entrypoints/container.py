@@ -24,6 +24,7 @@ from adapters.memory.tasks import InProcessTaskQueue
 from adapters.memory.tokens import LocalTokenIssuer
 from adapters.memory.workflows import RecordingWorkflowEngine
 from adapters.system.clock import SystemClock
+from domain.alerts.silences import SilenceLimits
 from domain.metrics.batch import TimeWindow
 from domain.metrics.labels import LabelLimits
 from entrypoints.settings import Settings
@@ -279,6 +280,11 @@ def _sample_maintenance(s: Settings, store, clock) -> SampleMaintenance | None:
     return SampleMaintenance(store, clock, policy)
 
 
+def silence_limits(s: Settings) -> SilenceLimits:
+    return SilenceLimits(max_duration_ms=s.max_silence_duration_s * 1000, max_window_ms=s.max_maintenance_window_s * 1000,
+                         max_span_ms=s.max_maintenance_span_s * 1000)
+
+
 def _stream_limits(s: Settings) -> StreamLimits:
     return StreamLimits(
         max_pending_series=s.stream_max_pending_series, max_pending_events=s.stream_max_pending_events,
@@ -386,7 +392,7 @@ class Container(containers.DeclarativeContainer):
     remediation = providers.Singleton(RemediationService, infrastructure, http_caller, task_queue)
     postmortems = providers.Singleton(PostmortemService, postmortem_store)
     maintenance = providers.Singleton(MaintenanceService, uow)
-    alerts = providers.Singleton(AlertService, uow, clock)
+    alerts = providers.Singleton(AlertService, uow, clock, providers.Singleton(silence_limits, settings))
     external_alerts = providers.Singleton(
         ExternalAlertService, uow, bus, clock, ingest_limits.provided.labels
     )

@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     # Recurring maintenance windows kept as Temporal Schedules: [{"window_id", "cron",
     # "duration_ms", "matchers": [{"name", "op", "value"}], "comment", "timezone", "tenant"}]
     maintenance_windows: list[dict[str, Any]] = []
+    # How long a silence may mute (domain/alerts/silences.py: SilenceLimits): a silence at
+    # most 30 days; a maintenance window (recurring silence or scheduled window) each
+    # occurrence at most 3 days, valid for at most a year. Over them: 422 naming the limit.
+    max_silence_duration_s: int = Field(30 * 86_400, ge=60)
+    max_maintenance_window_s: int = Field(3 * 86_400, ge=60)
+    max_maintenance_span_s: int = Field(366 * 86_400, ge=86_400)
 
     # Behind a TLS-terminating proxy: trust its X-Forwarded-Proto to decide whether a
     # request came over TLS (HSTS is sent only then; adapters/http/middleware/security_headers.py).
