@@ -182,7 +182,8 @@ async def complete_step(incident_id: str, run_id: str, step_id: str, principal: 
     return {"data": {"accepted": True}}
 
 
-@router.post("/{incident_id}/postmortem/publish", summary="Publish the postmortem: closes the incident")
-async def publish_postmortem(incident_id: str, principal: Responder, svc: Svc, body: PostmortemIn | None = None) -> dict:
+@router.post("/{incident_id}/postmortem/publish", summary="Publish the postmortem: closes the incident",
+             description="Needs the permission closing needs (incidents:manage): publishing closes the incident.")
+async def publish_postmortem(incident_id: str, principal: Manager, svc: Svc, body: PostmortemIn | None = None) -> dict:
     return {"data": await svc.incidents.publish_postmortem(principal.tenant, incident_id, principal.subject,
                                                            body.body if body else "")}
