@@ -129,10 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     # Gone: refused with an explanation rather than "unrecognized arguments".
     agent.add_argument("--api-key", dest="refused_api_key", nargs="?", const="", help=argparse.SUPPRESS)
     agent.add_argument("--interval", type=float, default=5.0)
-    agent.set_defaults(func=cmd_agent)
+    agent.set_defaults(func=cmd_agent, uses_data_dir=False)
 
     openapi = sub.add_parser("openapi", help="print the OpenAPI document")
-    openapi.set_defaults(func=cmd_openapi)
+    openapi.set_defaults(func=cmd_openapi, uses_data_dir=False)
 
     from entrypoints import admin, anomaly_cli, celery_worker, consume, scrape, temporal_worker
 
@@ -146,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     celery_worker.register_worker_command(worker_kinds)
 
     args = parser.parse_args(argv)
+    if getattr(args, "uses_data_dir", True):
+        from entrypoints.data_dir import prepare_data_dir
+
+        prepare_data_dir(Settings().data_dir)
     return args.func(args)
 
 

@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8400, ge=1, le=65535)
     admin_port: int = Field(8000, ge=0, le=65535)  # Django admin in `observer-eye run`; 0 = off
+    # Where Django's admin listens: loopback unless an operator opens it (it signs in
+    # with passwords, and the API's host setting must not expose it along with the API).
+    admin_host: str = "127.0.0.1"
     data_dir: Path = Path("var")
     log_level: str = "INFO"
 
