@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     # reach although private/loopback (JSON list: OBSERVER_OUTGOING_ALLOW='["10.0.0.0/8"]').
     alerting_config: Path | None = None
     outgoing_allow: list[str] = []
-    notify_timeout_s: float = Field(10.0, gt=0)
+    notify_timeout_s: float = Field(10.0, gt=0)  # the total time one send may take (connect, send, read the answer)
     notify_max_retries: int = Field(8, ge=0)
     task_backoff_s: float = Field(1.0, gt=0)  # first retry after ~this, doubling up to task_backoff_max_s
     task_backoff_max_s: float = Field(600.0, gt=0)
