@@ -27,6 +27,7 @@ from adapters.system.clock import SystemClock
 from domain.alerts.silences import SilenceLimits
 from domain.metrics.batch import TimeWindow
 from domain.metrics.labels import LabelLimits
+from entrypoints import credentials
 from entrypoints.settings import Settings
 from ports.samples import Maintainable
 from services.alerting import AlertPipeline, AlertService
@@ -70,7 +71,7 @@ def setup_database(s: Settings) -> None:
     """Configure Django and run ``django.setup()``: once per process, here only."""
     from adapters.django_orm import setup_django
 
-    setup_django(s.database_url, data_dir=s.data_dir)
+    setup_django(credentials.django_database_url(s), data_dir=s.data_dir)
 
 
 def _django_uow(s: Settings):
@@ -106,6 +107,7 @@ def _kafka_bus(s: Settings, store, evaluator_release=None):
         bootstrap=s.kafka_bootstrap, partitions=s.bus_partitions, replication=s.kafka_replication,
         idempotence=s.kafka_idempotence, compression=None if s.kafka_compression == "none" else s.kafka_compression,
         session_timeout_ms=s.kafka_session_timeout_ms, lag_cache_s=s.kafka_lag_cache_s,
+        security=credentials.kafka_security(s),
     )
     flush = getattr(store, "flush", None)  # ports.samples.Flushable, where the store buffers
     hooks = {WRITER_GROUP: GroupHooks(positions=store.positions, before_revoke=flush)}
@@ -117,7 +119,7 @@ def _kafka_bus(s: Settings, store, evaluator_release=None):
 def _redis_client(s: Settings):
     from adapters.redis import connect
 
-    return connect(s.redis_url)
+    return connect(s.redis_url, **credentials.redis_options(s))
 
 
 class _LateHook:
@@ -171,23 +173,22 @@ async def close_adapters(container: "Container") -> None:
         await container.temporal().close()  # and stops the embedded dev server if we started it
 
 
-def _celery_broker(s: Settings) -> str:
-    return s.celery_broker_url or s.redis_url
-
-
 def _celery_queue(s: Settings):
     from adapters.celery.app import create_celery_app  # Celery is only loaded when chosen
     from adapters.celery.tasks import CeleryTaskQueue
 
-    app = create_celery_app(_celery_broker(s), s.celery_result_backend, s.celery_queue)
-    return CeleryTaskQueue(app, _celery_broker(s), queue=s.celery_queue, backoff_base_s=s.task_backoff_s,
-                           backoff_max_s=s.task_backoff_max_s)
+    broker = credentials.celery_broker_url(s)
+    app = create_celery_app(broker, s.celery_result_backend, s.celery_queue, ssl=credentials.celery_ssl(s))
+    return CeleryTaskQueue(app, broker, queue=s.celery_queue, backoff_base_s=s.task_backoff_s,
+                           backoff_max_s=s.task_backoff_max_s, redis_options=credentials.redis_options(s, broker))
 
 
 def _redis_ledger(s: Settings):
     from adapters.celery.ledger import RedisDeliveryLedger
 
-    return RedisDeliveryLedger(_celery_broker(s), namespace=f"observer-eye:{s.celery_queue}")
+    broker = credentials.celery_broker_url(s)
+    return RedisDeliveryLedger(broker, namespace=f"observer-eye:{s.celery_queue}",
+                               redis_options=credentials.redis_options(s, broker))
 
 
 def _in_process_queue(s: Settings) -> InProcessTaskQueue:
@@ -209,13 +210,14 @@ def _sqlite_samples(s: Settings):
 def _postgres_samples(s: Settings):
     from adapters.postgres import PostgresSampleStore  # psycopg and numpy only when chosen
 
-    return PostgresSampleStore(s.samples_database_url, flush_interval_s=s.samples_flush_interval_s)
+    return PostgresSampleStore(credentials.samples_database_url(s), flush_interval_s=s.samples_flush_interval_s)
 
 
 def _temporal_connection(s: Settings):
     from adapters.temporal.connection import TemporalConnection  # temporalio only when chosen
 
-    return TemporalConnection(s.temporal_address, s.temporal_namespace, data_dir=s.data_dir, dev_port=s.temporal_dev_port)
+    return TemporalConnection(s.temporal_address, s.temporal_namespace, data_dir=s.data_dir, dev_port=s.temporal_dev_port,
+                              **credentials.temporal_options(s))
 
 
 def _temporal_engine(s: Settings, connection):
