@@ -13,11 +13,12 @@ from adapters.http.deps import ApiServices
 from adapters.http.ingest_formats.otlp_mapping import OtlpOptions
 from adapters.memory.bus import MemoryBus
 from adapters.memory.cache import MemoryLatestValueCache, MemoryPubSub, MemoryRateLimiter
-from adapters.memory.infrastructure import MemoryInfrastructure
+from adapters.memory.infrastructure import DryRunInfrastructure
 from adapters.memory.notify import LogNotifier, MemoryDeliveryLedger
 from adapters.memory.oncall import MemoryOnCallDirectory
 from adapters.memory.postmortems import MemoryPostmortemStore
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
+from adapters.memory.runbooks import MemoryRunbookCatalogue
 from adapters.memory.samples import MemorySampleStore
 from adapters.memory.state import MemoryEvaluatorStateStore
 from adapters.memory.tasks import InProcessTaskQueue
@@ -27,6 +28,7 @@ from adapters.system.clock import SystemClock
 from domain.alerts.silences import SilenceLimits
 from domain.metrics.batch import TimeWindow
 from domain.metrics.labels import LabelLimits
+from domain.remediation.policy import RemediationPolicy
 from entrypoints import credentials
 from entrypoints.settings import Settings
 from ports.samples import Maintainable
@@ -46,6 +48,7 @@ from services.postmortem import PostmortemService
 from services.queries import TelemetryQueries
 from services.sample_maintenance import MaintenancePolicy, SampleMaintenance
 from services.remediation import RemediationService
+from services.runbooks import RunbookService
 from services.user_notifications import UserNotifications
 from services.writer import WRITER_GROUP, SampleWriter
 from services.scrape import ScrapeService
@@ -79,6 +82,16 @@ def _django_uow(s: Settings):
     from adapters.django_orm.unit_of_work import DjangoUnitOfWorkRunner  # models need setup first
 
     return DjangoUnitOfWorkRunner()
+
+
+def _django_runbooks(runner):
+    from adapters.django_orm.remediation.catalogue import DjangoRunbookCatalogue  # after Django is set up
+
+    return DjangoRunbookCatalogue(runner)
+
+
+def _remediation_policy(s: Settings) -> RemediationPolicy:
+    return RemediationPolicy.of(s.remediation_namespaces, s.remediation_tasks)
 
 
 def _django_postmortems(runner):
@@ -363,7 +376,7 @@ class Container(containers.DeclarativeContainer):
     oncall = providers.Singleton(_oncall_directory, settings)
     infrastructure = providers.Selector(
         config.infrastructure,
-        memory=providers.Singleton(MemoryInfrastructure, lenient=True),
+        memory=providers.Singleton(DryRunInfrastructure),  # no cluster: every result says "dry run"
         kubernetes=providers.Singleton(_kubernetes, settings),
     )
     http_caller = providers.Singleton(_http_caller, settings)
@@ -372,6 +385,12 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(MemoryPostmortemStore),
         django=providers.Singleton(_django_postmortems, uow),
     )
+    runbook_catalogue = providers.Selector(
+        config.repository,
+        memory=providers.Singleton(MemoryRunbookCatalogue),
+        django=providers.Singleton(_django_runbooks, uow),
+    )
+    remediation_policy = providers.Singleton(_remediation_policy, settings)
     log_notifier = providers.Singleton(LogNotifier)
     notifier = providers.Selector(
         config.notifier, log=log_notifier, channels=providers.Singleton(_channels_notifier, settings, log_notifier)
@@ -383,15 +402,17 @@ class Container(containers.DeclarativeContainer):
     ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits)
     queries = providers.Singleton(TelemetryQueries, sample_store)
     identity = providers.Singleton(IdentityService, uow, clock, tokens)
+    runbooks = providers.Singleton(RunbookService, runbook_catalogue, clock, remediation_policy)
     # With Temporal the incident's workflow owns the incident (docs/adr/0002-incident-workflows.md).
     incidents = providers.Singleton(
         IncidentService, uow, workflows, clock, orchestrated=providers.Callable(lambda w: w == "temporal", config.workflows),
-        pubsub=pubsub,
+        pubsub=pubsub, runbooks=runbooks,
     )
     user_notifications = providers.Singleton(UserNotifications, oncall, notifier, delivery_ledger)
     escalation = providers.Singleton(EscalationService, oncall, user_notifications)
     incident_projection = providers.Singleton(IncidentProjection, uow)
-    remediation = providers.Singleton(RemediationService, infrastructure, http_caller, task_queue)
+    remediation = providers.Singleton(RemediationService, infrastructure, http_caller, task_queue,
+                                      policy=remediation_policy)
     postmortems = providers.Singleton(PostmortemService, postmortem_store)
     maintenance = providers.Singleton(MaintenanceService, uow)
     alerts = providers.Singleton(AlertService, uow, clock, providers.Singleton(silence_limits, settings))
@@ -429,6 +450,7 @@ class Container(containers.DeclarativeContainer):
         notifications=notifications,
         stream=stream_hub,
         compliance=compliance,
+        runbooks=runbooks,
     )
 
 

@@ -161,6 +161,11 @@ class Settings(BaseSettings):
     kubernetes_api_url: str | None = None
     kubernetes_token: SecretStr | None = None
     kubernetes_token_file: Path | None = None
+    # What runbooks may touch (domain/remediation/policy.py): the Kubernetes namespaces of
+    # each tenant ('{"default": ["web", "api"]}') and the task-queue tasks a task step may
+    # queue ('["cache.flush"]'). Nothing by default.
+    remediation_namespaces: dict[str, list[str]] = {}
+    remediation_tasks: list[str] = []
     compliance_every_s: int = Field(3600, ge=60)  # the compliance evaluation schedule, per tenant
     # Recurring maintenance windows kept as Temporal Schedules: [{"window_id", "cron",
     # "duration_ms", "matchers": [{"name", "op", "value"}], "comment", "timezone", "tenant"}]

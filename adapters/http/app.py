@@ -13,7 +13,7 @@ from adapters.http.middleware.errors import UnexpectedErrorMiddleware
 from adapters.http.middleware.json_text import UnicodeJsonMiddleware
 from adapters.http.middleware.security_headers import SecurityHeadersMiddleware
 from adapters.http.problems import install_problem_handlers
-from adapters.http.routes import compliance, stream
+from adapters.http.routes import compliance, runbooks, stream
 from adapters.http.routes import (
     alerts, health, incidents, ingest, integrations, notifications, otlp, remote_write, telemetry,
 )
@@ -35,6 +35,7 @@ def create_app(svc: ApiServices, lifespan: Lifespan | None = None, version: str 
         app.include_router(module.router)
     app.include_router(stream.router)  # WebSocket /api/v1/stream
     app.include_router(compliance.router)  # /api/v1/compliance
+    app.include_router(runbooks.router)  # /api/v1/runbooks
     # Outermost last: headers on every answer (the 500s and 413s below included), then
     # the catch-all, then the body cap and the JSON text check before anything reads a body.
     app.add_middleware(UnicodeJsonMiddleware)

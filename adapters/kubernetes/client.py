@@ -46,6 +46,8 @@ def restarted_at(stamp_ms: int) -> str:
 
 
 class KubernetesInfrastructure:
+    dry_run = False
+
     def __init__(self, base_url: str, *, token: str | None = None, verify: bool | str = True, timeout_s: float = 10.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         headers = {"Accept": "application/json", "User-Agent": "Observer-Eye/0.1 (+remediation)"}

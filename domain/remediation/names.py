@@ -12,8 +12,9 @@ import re
 
 from domain.errors import ValidationError
 
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# Used with fullmatch: "^...$" would let a trailing newline through ("$" matches before it).
+_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 LABEL_MAX = 63
 SUBDOMAIN_MAX = 253
 
@@ -22,14 +23,14 @@ NAME_RULES = {"deployment": "subdomain", "daemonset": "subdomain", "statefulset"
 
 
 def dns1123_label(value: object, field: str) -> str:
-    if not isinstance(value, str) or len(value) > LABEL_MAX or not _LABEL.match(value):
+    if not isinstance(value, str) or len(value) > LABEL_MAX or not _LABEL.fullmatch(value):
         raise ValidationError(f"{value!r} is not a valid Kubernetes name (a DNS-1123 label: at most {LABEL_MAX} "
                               "lowercase letters, digits and '-', starting and ending with a letter or digit)", field=field)
     return value
 
 
 def dns1123_subdomain(value: object, field: str) -> str:
-    if not isinstance(value, str) or len(value) > SUBDOMAIN_MAX or not _SUBDOMAIN.match(value):
+    if not isinstance(value, str) or len(value) > SUBDOMAIN_MAX or not _SUBDOMAIN.fullmatch(value):
         raise ValidationError(f"{value!r} is not a valid Kubernetes name (a DNS-1123 subdomain: at most "
                               f"{SUBDOMAIN_MAX} characters, dot-separated lowercase labels of letters, digits and '-')",
                               field=field)
