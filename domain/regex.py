@@ -10,7 +10,7 @@ the memory bound) is a ``ValidationError`` naming the field and why.
 
 ``UserRegex.fullmatch`` is fully anchored, as Prometheus' matchers are. ``.`` matches a
 newline too (Prometheus 3). Matching goes straight to the compiled program
-(``re2._re2.RE2.Match``): the package's ``re``-like wrapper costs about five times as
+(``re2._re2.RE2.Match``): the package's ``re``-like wrapper costs about 3.5 times as
 much per call and the matchers run per series; google-re2 is pinned exactly in
 ``requirements.lock`` and ``tests/unit/domain/test_regex.py`` checks this use of it.
 """

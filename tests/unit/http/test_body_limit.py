@@ -11,17 +11,14 @@ from collections.abc import AsyncIterator
 from starlette.responses import JSONResponse
 
 from adapters.http.middleware.body_limit import BodyLimitMiddleware
-from tests.unit.http.conftest import Api
+from tests.unit.http.conftest import Api, problem
 
 CAP = 64 * 1024  # the api fixture's max_body_bytes
-PROBLEM = "application/problem+json"
 
 
 def _is_body_limit_problem(resp) -> None:
-    assert resp.status_code == 413, resp.text
-    assert resp.headers["content-type"] == PROBLEM
-    body = resp.json()
-    assert body["limit"] == "max_body_bytes" and body["limit_value"] == CAP and body["field"] == "body"
+    body = problem(resp, 413, "body")
+    assert body["limit"] == "max_body_bytes" and body["limit_value"] == CAP
 
 
 async def test_a_route_without_its_own_reader_is_capped(api: Api) -> None:

@@ -12,8 +12,8 @@ import pytest
 from entrypoints.container import build_container
 from entrypoints.runtime import build_app
 from entrypoints.settings import Settings
+from tests.unit.http.conftest import problem
 
-PROBLEM = "application/problem+json"
 RESTART = {"id": "restart-web", "name": "Restart web", "steps": [
     {"id": "restart", "kind": "restart", "params": {"namespace": "prod", "deployment": "web"},
      "approval": {"timeout_ms": 600_000, "roles": ["admin"]}}]}
@@ -45,14 +45,6 @@ async def clients(tmp_path) -> AsyncIterator[Clients]:
         await client.aclose()
 
 
-def _problem(resp: httpx.Response, status: int, field: str | None = None) -> dict:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"] == PROBLEM
-    body = resp.json()
-    if field is not None:
-        assert body["field"] == field, body
-    return body
-
 
 async def test_create_read_update_list_delete(clients) -> None:
     created = await clients.admin.post("/api/v1/runbooks", json=RESTART)
@@ -66,27 +58,27 @@ async def test_create_read_update_list_delete(clients) -> None:
     updated = await clients.admin.put("/api/v1/runbooks/restart-web", json=changed)
     assert updated.status_code == 200 and updated.json()["data"]["version"] == 2 and updated.headers["etag"] == '"2"'
     stale = await clients.admin.put("/api/v1/runbooks/restart-web", json=changed)
-    assert "version 2" in _problem(stale, 409)["detail"]
+    assert "version 2" in problem(stale, 409)["detail"]
 
     assert [r["id"] for r in (await clients.reader.get("/api/v1/runbooks")).json()["data"]] == ["restart-web"]
-    _problem(await clients.admin.delete("/api/v1/runbooks/restart-web", params={"version": 1}), 409)
+    problem(await clients.admin.delete("/api/v1/runbooks/restart-web", params={"version": 1}), 409)
     assert (await clients.admin.delete("/api/v1/runbooks/restart-web", params={"version": 2})).status_code == 204
-    _problem(await clients.reader.get("/api/v1/runbooks/restart-web"), 404)
-    _problem(await clients.admin.delete("/api/v1/runbooks/restart-web"), 404)
+    problem(await clients.reader.get("/api/v1/runbooks/restart-web"), 404)
+    problem(await clients.admin.delete("/api/v1/runbooks/restart-web"), 404)
 
 
 async def test_only_admins_write(clients) -> None:
-    _problem(await clients.reader.post("/api/v1/runbooks", json=RESTART), 403)
+    problem(await clients.reader.post("/api/v1/runbooks", json=RESTART), 403)
     assert (await clients.admin.post("/api/v1/runbooks", json=RESTART)).status_code == 201
-    _problem(await clients.reader.put("/api/v1/runbooks/restart-web", json={"version": 1, "steps": []}), 403)
-    _problem(await clients.reader.delete("/api/v1/runbooks/restart-web"), 403)
+    problem(await clients.reader.put("/api/v1/runbooks/restart-web", json={"version": 1, "steps": []}), 403)
+    problem(await clients.reader.delete("/api/v1/runbooks/restart-web"), 403)
 
 
 async def test_tenants_do_not_see_each_others_runbooks(clients) -> None:
     assert (await clients.admin.post("/api/v1/runbooks", json=RESTART)).status_code == 201
     assert (await clients.other.get("/api/v1/runbooks")).json()["data"] == []
-    _problem(await clients.other.get("/api/v1/runbooks/restart-web"), 404)
-    _problem(await clients.other.delete("/api/v1/runbooks/restart-web"), 404)
+    problem(await clients.other.get("/api/v1/runbooks/restart-web"), 404)
+    problem(await clients.other.delete("/api/v1/runbooks/restart-web"), 404)
     assert (await clients.other.post("/api/v1/runbooks", json=RESTART)).status_code == 201  # the same id, theirs
 
 
@@ -101,7 +93,7 @@ async def test_tenants_do_not_see_each_others_runbooks(clients) -> None:
     ({"id": "../x"}, "id"),
 ])
 async def test_a_bad_runbook_is_refused_naming_the_field(clients, change: dict, field: str) -> None:
-    _problem(await clients.admin.post("/api/v1/runbooks", json=RESTART | change), 422, field)
+    problem(await clients.admin.post("/api/v1/runbooks", json=RESTART | change), 422, field)
     assert (await clients.admin.get("/api/v1/runbooks")).json()["data"] == []
 
 
@@ -112,5 +104,5 @@ async def test_an_allowed_task_step_is_accepted(clients) -> None:
 
 async def test_a_remediation_takes_a_runbook_id_never_a_runbook(clients) -> None:
     resp = await clients.admin.post("/api/v1/incidents/inc-1/remediations", json={"runbook": RESTART})
-    body = _problem(resp, 422)
+    body = problem(resp, 422)
     assert {e["field"] for e in body["errors"]} >= {"runbook", "runbook_id"}

@@ -8,19 +8,10 @@ import logging
 
 import pytest
 
-from tests.unit.http.conftest import Api
+from tests.unit.http.conftest import Api, problem
 
-PROBLEM = "application/problem+json"
 RANGE = {"query": "up", "start": "0", "end": "100", "step": "15s"}
 
-
-def _problem(resp, status: int, field: str | None = None) -> dict:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"] == PROBLEM
-    body = resp.json()
-    if field is not None:
-        assert body["field"] == field, body
-    return body
 
 
 @pytest.mark.parametrize("param, value", [
@@ -28,18 +19,18 @@ def _problem(resp, status: int, field: str | None = None) -> dict:
     ("end", "-1e308"), ("end", "1e300"),
 ])
 async def test_huge_numbers_in_query_params_are_422_naming_the_param(api: Api, param: str, value: str) -> None:
-    body = _problem(await api.client.get("/api/v1/query_range", params=RANGE | {param: value}), 422, param)
+    body = problem(await api.client.get("/api/v1/query_range", params=RANGE | {param: value}), 422, param)
     assert value in body["detail"]
 
 
 async def test_huge_times_in_a_series_query_are_422(api: Api) -> None:
-    _problem(await api.client.get("/api/v1/series", params={"match[]": "up", "start": "1e308"}), 422, "start")
+    problem(await api.client.get("/api/v1/series", params={"match[]": "up", "start": "1e308"}), 422, "start")
 
 
 @pytest.mark.parametrize("field", ["for", "keep_firing_for", "window"])
 async def test_huge_rule_durations_are_422(api: Api, field: str) -> None:
     rule = {"name": "x", "selector": "up", "threshold": 1, field: "1e308"}
-    _problem(await api.client.post("/api/v1/rules", json=rule), 422, field)
+    problem(await api.client.post("/api/v1/rules", json=rule), 422, field)
 
 
 @pytest.mark.parametrize("path, method", [
@@ -49,14 +40,14 @@ async def test_huge_rule_durations_are_422(api: Api, field: str) -> None:
 @pytest.mark.parametrize("nested", ["[" * 20_000 + "]" * 20_000, '{"a":' * 10_000 + "1" + "}" * 10_000])
 async def test_deeply_nested_json_is_a_clear_4xx(api: Api, path: str, method: str, nested: str) -> None:
     resp = await api.client.request(method, path, content=nested, headers={"content-type": "application/json"})
-    body = _problem(resp, 422, "body")
+    body = problem(resp, 422, "body")
     assert "nested too deep" in body["detail"]
 
 
 async def test_an_integer_too_long_to_convert_is_a_clear_4xx(api: Api) -> None:
     resp = await api.client.post("/api/v1/rules", content='{"name": "x", "selector": "up", "threshold": 1' + "0" * 5000 + "}",
                                  headers={"content-type": "application/json"})
-    _problem(resp, 422, "body")
+    problem(resp, 422, "body")
 
 
 @pytest.mark.parametrize("text", ['"b\\ud800"', '"\\udc00x"', '"\\ud800\\u0041"'])
@@ -64,7 +55,7 @@ async def test_lone_surrogates_are_refused_before_they_are_stored(api: Api, text
     # Stored, such a string made every later listing of the tenant's rules a 500.
     rule = '{"name": "x", "selector": "up", "threshold": 1, "labels": {"a": %s}}' % text
     resp = await api.client.post("/api/v1/rules", content=rule, headers={"content-type": "application/json"})
-    _problem(resp, 422, "body")
+    problem(resp, 422, "body")
     assert (await api.client.get("/api/v1/rules")).status_code == 200
 
 
@@ -82,7 +73,7 @@ async def test_an_unexpected_error_is_a_500_problem_with_an_id_and_a_logged_trac
     api.container.api_services().queries.series = broken
     with caplog.at_level(logging.ERROR):
         resp = await api.client.get("/api/v1/series", params={"match[]": "up"})
-    body = _problem(resp, 500)
+    body = problem(resp, 500)
     error_id = body["error_id"]
     assert error_id in body["detail"] and body["title"] == "Internal Server Error"
     assert "hunter2" not in resp.text and "db-internal" not in resp.text and "RuntimeError" not in resp.text
