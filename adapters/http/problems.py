@@ -37,6 +37,7 @@ SIZE_LIMITS = {"max_body_bytes", "max_decompressed_bytes", "max_samples_per_batc
 # A route may set ``request.state.problem_headers``: every error response to that request
 # carries them (remote write 2.0 requires its "*-Written" headers on failures too).
 PROBLEM_HEADERS = "problem_headers"
+FASTAPI_UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 when its JSON parsing raised
 
 
 def problem(status: int, title: str, detail: str, type_: str = "about:blank", **extra: Any) -> JSONResponse:
@@ -142,7 +143,7 @@ def _install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 400 and exc.__cause__ is not None:
+        if exc.status_code == 400 and exc.__cause__ is not None and exc.detail == FASTAPI_UNPARSABLE_BODY:
             # FastAPI could not parse a JSON body ("There was an error parsing the body"):
             # say why, as the routes that parse their own bodies do.
             reason = _unparsable_body_reason(exc.__cause__)
