@@ -18,6 +18,7 @@ from services.incidents import IncidentService
 from services.notifications import NotificationService
 from services.ingest import IngestService
 from services.queries import TelemetryQueries
+from services.runbooks import RunbookService
 from services.streaming import StreamHub
 from ports.clock import Clock
 
@@ -41,6 +42,7 @@ class ApiServices:
     notifications: NotificationService | None = None  # delivery audit, receivers (alert pipeline)
     stream: StreamHub | None = None  # live updates for /api/v1/stream (routes/stream.py)
     compliance: ComplianceService | None = None  # controls, posture, evidence (routes/compliance.py)
+    runbooks: RunbookService | None = None  # the remediation runbook catalogue (routes/runbooks.py)
 
 
 def services(request: Request) -> ApiServices:
