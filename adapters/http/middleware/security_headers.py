@@ -35,11 +35,17 @@ _HOST = re.compile(r"^[A-Za-z0-9.\-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,
 
 def html_csp(host: str | None, tls: bool) -> str:
     """The dashboard's policy: its own origin only. ``connect-src 'self'`` covers the
-    WebSocket in CSP Level 3 browsers; the explicit ``ws(s)://host`` covers the rest."""
+    WebSocket in CSP Level 3 browsers; the explicit ``ws(s)://host`` covers the rest.
+
+    Styles allow ``'unsafe-inline'`` (as Grafana's default policy does): Angular adds
+    component styles as ``<style>`` elements and writes static ``style`` attributes with
+    ``setAttribute``, which a nonce cannot cover. Scripts stay ``'self'`` only, and the
+    build inlines nothing (``inlineCritical`` is off in ``frontend/angular.json``: its
+    ``onload`` handler would be an inline script)."""
     connect = "'self'"
     if host and _HOST.match(host):
         connect += f" {'wss' if tls else 'ws'}://{host}"
-    return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    return ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
             f"connect-src {connect}; manifest-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 
 

@@ -77,7 +77,7 @@ async def test_html_may_use_its_own_origin_and_nothing_else() -> None:
     _common(resp)
     csp = dict(d.strip().split(" ", 1) for d in resp.headers["content-security-policy"].split(";"))
     assert csp["default-src"] == "'none'"
-    assert csp["script-src"] == "'self'" and csp["style-src"] == "'self'"
+    assert csp["script-src"] == "'self'" and csp["style-src"] == "'self' 'unsafe-inline'"
     assert csp["connect-src"] == "'self' wss://observer.example:8443"
     assert "unsafe-inline" not in resp.headers["content-security-policy"]
     assert "unsafe-eval" not in resp.headers["content-security-policy"]
