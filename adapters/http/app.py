@@ -1,4 +1,5 @@
-"""The FastAPI application: routes, problem+json errors, OpenAPI."""
+"""The FastAPI application: routes, problem+json errors, OpenAPI, and the middleware
+that authenticates every request before anything reads its body."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import FastAPI
 
 from adapters.http.deps import ApiServices
+from adapters.http.middleware.audit import AuditMiddleware
+from adapters.http.middleware.authentication import AuthenticationMiddleware
 from adapters.http.problems import install_problem_handlers
-from adapters.http.routes import compliance, stream
+from adapters.http.routes import api_keys, audit, auth, compliance, stream, tenants, users
 from adapters.http.routes import (
     alerts, health, incidents, ingest, integrations, notifications, otlp, remote_write, telemetry,
 )
@@ -30,4 +33,9 @@ def create_app(svc: ApiServices, lifespan: Lifespan | None = None, version: str 
         app.include_router(module.router)
     app.include_router(stream.router)  # WebSocket /api/v1/stream
     app.include_router(compliance.router)  # /api/v1/compliance
+    for module in (auth, users, api_keys, tenants, audit):  # identity: /api/v1/auth, users, teams, ...
+        app.include_router(module.router)
+    # Added last = outermost: authentication runs first, then the audit of changes.
+    app.add_middleware(AuditMiddleware, services=lambda: svc)
+    app.add_middleware(AuthenticationMiddleware, services=lambda: svc)
     return app

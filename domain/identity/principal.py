@@ -93,6 +93,14 @@ class Principal:
             granted = granted | PLATFORM_PERMISSIONS
         return granted
 
+    @property
+    def effective_role(self) -> Role:
+        """The highest role whose every permission this principal holds (a ``read`` key
+        acts as a viewer, a ``responder`` key as a responder); viewer at least, for
+        display: authorization always goes by ``permissions``."""
+        held = self.permissions
+        return max((r for r in Role if PERMISSIONS[r] <= held), key=lambda r: r.rank, default=Role.VIEWER)
+
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
 
