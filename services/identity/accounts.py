@@ -51,6 +51,11 @@ def _user(uow: UnitOfWork, tenant: str, user_id: str) -> User:
     return found
 
 
+def _existing_tenant(uow: UnitOfWork, tenant: str) -> None:
+    if uow.tenants.get(tenant) is None:
+        raise NotFound(f"no tenant {tenant!r}")
+
+
 def _keep_an_admin(uow: UnitOfWork, user: User) -> None:
     """Refuse a change that would leave the tenant without an active admin."""
     others = [u for u in uow.users.list(user.tenant, [UserStatus.ACTIVE]) if u.role is Role.ADMIN and u.id != user.id]
@@ -200,6 +205,7 @@ class AccountService:
             hash_token(token), now, self._options.invite_lifetime_ms)
 
         def work(uow: UnitOfWork) -> None:
+            _existing_tenant(uow, tenant)
             uow.users.add(user)
             uow.audit.add(actor.entry(tenant, "user.invite", f"user:{user.id}", now, after=user_view(user)))
 
@@ -217,6 +223,7 @@ class AccountService:
         user = replace(user, password_hash=await asyncio.to_thread(self._hasher.hash, password))
 
         def work(uow: UnitOfWork) -> None:
+            _existing_tenant(uow, tenant)
             uow.users.add(user)
             uow.audit.add(actor.entry(tenant, "user.create", f"user:{user.id}", now, after=user_view(user)))
 
@@ -304,6 +311,7 @@ class AccountService:
         team = Team(team_id, tenant, name, description, frozenset(members))
 
         def work(uow: UnitOfWork) -> Team:
+            _existing_tenant(uow, tenant)
             self._check_members(uow, tenant, list(members))
             uow.teams.add(team)
             uow.audit.add(actor.entry(tenant, "team.create", f"team:{team.id}", now, after=team_view(team)))
