@@ -60,6 +60,6 @@ class AuditMiddleware:
             await self._services().identity.audit.record(
                 Actor.of(principal, remote_addr(scope)), principal.tenant, f"http.{scope['method'].lower()}",
                 scope["path"], status=status)
-        except Exception:  # noqa: BLE001 - the response is out; losing the entry must not hide the change
+        except Exception:  # noqa: BLE001 - the response is sent already: all that is left is to say so loudly
             log.exception("could not write the audit entry of %s %s by %s", scope["method"], scope["path"],
                           principal.subject)

@@ -10,8 +10,8 @@ and ``deps.require`` find it.
 Without a valid credential a request gets 401 here, unless its route is anonymous: the
 health checks, the sign-in routes, the documentation when the operator opted out, and
 any path outside the API that no API route matches (the dashboard's files). A request
-authenticated by the session cookie that changes something (POST, PUT, PATCH, DELETE)
-must echo the session's CSRF token in ``X-CSRF-Token``, else 403. WebSocket handshakes
+authenticated by the session cookie that changes something (POST, PUT, PATCH, DELETE) on a route that is not
+anonymous must echo the session's CSRF token in ``X-CSRF-Token``, else 403. WebSocket handshakes
 are passed to the route with the principal or the reason it has none: the route answers
 with a close code a browser can show.
 """
@@ -97,10 +97,13 @@ class AuthenticationMiddleware:
             state["auth_error"] = error
             await self.app(scope, receive, send)
             return
-        if principal is None and not self._anonymous(scope, svc):
+        anonymous = self._anonymous(scope, svc)
+        if principal is None and not anonymous:
             await self._refuse(scope, receive, send, error)
             return
-        if session is not None and scope["method"] in UNSAFE_METHODS and not session.csrf_matches(
+        # An anonymous route does not act for the session (signing in again makes a new
+        # one), so it needs no CSRF token; every other write by cookie does.
+        if session is not None and not anonymous and scope["method"] in UNSAFE_METHODS and not session.csrf_matches(
                 headers.get(CSRF_HEADER)):
             await problem(403, "Forbidden", "the CSRF token is missing or wrong: send the oe_csrf cookie's value "
                           "in the X-CSRF-Token header", field="X-CSRF-Token")(scope, receive, send)

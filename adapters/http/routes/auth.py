@@ -80,6 +80,7 @@ def clear_session_cookies(response: Response, request: Request, svc: ApiServices
 
 
 async def _signed_in(request: Request, response: Response, svc: Svc, signed: SignedIn) -> dict[str, Any]:
+    setattr(request.state, AUDITED, True)  # the sign-in service wrote auth.login
     set_session_cookies(response, request, svc, signed)
     principal = signed.user.principal(auth=signed.session.auth, session_id=signed.session.id)
     return {"data": me_out(await svc.identity.accounts.profile(principal))}

@@ -13,6 +13,7 @@ from adapters.memory.clock import FakeClock
 from entrypoints.container import build_container
 from entrypoints.runtime import build_app
 from entrypoints.settings import Settings
+from domain.identity import AuditQuery
 from services.identity import Actor
 from tests.unit.http.conftest import NOW_MS
 
@@ -141,3 +142,12 @@ async def test_an_invited_user_sets_a_password_and_is_signed_in(browser):
     done = await browser.post("/api/v1/auth/set-password", json={"token": token, "password": "bob's new passphrase"})
     assert done.status_code == 200 and done.json()["data"]["username"] == "bob"
     assert (await browser.get("/api/v1/auth/me")).json()["data"]["role"] == "viewer"
+
+
+async def test_signing_in_again_over_a_live_session_needs_no_csrf_token(browser):
+    await browser.post("/api/v1/auth/login", json={"username": "ada", "password": PASSWORD})
+    first = browser.cookies["oe_session"]
+    again = await browser.post("/api/v1/auth/login", json={"username": "ada", "password": PASSWORD})
+    assert again.status_code == 200 and browser.cookies["oe_session"] != first
+    entries = await browser.container.audit().query(AuditQuery("default"))
+    assert [e.action for e in entries].count("auth.login") == 2 and not [e for e in entries if e.action == "http.post"]
