@@ -251,7 +251,9 @@ def _run(handler: Callable[[argparse.Namespace, Any], Awaitable[None]]) -> Calla
             print(f"observer-eye {args.command}: {exc.field + ': ' if exc.field else ''}{exc.message}", file=sys.stderr)
             return 2
         except DomainError as exc:
-            print(f"observer-eye {args.command}: {exc}", file=sys.stderr)
+            hint = " (the API makes its tenant at its first start; others: observer-eye tenants create)" if (
+                str(exc).startswith("no tenant")) else ""
+            print(f"observer-eye {args.command}: {exc}{hint}", file=sys.stderr)
             return 1
         return 0
 

@@ -111,7 +111,6 @@ def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
         principal.require(permission)
         return principal
 
-    dependency.permission = permission  # type: ignore[attr-defined]  # read by the access-matrix test
     return dependency
 
 
@@ -124,6 +123,4 @@ def require_any(*permissions: Permission) -> Callable[..., Awaitable[Principal]]
             raise PermissionDenied(f"this needs one of {', '.join(p.value for p in permissions)}")
         return principal
 
-    dependency.permissions = permissions  # type: ignore[attr-defined]
     return dependency
-

@@ -9,14 +9,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
-from domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from domain.errors import Conflict, LimitExceeded, NotFound, PermissionDenied, ValidationError
 from domain.identity.api_keys import ApiKey, generate_api_key, key_expiry
 from domain.identity.permissions import PERMISSIONS, ApiKeyScope, scope_permissions
 from ports.clock import Clock
 from ports.repositories import UnitOfWork, UnitOfWorkRunner
 from services.identity.audit import Actor, key_view
 
-MAX_KEYS_PER_TENANT = 1000
+MAX_KEYS_PER_TENANT = 1000  # active ones
 
 
 def _new_id() -> str:
@@ -57,8 +57,9 @@ class ApiKeyService:
         def work(uow: UnitOfWork) -> tuple[ApiKey, str]:
             if uow.tenants.get(tenant) is None:
                 raise NotFound(f"no tenant {tenant!r}")
-            if len(uow.api_keys.list(tenant)) >= MAX_KEYS_PER_TENANT:
-                raise Conflict(f"tenant {tenant!r} holds {MAX_KEYS_PER_TENANT} keys; revoke unused ones first")
+            if sum(1 for k in uow.api_keys.list(tenant) if k.is_active(now)) >= MAX_KEYS_PER_TENANT:
+                raise LimitExceeded(f"tenant {tenant!r} holds {MAX_KEYS_PER_TENANT} active keys; revoke unused ones",
+                                    field="name", limit="max_api_keys_per_tenant", value=MAX_KEYS_PER_TENANT)
             if owner is not None:
                 user = uow.users.get(tenant, owner)
                 if user is None or not user.active:

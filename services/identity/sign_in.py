@@ -106,7 +106,9 @@ class SignInService:
             if current is None or not current.active:
                 raise AuthenticationFailed(WRONG_CREDENTIALS)
             if step is not None:
-                assert current.totp is not None
+                last = current.totp.last_step if current.totp is not None else None
+                if current.totp is None or (last is not None and step <= last):
+                    raise AuthenticationFailed(WRONG_CREDENTIALS)  # the same code, used meanwhile
                 current = replace(current, totp=replace(current.totp, last_step=step))
             return self._open_session(uow, current, "local", step is not None, client, now)
 
@@ -246,7 +248,8 @@ class SignInService:
     def _link_or_create(self, uow: UnitOfWork, policy: SignInPolicy, identity: ExternalIdentity,
                         account: ExternalAccount, now: int) -> User:
         actor = Actor.system(f"sign-in through {account.provider}")
-        existing = uow.users.by_email(policy.tenant, identity.email) if identity.email and identity.email_verified else None
+        verified = identity.email if identity.email and identity.email_verified else None
+        existing = uow.users.by_email(policy.tenant, verified) if verified else None
         if existing is not None:
             if existing.status is UserStatus.DEACTIVATED:
                 raise AuthenticationFailed("your account here is deactivated")
@@ -268,7 +271,8 @@ class SignInService:
         try:
             uow.users.add(user)
         except Conflict:
-            raise AuthenticationFailed("an account with your email exists here; ask an administrator to link it") from None
+            raise AuthenticationFailed(
+                "an account with your email exists here; ask an administrator to link it") from None
         uow.audit.add(actor.entry(policy.tenant, "user.create", f"user:{user.id}", now, after=user_view(user)))
         return user
 

@@ -10,10 +10,11 @@ and ``deps.require`` find it.
 Without a valid credential a request gets 401 here, unless its route is anonymous: the
 health checks, the sign-in routes, the documentation when the operator opted out, and
 any path outside the API that no API route matches (the dashboard's files). A request
-authenticated by the session cookie that changes something (POST, PUT, PATCH, DELETE) on a route that is not
-anonymous must echo the session's CSRF token in ``X-CSRF-Token``, else 403. WebSocket handshakes
-are passed to the route with the principal or the reason it has none: the route answers
-with a close code a browser can show.
+authenticated by the session cookie that changes something (POST, PUT, PATCH, DELETE)
+on a route that is not anonymous must echo the session's CSRF token in
+``X-CSRF-Token``, else 403. WebSocket handshakes are passed to the route with the
+principal or the reason it has none: the route answers with a close code a browser can
+show.
 """
 
 from __future__ import annotations
@@ -103,8 +104,8 @@ class AuthenticationMiddleware:
             return
         # An anonymous route does not act for the session (signing in again makes a new
         # one), so it needs no CSRF token; every other write by cookie does.
-        if session is not None and not anonymous and scope["method"] in UNSAFE_METHODS and not session.csrf_matches(
-                headers.get(CSRF_HEADER)):
+        unsafe = scope["method"] in UNSAFE_METHODS
+        if session is not None and not anonymous and unsafe and not session.csrf_matches(headers.get(CSRF_HEADER)):
             await problem(403, "Forbidden", "the CSRF token is missing or wrong: send the oe_csrf cookie's value "
                           "in the X-CSRF-Token header", field="X-CSRF-Token")(scope, receive, send)
             return

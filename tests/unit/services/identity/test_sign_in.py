@@ -225,3 +225,15 @@ async def test_changing_the_password_ends_the_other_sessions(rig):
     with pytest.raises(AuthenticationFailed):
         await rig.auth.session(elsewhere.token)
     assert (await rig.sign_in.sign_in_local(user.username, "a newer password here")).user.id == user.id
+
+
+async def test_one_totp_code_signs_in_once_even_when_two_sign_ins_race(rig):
+    user = await rig.user("ada")
+    me = user.principal()
+    enrolment = await rig.accounts.start_totp(me, Actor.of(me))
+    await rig.accounts.confirm_totp(me, Actor.of(me), rig.code(enrolment.secret))
+    rig.clock.advance(30_000)
+    code = rig.code(enrolment.secret)
+    results = await asyncio.gather(*(rig.sign_in.sign_in_local("ada", PASSWORD, totp=code) for _ in range(2)),
+                                   return_exceptions=True)
+    assert sorted(type(r).__name__ for r in results) == ["AuthenticationFailed", "SignedIn"]
