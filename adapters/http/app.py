@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from adapters.http.deps import ApiServices
+from adapters.http.frontend import install_frontend
 from adapters.http.middleware.audit import AuditMiddleware
 from adapters.http.middleware.authentication import AuthenticationMiddleware
 from adapters.http.problems import install_problem_handlers
@@ -20,7 +22,9 @@ from adapters.http.routes import (
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
-def create_app(svc: ApiServices, lifespan: Lifespan | None = None, version: str = "0.1.0") -> FastAPI:
+def create_app(
+    svc: ApiServices, lifespan: Lifespan | None = None, version: str = "0.1.0", frontend_dir: Path | None = None
+) -> FastAPI:
     app = FastAPI(
         title="Observer-Eye",
         version=version,
@@ -35,6 +39,8 @@ def create_app(svc: ApiServices, lifespan: Lifespan | None = None, version: str 
     app.include_router(compliance.router)  # /api/v1/compliance
     for module in (auth, users, api_keys, tenants, audit):  # identity: /api/v1/auth, users, teams, ...
         app.include_router(module.router)
+    if frontend_dir is not None:
+        install_frontend(app, frontend_dir)  # the dashboard at / (when it was built)
     # Added last = outermost: authentication runs first, then the audit of changes.
     app.add_middleware(AuditMiddleware, services=lambda: svc)
     app.add_middleware(AuthenticationMiddleware, services=lambda: svc)

@@ -31,6 +31,7 @@ from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.http.deps import ApiServices
+from adapters.http.frontend import is_api_path
 from adapters.http.problems import problem
 from domain.errors import AuthenticationFailed
 from services.identity import SessionAuth
@@ -40,7 +41,6 @@ CSRF_COOKIE = "oe_csrf"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
-API_PREFIXES = ("/api/", "/v1/")
 ANONYMOUS_PATHS = frozenset({
     "/healthz", "/readyz", "/api/v1/auth/providers", "/api/v1/auth/login", "/api/v1/auth/set-password",
 })
@@ -143,7 +143,7 @@ class AuthenticationMiddleware:
             return True
         if path in DOCS_PATHS:
             return svc.identity.web.docs_public
-        if path.startswith(API_PREFIXES):
+        if is_api_path(path):  # the API's own paths, known or not (adapters/http/frontend.py)
             return False
         app = scope.get("app")
         routes: list[BaseRoute] = getattr(getattr(app, "router", None), "routes", [])

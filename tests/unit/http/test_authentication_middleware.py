@@ -95,7 +95,10 @@ async def test_http_basic_carries_an_api_key_as_the_password(api):
         assert resp.status_code == 401 and resp.headers["content-type"] == "application/problem+json"
 
 
-async def test_unknown_api_paths_need_a_credential_and_dashboard_paths_do_not(api):
-    assert (await api.client.get("/api/v1/no-such-thing", headers=ANONYMOUS)).status_code == 401
-    assert (await api.client.get("/api/v1/no-such-thing")).status_code == 404
-    assert (await api.client.get("/incidents/inc-1", headers=ANONYMOUS)).status_code == 404  # a dashboard route: no file yet
+async def test_unknown_api_paths_need_a_credential_and_dashboard_paths_do_not(tmp_path):
+    settings = Settings(data_dir=tmp_path, agent=False, frontend_dir=tmp_path / "no-build")
+    app = build_app(build_container(settings), with_agent=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://oe.test") as client:
+        assert (await client.get("/api/v1/no-such-thing")).status_code == 401
+        assert (await client.get("/metrics")).status_code == 401
+        assert (await client.get("/incidents/inc-1")).status_code == 404  # a dashboard path: no build here
