@@ -72,7 +72,7 @@ def run(settings: Settings) -> int:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if settings.repository == "django":
         prepare_database(settings)
-    print(f"Observer-Eye on {settings.url}  (API docs: {settings.url}/docs, signed in)", flush=True)
+    print(f"Observer-Eye on {settings.url}  (API docs: {settings.url}/docs, once signed in)", flush=True)
     print(f"  Sign in: user '{ADMIN_USER}', password in {settings.admin_password_file} (made at the first start; "
           "POST /api/v1/auth/login, or the dashboard)", flush=True)
     print(f"  API: send 'Authorization: Bearer <key>' with the admin API key in {settings.api_key_file}", flush=True)
