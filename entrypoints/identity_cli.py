@@ -149,8 +149,8 @@ async def teams(args: argparse.Namespace, c) -> None:
     else:
         current = await accounts.get_team(tenant, args.team)
         user_id = await _user_id(c, tenant, args.user)
-        members = current.members | {user_id} if args.action == "add-member" else current.members - {user_id}
-        team = await accounts.update_team(tenant, actor, args.team, members=sorted(members))
+        changed = current.with_member(user_id) if args.action == "add-member" else current.without_member(user_id)
+        team = await accounts.update_team(tenant, actor, args.team, members=sorted(changed.members))
     print(json.dumps(team_view(team)))
 
 

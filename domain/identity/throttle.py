@@ -29,10 +29,6 @@ class ThrottleState:
     locked_until_ms: int | None = None
     lockouts: int = 0  # consecutive lockouts (the doubling's exponent)
 
-    @property
-    def fresh(self) -> bool:
-        return self.failures == 0 and self.locked_until_ms is None and self.lockouts == 0
-
 
 @dataclass(frozen=True, slots=True)
 class LoginThrottle:
@@ -75,9 +71,12 @@ class LoginThrottle:
         """A correct password: the slate is clean."""
         return ThrottleState()
 
-    def expired(self, state: ThrottleState, now_ms: int) -> bool:
-        """Nothing in ``state`` still matters at ``now_ms``: the record can be dropped."""
+    def forget_at_ms(self, state: ThrottleState) -> int:
+        """When nothing in ``state`` matters any more: its record may be dropped then."""
         ends = [state.window_start_ms + self.window_ms]
         if state.locked_until_ms is not None:
             ends.append(state.locked_until_ms + self.max_lockout_ms)
-        return now_ms > max(ends)
+        return max(ends)
+
+    def expired(self, state: ThrottleState, now_ms: int) -> bool:
+        return now_ms > self.forget_at_ms(state)

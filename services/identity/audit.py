@@ -18,7 +18,6 @@ from domain.errors import ValidationError
 from domain.identity.api_keys import ApiKey
 from domain.identity.audit import AuditEntry, AuditQuery, new_audit_id
 from domain.identity.principal import Principal
-from domain.identity.sessions import Session
 from domain.identity.teams import Team
 from domain.identity.tenants import Tenant
 from domain.identity.users import User
@@ -92,13 +91,6 @@ def team_view(team: Team) -> dict[str, Any]:
 def tenant_view(tenant: Tenant) -> dict[str, Any]:
     return {"id": tenant.id, "name": tenant.name, "status": tenant.status.value, "created_at_ms": tenant.created_at_ms,
             "deactivated_at_ms": tenant.deactivated_at_ms}
-
-
-def session_view(session: Session, now_ms: int) -> dict[str, Any]:
-    return {"id": session.id, "auth": session.auth, "mfa": session.mfa, "created_at_ms": session.created_at_ms,
-            "last_seen_at_ms": session.last_seen_at_ms, "expires_at_ms": session.expires_at_ms,
-            "remote_addr": session.remote_addr, "user_agent": session.user_agent,
-            "active": session.is_active(now_ms)}
 
 
 # --------------------------------------------------------------------- the service

@@ -19,4 +19,3 @@ class IdentityOptions:
     flow_ttl_ms: int = 10 * 60_000  # the time a person has at their identity provider's sign-in page
     invite_lifetime_ms: int = 7 * 24 * HOUR_MS
     totp_issuer: str = "Observer-Eye"
-    dormant_after_ms: int = 45 * 24 * HOUR_MS

@@ -120,9 +120,7 @@ class SignInService:
 
         def work(uow: UnitOfWork) -> int:
             state = throttle.failed(uow.login_throttle.get(key) or ThrottleState(), now)
-            forget = max(state.window_start_ms + throttle.window_ms,
-                         (state.locked_until_ms or 0) + throttle.max_lockout_ms)
-            uow.login_throttle.save(key, state, forget)
+            uow.login_throttle.save(key, state, throttle.forget_at_ms(state))
             if uow.tenants.get(tenant) is not None:
                 actor = Actor(f"login:{username}"[:255], username, "", client.remote_addr)
                 uow.audit.add(actor.entry(tenant, "auth.login_failed", f"username:{username}", now))

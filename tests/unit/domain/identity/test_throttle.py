@@ -44,7 +44,7 @@ def test_five_wrong_passwords_lock_the_account_and_the_lock_doubles():
     for i in range(5):
         state = POLICY.failed(state, unlocked + i)
     assert POLICY.retry_after_ms(state, unlocked + 4) == 30 * 60_000
-    assert POLICY.succeeded(state).fresh
+    assert POLICY.succeeded(state) == ThrottleState()
 
 
 def test_failures_spread_wider_than_the_window_never_lock():
@@ -79,7 +79,7 @@ def test_refused_exactly_while_locked_and_never_longer_than_the_maximum(policy, 
 def test_a_correct_password_when_allowed_resets_everything(policy, script):
     for now, allowed, correct, state in run(policy, script):
         if allowed and correct:
-            assert state.fresh and policy.retry_after_ms(state, now) == 0
+            assert state == ThrottleState() and policy.retry_after_ms(state, now) == 0
 
 
 @given(policies, attempts)
