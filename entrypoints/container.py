@@ -9,23 +9,30 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
-from adapters.http.deps import ApiServices
+from adapters.http.deps import ApiServices, Identity, WebOptions
 from adapters.http.ingest_formats.otlp_mapping import OtlpOptions
 from adapters.memory.bus import MemoryBus
 from adapters.memory.cache import MemoryLatestValueCache, MemoryPubSub, MemoryRateLimiter
-from adapters.memory.infrastructure import MemoryInfrastructure
+from adapters.memory.infrastructure import DryRunInfrastructure
 from adapters.memory.notify import LogNotifier, MemoryDeliveryLedger
 from adapters.memory.oncall import MemoryOnCallDirectory
 from adapters.memory.postmortems import MemoryPostmortemStore
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
+from adapters.memory.runbooks import MemoryRunbookCatalogue
 from adapters.memory.samples import MemorySampleStore
 from adapters.memory.state import MemoryEvaluatorStateStore
 from adapters.memory.tasks import InProcessTaskQueue
-from adapters.memory.tokens import LocalTokenIssuer
+from adapters.memory.passwords import ScryptPasswordHasher
 from adapters.memory.workflows import RecordingWorkflowEngine
 from adapters.system.clock import SystemClock
+from domain.alerts.silences import SilenceLimits
+from domain.identity.sign_in_policy import SignInPolicy
+from domain.identity.throttle import LoginThrottle
 from domain.metrics.batch import TimeWindow
 from domain.metrics.labels import LabelLimits
+from domain.remediation.policy import RemediationPolicy
+from entrypoints import credentials
+from entrypoints.identity_provider_settings import IdentityProviderSettings, load_identity_providers
 from entrypoints.settings import Settings
 from ports.identity_providers import BearerTokenVerifier, IdentityProvider
 from ports.samples import Maintainable
@@ -36,7 +43,15 @@ from services.pipeline.config import load_alerting_config
 from services.evaluator import EVALUATOR_GROUP, RuleEvaluator
 from services.external_alerts import ExternalAlertService
 from services.escalation import EscalationService
-from services.identity import IdentityService
+from services.identity import (
+    AccountService,
+    ApiKeyService,
+    AuditService,
+    Authenticator,
+    IdentityOptions,
+    SignInService,
+    TenantService,
+)
 from services.incident_projection import IncidentProjection
 from services.incidents import IncidentService
 from services.ingest import IngestLimits, IngestService
@@ -45,6 +60,7 @@ from services.postmortem import PostmortemService
 from services.queries import TelemetryQueries
 from services.sample_maintenance import MaintenancePolicy, SampleMaintenance
 from services.remediation import RemediationService
+from services.runbooks import RunbookService
 from services.user_notifications import UserNotifications
 from services.writer import WRITER_GROUP, SampleWriter
 from services.scrape import ScrapeService
@@ -70,7 +86,7 @@ def setup_database(s: Settings) -> None:
     """Configure Django and run ``django.setup()``: once per process, here only."""
     from adapters.django_orm import setup_django
 
-    setup_django(s.database_url, data_dir=s.data_dir)
+    setup_django(credentials.django_database_url(s), data_dir=s.data_dir)
 
 
 def _django_uow(s: Settings):
@@ -78,6 +94,16 @@ def _django_uow(s: Settings):
     from adapters.django_orm.unit_of_work import DjangoUnitOfWorkRunner  # models need setup first
 
     return DjangoUnitOfWorkRunner()
+
+
+def _django_runbooks(runner):
+    from adapters.django_orm.remediation.catalogue import DjangoRunbookCatalogue  # after Django is set up
+
+    return DjangoRunbookCatalogue(runner)
+
+
+def _remediation_policy(s: Settings) -> RemediationPolicy:
+    return RemediationPolicy.of(s.remediation_namespaces, s.remediation_tasks)
 
 
 def _django_postmortems(runner):
@@ -106,6 +132,7 @@ def _kafka_bus(s: Settings, store, evaluator_release=None):
         bootstrap=s.kafka_bootstrap, partitions=s.bus_partitions, replication=s.kafka_replication,
         idempotence=s.kafka_idempotence, compression=None if s.kafka_compression == "none" else s.kafka_compression,
         session_timeout_ms=s.kafka_session_timeout_ms, lag_cache_s=s.kafka_lag_cache_s,
+        security=credentials.kafka_security(s),
     )
     flush = getattr(store, "flush", None)  # ports.samples.Flushable, where the store buffers
     hooks = {WRITER_GROUP: GroupHooks(positions=store.positions, before_revoke=flush)}
@@ -117,7 +144,7 @@ def _kafka_bus(s: Settings, store, evaluator_release=None):
 def _redis_client(s: Settings):
     from adapters.redis import connect
 
-    return connect(s.redis_url)
+    return connect(s.redis_url, **credentials.redis_options(s))
 
 
 class _LateHook:
@@ -171,23 +198,22 @@ async def close_adapters(container: "Container") -> None:
         await container.temporal().close()  # and stops the embedded dev server if we started it
 
 
-def _celery_broker(s: Settings) -> str:
-    return s.celery_broker_url or s.redis_url
-
-
 def _celery_queue(s: Settings):
     from adapters.celery.app import create_celery_app  # Celery is only loaded when chosen
     from adapters.celery.tasks import CeleryTaskQueue
 
-    app = create_celery_app(_celery_broker(s), s.celery_result_backend, s.celery_queue)
-    return CeleryTaskQueue(app, _celery_broker(s), queue=s.celery_queue, backoff_base_s=s.task_backoff_s,
-                           backoff_max_s=s.task_backoff_max_s)
+    broker = credentials.celery_broker_url(s)
+    app = create_celery_app(broker, s.celery_result_backend, s.celery_queue, ssl=credentials.celery_ssl(s))
+    return CeleryTaskQueue(app, broker, queue=s.celery_queue, backoff_base_s=s.task_backoff_s,
+                           backoff_max_s=s.task_backoff_max_s, redis_options=credentials.redis_options(s, broker))
 
 
 def _redis_ledger(s: Settings):
     from adapters.celery.ledger import RedisDeliveryLedger
 
-    return RedisDeliveryLedger(_celery_broker(s), namespace=f"observer-eye:{s.celery_queue}")
+    broker = credentials.celery_broker_url(s)
+    return RedisDeliveryLedger(broker, namespace=f"observer-eye:{s.celery_queue}",
+                               redis_options=credentials.redis_options(s, broker))
 
 
 def _in_process_queue(s: Settings) -> InProcessTaskQueue:
@@ -209,13 +235,14 @@ def _sqlite_samples(s: Settings):
 def _postgres_samples(s: Settings):
     from adapters.postgres import PostgresSampleStore  # psycopg and numpy only when chosen
 
-    return PostgresSampleStore(s.samples_database_url, flush_interval_s=s.samples_flush_interval_s)
+    return PostgresSampleStore(credentials.samples_database_url(s), flush_interval_s=s.samples_flush_interval_s)
 
 
 def _temporal_connection(s: Settings):
     from adapters.temporal.connection import TemporalConnection  # temporalio only when chosen
 
-    return TemporalConnection(s.temporal_address, s.temporal_namespace, data_dir=s.data_dir, dev_port=s.temporal_dev_port)
+    return TemporalConnection(s.temporal_address, s.temporal_namespace, data_dir=s.data_dir, dev_port=s.temporal_dev_port,
+                              **credentials.temporal_options(s))
 
 
 def _temporal_engine(s: Settings, connection):
@@ -249,13 +276,11 @@ def _http_caller(s: Settings):
     return GuardedHttpCaller(s.outgoing_allow)
 
 
-def _identity_provider_entries(s: Settings):
-    from entrypoints.identity_provider_settings import load_identity_providers
-
+def _identity_provider_entries(s: Settings) -> list[IdentityProviderSettings]:
     return load_identity_providers(s.identity_providers, s.identity_providers_file)
 
 
-def _identity_providers(entries, clock) -> dict[str, IdentityProvider]:
+def _identity_providers(entries: list[IdentityProviderSettings], clock) -> dict[str, IdentityProvider]:
     """The providers people sign in with, by id (adapters/oidc, imported only when configured)."""
     built: dict[str, IdentityProvider] = {}
     for entry in entries:
@@ -270,15 +295,45 @@ def _identity_providers(entries, clock) -> dict[str, IdentityProvider]:
     return built
 
 
-def _bearer_verifier(entries, clock) -> BearerTokenVerifier:
-    from adapters.oidc import BearerJwtVerifiers, JwtIssuerVerifier
+def _bearer_verifiers(entries: list[IdentityProviderSettings], clock) -> tuple[BearerTokenVerifier, ...]:
+    """A verifier per JWT issuer (entries of kind jwt) whose access tokens services send."""
+    if not any(e.kind == "jwt" for e in entries):
+        return ()
+    from adapters.oidc import JwtIssuerVerifier
 
-    return BearerJwtVerifiers(JwtIssuerVerifier(e.jwt_config(), clock) for e in entries if e.kind == "jwt")
+    return tuple(JwtIssuerVerifier(e.jwt_config(), clock) for e in entries if e.kind == "jwt")
 
 
-def _signin_policies(entries, default_tenant: str) -> dict:
-    """Each entry's sign-in policy, by entry id (domain/identity/signin_policy.py)."""
+def _sign_in_policies(entries: list[IdentityProviderSettings], default_tenant: str) -> dict[str, SignInPolicy]:
+    """Each entry's sign-in policy, by entry id (= ``ExternalIdentity.provider``)."""
     return {entry.id: entry.policy(default_tenant) for entry in entries}
+
+
+def _django_hasher(runner):
+    """Django's password hashers; ``runner`` set Django up already."""
+    from adapters.django_orm.identity.passwords import DjangoPasswordHasher
+
+    return DjangoPasswordHasher()
+
+
+def _totp(s: Settings):
+    from adapters.totp import TotpAuthenticator, load_or_create_key
+
+    return TotpAuthenticator(load_or_create_key(s.identity_key_file or s.data_dir / "identity-key"))
+
+
+def _identity_options(s: Settings) -> IdentityOptions:
+    lockout_ms = s.login_lockout_s * 1000
+    return IdentityOptions(
+        default_tenant=s.tenant, session_idle_ms=s.session_idle_s * 1000, session_lifetime_ms=s.session_lifetime_s * 1000,
+        throttle=LoginThrottle(max_failures=s.login_max_failures, window_ms=lockout_ms, lockout_ms=lockout_ms,
+                               max_lockout_ms=max(lockout_ms, 24 * 3_600_000)),
+    )
+
+
+def _web_options(s: Settings) -> WebOptions:
+    return WebOptions(cookie_secure=s.cookie_secure, public_url=s.public_url, docs_public=s.docs_public,
+                      session_lifetime_s=s.session_lifetime_s)
 
 
 def configuration_facts(s: Settings) -> dict[str, object]:
@@ -292,6 +347,7 @@ def configuration_facts(s: Settings) -> dict[str, object]:
         "platform.sample_store": s.sample_store,
         "platform.outgoing.private_addresses_allowed": bool(s.outgoing_allow),
         "platform.scrape.verify_tls": s.scrape_verify_tls,
+        "audit.retention_days": s.audit_retention_days,  # `audit purge` deletes nothing younger
     }
 
 
@@ -310,6 +366,11 @@ def _sample_maintenance(s: Settings, store, clock) -> SampleMaintenance | None:
         interval_s=s.samples_maintenance_interval_s,
     )
     return SampleMaintenance(store, clock, policy)
+
+
+def silence_limits(s: Settings) -> SilenceLimits:
+    return SilenceLimits(max_duration_ms=s.max_silence_duration_s * 1000, max_window_ms=s.max_maintenance_window_s * 1000,
+                         max_span_ms=s.max_maintenance_span_s * 1000)
 
 
 def _stream_limits(s: Settings) -> StreamLimits:
@@ -388,7 +449,7 @@ class Container(containers.DeclarativeContainer):
     oncall = providers.Singleton(_oncall_directory, settings)
     infrastructure = providers.Selector(
         config.infrastructure,
-        memory=providers.Singleton(MemoryInfrastructure, lenient=True),
+        memory=providers.Singleton(DryRunInfrastructure),  # no cluster: every result says "dry run"
         kubernetes=providers.Singleton(_kubernetes, settings),
     )
     http_caller = providers.Singleton(_http_caller, settings)
@@ -397,35 +458,62 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(MemoryPostmortemStore),
         django=providers.Singleton(_django_postmortems, uow),
     )
+    runbook_catalogue = providers.Selector(
+        config.repository,
+        memory=providers.Singleton(MemoryRunbookCatalogue),
+        django=providers.Singleton(_django_runbooks, uow),
+    )
+    remediation_policy = providers.Singleton(_remediation_policy, settings)
     log_notifier = providers.Singleton(LogNotifier)
     notifier = providers.Selector(
         config.notifier, log=log_notifier, channels=providers.Singleton(_channels_notifier, settings, log_notifier)
     )
     alerting_config = providers.Singleton(load_alerting_config, settings.provided.alerting_config)
-    tokens = providers.Singleton(LocalTokenIssuer)
-    # External identity providers (docs/adr/0010-oidc.md): sign-in providers by id, the
-    # bearer-JWT verifier over the configured issuers, and each entry's sign-in policy.
-    identity_provider_entries = providers.Singleton(_identity_provider_entries, settings)
-    identity_providers = providers.Singleton(_identity_providers, identity_provider_entries, clock)
-    bearer_verifier = providers.Singleton(_bearer_verifier, identity_provider_entries, clock)
-    signin_policies = providers.Singleton(_signin_policies, identity_provider_entries, config.tenant)
 
     ingest_limits = providers.Singleton(_limits, settings)
     ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits)
     queries = providers.Singleton(TelemetryQueries, sample_store)
-    identity = providers.Singleton(IdentityService, uow, clock, tokens)
+    runbooks = providers.Singleton(RunbookService, runbook_catalogue, clock, remediation_policy)
+    # Identity (services/identity/): password hashing on the repository's technology,
+    # TOTP secrets sealed with the key file. External identity providers
+    # (docs/adr/0010-oidc.md) from OBSERVER_IDENTITY_PROVIDERS: the sign-in providers by
+    # id, a bearer-JWT verifier per issuer, and each entry's sign-in policy.
+    password_hasher = providers.Selector(
+        config.repository,
+        memory=providers.Singleton(ScryptPasswordHasher),
+        django=providers.Singleton(_django_hasher, uow),
+    )
+    second_factor = providers.Singleton(_totp, settings)
+    identity_options = providers.Singleton(_identity_options, settings)
+    identity_provider_entries = providers.Singleton(_identity_provider_entries, settings)
+    identity_providers = providers.Singleton(_identity_providers, identity_provider_entries, clock)
+    bearer_verifiers = providers.Singleton(_bearer_verifiers, identity_provider_entries, clock)
+    sign_in_policies = providers.Singleton(_sign_in_policies, identity_provider_entries, settings.provided.tenant)
+    authenticator = providers.Singleton(
+        Authenticator, uow, clock, verifiers=bearer_verifiers, policies=sign_in_policies, options=identity_options)
+    sign_in = providers.Singleton(SignInService, uow, clock, password_hasher, second_factor,
+                                  policies=sign_in_policies, options=identity_options)
+    accounts = providers.Singleton(AccountService, uow, clock, password_hasher, second_factor, identity_options)
+    api_keys = providers.Singleton(ApiKeyService, uow, clock)
+    tenants = providers.Singleton(TenantService, uow, clock, accounts, identity_options)
+    audit = providers.Singleton(AuditService, uow, clock, retention_days=settings.provided.audit_retention_days)
+    identity = providers.Singleton(
+        Identity, auth=authenticator, sign_in=sign_in, accounts=accounts, keys=api_keys, tenants=tenants, audit=audit,
+        providers=identity_providers, web=providers.Singleton(_web_options, settings),
+    )
     # With Temporal the incident's workflow owns the incident (docs/adr/0002-incident-workflows.md).
     incidents = providers.Singleton(
         IncidentService, uow, workflows, clock, orchestrated=providers.Callable(lambda w: w == "temporal", config.workflows),
-        pubsub=pubsub,
+        pubsub=pubsub, runbooks=runbooks,
     )
     user_notifications = providers.Singleton(UserNotifications, oncall, notifier, delivery_ledger)
     escalation = providers.Singleton(EscalationService, oncall, user_notifications)
     incident_projection = providers.Singleton(IncidentProjection, uow)
-    remediation = providers.Singleton(RemediationService, infrastructure, http_caller, task_queue)
+    remediation = providers.Singleton(RemediationService, infrastructure, http_caller, task_queue,
+                                      policy=remediation_policy)
     postmortems = providers.Singleton(PostmortemService, postmortem_store)
     maintenance = providers.Singleton(MaintenanceService, uow)
-    alerts = providers.Singleton(AlertService, uow, clock)
+    alerts = providers.Singleton(AlertService, uow, clock, providers.Singleton(silence_limits, settings))
     external_alerts = providers.Singleton(
         ExternalAlertService, uow, bus, clock, ingest_limits.provided.labels
     )
@@ -460,6 +548,7 @@ class Container(containers.DeclarativeContainer):
         notifications=notifications,
         stream=stream_hub,
         compliance=compliance,
+        runbooks=runbooks,
     )
 
 

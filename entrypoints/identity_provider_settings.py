@@ -3,8 +3,11 @@
 ``OBSERVER_IDENTITY_PROVIDERS`` holds a JSON list of entries and/or
 ``OBSERVER_IDENTITY_PROVIDERS_FILE`` names a JSON file holding one; both lists are used.
 Each entry is a provider people sign in with (``kind`` ``oidc`` or ``github``) or an
-issuer whose access tokens services present as bearer JWTs (``kind`` ``jwt``), plus the
-sign-in policy for what it asserts (``domain.identity.signin_policy``).
+issuer whose access tokens services present as bearer JWTs (``kind`` ``jwt``), with the
+sign-in policy for what it asserts (``domain.identity.sign_in_policy``): this entry is
+the one place that says who may come in through the provider. An entry that lists no
+``allowed_email_domains`` or ``allowed_groups`` and sets no ``default_role`` admits
+nobody.
 
 Client secrets come from a file (``client_secret_file``: mounted by Kubernetes or
 systemd credentials, so they appear in no environment listing) or, where that is
@@ -21,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, Valid
 
 if TYPE_CHECKING:
     from adapters.oidc import GitHubConfig, JwtIssuerConfig, OidcConfig
-    from domain.identity.signin_policy import SignInPolicy
+    from domain.identity.sign_in_policy import SignInPolicy
 
 RoleName = Literal["viewer", "responder", "admin"]
 
@@ -63,12 +66,13 @@ class IdentityProviderSettings(BaseModel):
     ca_file: Path | None = None  # a private CA for this provider's TLS certificates
     allow_http: bool = False  # plain http:// beyond loopback (a service mesh encrypting in-cluster traffic)
 
-    # The sign-in policy (domain/identity/signin_policy.py).
+    # The sign-in policy (domain/identity/sign_in_policy.py). Nothing set: nobody gets in.
     tenant: str | None = None  # default: OBSERVER_TENANT
     allowed_email_domains: list[str] = []
     allowed_groups: list[str] = []
     role_from_groups: dict[str, RoleName] = {}
-    default_role: RoleName | None = None  # unset: nobody without a mapped group is admitted
+    default_role: RoleName | None = None  # unset: a new user none of whose groups is mapped is refused
+    create_users: bool = True  # false: only people an admin invited (same verified email) sign in
 
     @model_validator(mode="after")
     def _complete_for_its_kind(self) -> "IdentityProviderSettings":
@@ -98,12 +102,12 @@ class IdentityProviderSettings(BaseModel):
         return self.client_secret.get_secret_value() if self.client_secret is not None else None
 
     def policy(self, default_tenant: str) -> "SignInPolicy":
-        from domain.identity.signin_policy import SignInPolicy
+        from domain.identity.sign_in_policy import SignInPolicy
 
         return SignInPolicy(
-            tenant=self.tenant or default_tenant, allowed_email_domains=frozenset(self.allowed_email_domains),
-            allowed_groups=frozenset(self.allowed_groups), role_from_groups=self.role_from_groups,
-            default_role=self.default_role,
+            provider=self.id, tenant=self.tenant or default_tenant,
+            allowed_email_domains=frozenset(self.allowed_email_domains), allowed_groups=frozenset(self.allowed_groups),
+            role_from_groups=self.role_from_groups, default_role=self.default_role, create_users=self.create_users,
         )
 
     # The adapters' configurations (imported here, lazily: most processes never sign anyone in).
@@ -149,7 +153,8 @@ _ENTRIES = TypeAdapter(list[IdentityProviderSettings])
 
 
 def load_identity_providers(entries: list[IdentityProviderSettings], file: Path | None) -> list[IdentityProviderSettings]:
-    """``entries`` and those of ``file`` (a JSON list), checked for duplicate ids."""
+    """``entries`` and those of ``file`` (a JSON list), checked for duplicate ids and for
+    two JWT entries naming one issuer (a token could not tell which policy applies)."""
     combined = list(entries)
     if file is not None:
         try:
@@ -157,8 +162,15 @@ def load_identity_providers(entries: list[IdentityProviderSettings], file: Path 
         except (OSError, ValueError, ValidationError) as exc:
             raise ValueError(f"OBSERVER_IDENTITY_PROVIDERS_FILE {file}: {exc}") from None
     seen: set[str] = set()
+    jwt_issuers: dict[str, str] = {}
     for entry in combined:
         if entry.id in seen:
             raise ValueError(f"identity provider id {entry.id!r} is configured twice")
         seen.add(entry.id)
+        if entry.kind == "jwt":
+            issuer = str(entry.issuer)
+            if issuer in jwt_issuers:
+                raise ValueError(f"JWT issuers {jwt_issuers[issuer]!r} and {entry.id!r} both name {issuer}; "
+                                 "configure each issuer once")
+            jwt_issuers[issuer] = entry.id
     return combined

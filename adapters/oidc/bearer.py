@@ -6,8 +6,9 @@ issuer has a verifier: signature by the issuer's keys (``jwks_uri`` configured o
 by discovery; refetched on rotation), ``iss``, ``aud`` (the audience configured for this
 API, which the issuer must put in its access tokens), ``exp`` (required), ``nbf`` and
 ``iat`` with a bounded clock skew, and a JOSE ``typ`` that is an access token's (``JWT``,
-``at+jwt``) or absent. ``BearerJwtVerifiers`` picks the verifier by the token's ``iss``,
-read unverified first (``accepts``) so API keys and sessions are tried without parsing.
+``at+jwt``) or absent. ``accepts`` reads the token's ``iss`` unverified, so the caller
+picks the verifier of that issuer before any key is fetched (the configuration names
+each issuer once).
 
 The audience is what keeps a token meant for another service (an ID token, or an
 access token for another API from the same issuer) out: configure one that only tokens
@@ -17,7 +18,6 @@ for Observer-Eye carry.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from joserfc.errors import ClaimError
@@ -53,13 +53,17 @@ class JwtIssuerConfig(IssuerOptions):
 
 
 class JwtIssuerVerifier:
-    """Verifies the access tokens of one issuer."""
+    """Verifies the access tokens of one issuer (``ports.identity_providers.BearerTokenVerifier``)."""
 
     def __init__(self, config: JwtIssuerConfig, clock: Clock, *, http: ProviderHttp | None = None) -> None:
         self.config = config
         self._clock = clock
         self.keys = IssuerKeys(config, clock, overrides={"jwks_uri": config.jwks_uri}, needs=("jwks_uri",),
                                http=http).keys
+
+    def accepts(self, token: str) -> bool:
+        claims = peek_claims(token)
+        return claims is not None and claims.get("iss") == self.config.issuer
 
     async def verify(self, token: str) -> ExternalIdentity:
         verified = await verify_signature(token, self.keys, self.config.algorithms)
@@ -83,32 +87,3 @@ class JwtIssuerVerifier:
                 identity = dataclasses.replace(identity, username=client)
         return identity
 
-
-class BearerJwtVerifiers:
-    """``ports.identity_providers.BearerTokenVerifier`` over every configured issuer
-    (none configured: it accepts nothing)."""
-
-    def __init__(self, verifiers: Iterable[JwtIssuerVerifier] = ()) -> None:
-        self._by_issuer: dict[str, JwtIssuerVerifier] = {}
-        for verifier in verifiers:
-            issuer = verifier.config.issuer
-            if issuer in self._by_issuer:
-                raise ValueError(f"JWT issuers {self._by_issuer[issuer].config.id} and {verifier.config.id} "
-                                 f"both name {issuer}; configure each issuer once")
-            self._by_issuer[issuer] = verifier
-
-    def accepts(self, token: str) -> bool:
-        return self._verifier_for(token) is not None
-
-    async def verify(self, token: str) -> ExternalIdentity:
-        verifier = self._verifier_for(token)
-        if verifier is None:
-            raise AuthenticationFailed("the token is not a JWT from a configured issuer")
-        return await verifier.verify(token)
-
-    def _verifier_for(self, token: str) -> JwtIssuerVerifier | None:
-        if not self._by_issuer:
-            return None
-        claims = peek_claims(token)
-        issuer = claims.get("iss") if claims is not None else None
-        return self._by_issuer.get(issuer) if isinstance(issuer, str) else None

@@ -15,8 +15,6 @@ import pytest
 from adapters.memory.clock import FakeClock
 from adapters.oidc import OidcConfig, OidcProvider
 from domain.errors import AuthenticationFailed
-from domain.identity import Role
-from domain.identity.signin_policy import Admitted, Refused, SignInPolicy
 from tests.support.oidc_provider import OidcProviderMock
 
 pytestmark = pytest.mark.integration
@@ -27,12 +25,11 @@ ALICE = {
     "groups": ["observer-admins", "staff"], "amr": ["pwd", "otp"],
     "realm_access": {"roles": ["offline_access", "oncall"]},
 }
-BOB = {"email": "bob@example.org", "email_verified": False, "groups": "staff"}
 
 
 @pytest.fixture
 def idp():
-    with OidcProviderMock({"alice": ALICE, "bob": BOB}) as provider:
+    with OidcProviderMock({"alice": ALICE}) as provider:
         yield provider
 
 
@@ -91,18 +88,6 @@ async def test_the_client_secret_is_form_urlencoded_in_basic_authentication(idp,
     await signed_in(idp, provider)
     (exchange,) = idp.token_requests
     assert exchange["authorization"] == "Basic " + base64.b64encode(b"observer-eye:p%2Bs%2Fw%3Drd%3A1").decode()
-
-
-async def test_the_role_comes_from_a_group_claim_through_the_sign_in_policy(idp, clock):
-    provider = oidc(idp, clock)
-    who = await signed_in(idp, provider)
-    policy = SignInPolicy("default", allowed_email_domains=frozenset({"example.com"}),
-                          role_from_groups={"observer-admins": Role.ADMIN, "staff": Role.VIEWER})
-    assert policy.decide(who) == Admitted("default", Role.ADMIN)
-
-    bob = await signed_in(idp, provider, "bob")
-    assert bob.groups == ("staff",) and not bob.email_verified
-    assert isinstance(policy.decide(bob), Refused)
 
 
 async def test_groups_from_a_nested_claim_path(idp, clock):

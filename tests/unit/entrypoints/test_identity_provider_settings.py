@@ -8,9 +8,9 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from adapters.oidc import BearerJwtVerifiers, GitHubProvider, OidcProvider
+from adapters.oidc import GitHubProvider, JwtIssuerVerifier, OidcProvider
 from domain.identity import Role
-from domain.identity.signin_policy import SignInPolicy
+from domain.identity.sign_in_policy import SignInPolicy
 from entrypoints.container import build_container
 from entrypoints.identity_provider_settings import IdentityProviderSettings, load_identity_providers
 from entrypoints.settings import Settings
@@ -39,7 +39,7 @@ def test_providers_come_from_the_environment_and_a_file(tmp_path, monkeypatch):
     assert "kc-secret" not in repr(settings) and "kc-secret" not in json.dumps(settings.model_dump(mode="json"))
 
 
-def test_the_container_builds_providers_the_verifier_and_policies(tmp_path):
+def test_the_container_builds_providers_verifiers_and_policies(tmp_path):
     settings = Settings(_env_file=None, data_dir=tmp_path, tenant="default", identity_providers=[
         {**KEYCLOAK, "client_secret": "kc"}, {**GITHUB, "client_secret": "gh"}, SERVICES])
     container = build_container(settings)
@@ -49,18 +49,33 @@ def test_the_container_builds_providers_the_verifier_and_policies(tmp_path):
     assert isinstance(providers["keycloak"], OidcProvider) and isinstance(providers["github"], GitHubProvider)
     assert [(p.id, p.name, p.kind) for p in providers.values()] == [("keycloak", "Keycloak", "oidc"), ("github", "github", "github")]
     assert providers["keycloak"].config.groups_claim == "realm_access.roles"
-    assert isinstance(container.bearer_verifier(), BearerJwtVerifiers)
+    (verifier,) = container.bearer_verifiers()
+    assert isinstance(verifier, JwtIssuerVerifier) and verifier.config.id == "ci"
 
-    policies = container.signin_policies()
+    policies = container.sign_in_policies()
     assert set(policies) == {"keycloak", "github", "ci"} and all(isinstance(p, SignInPolicy) for p in policies.values())
+    assert [p.provider for p in policies.values()] == ["keycloak", "github", "ci"]
     assert policies["ci"].tenant == "acme" and policies["keycloak"].tenant == "default"
     assert policies["keycloak"].role_from_groups["oncall"] is Role.RESPONDER and policies["github"].default_role is Role.VIEWER
+    assert policies["ci"].default_role is None and policies["ci"].create_users
+    assert container.authenticator() is not None and container.sign_in() is not None
+
+
+def test_an_entry_without_admission_rules_admits_nobody(tmp_path):
+    """A public provider configured with a client and nothing else lets nobody in."""
+    google = {"id": "google", "issuer": "https://accounts.google.com", "client_id": "x", "client_secret": "y",
+              "role_from_groups": {"admins": "admin"}}
+    strict = {**google, "id": "google-acme", "allowed_email_domains": ["acme.example"], "create_users": False}
+    policies = build_container(Settings(_env_file=None, data_dir=tmp_path, identity_providers=[google, strict]))\
+        .sign_in_policies()
+    assert not policies["google"].admits_anyone and policies["google"].default_role is None
+    assert policies["google-acme"].admits_anyone and not policies["google-acme"].create_users
 
 
 def test_no_providers_configured_builds_nothing_and_accepts_no_jwt(tmp_path):
     container = build_container(Settings(_env_file=None, data_dir=tmp_path))
-    assert container.identity_providers() == {} and container.signin_policies() == {}
-    assert not container.bearer_verifier().accepts("eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln")
+    assert container.identity_providers() == {} and container.sign_in_policies() == {}
+    assert container.bearer_verifiers() == ()
 
 
 @pytest.mark.parametrize("entry, message", [
@@ -79,10 +94,14 @@ def test_an_incomplete_or_wrong_entry_is_refused_saying_what(entry, message):
         IdentityProviderSettings(**entry)
 
 
-def test_duplicate_ids_and_unreadable_files_are_refused(tmp_path):
+def test_duplicate_ids_issuers_and_unreadable_files_are_refused(tmp_path):
     entry = IdentityProviderSettings(**{**KEYCLOAK, "client_secret": "x"})
     with pytest.raises(ValueError, match="configured twice"):
         load_identity_providers([entry, entry], None)
+    services = IdentityProviderSettings(**SERVICES)
+    with pytest.raises(ValueError, match="JWT issuers 'ci' and 'ci2' both name https://sso.example.com/realms/ops"):
+        load_identity_providers([services, IdentityProviderSettings(**{**SERVICES, "id": "ci2"})], None)
+    assert load_identity_providers([entry, services], None) == [entry, services]  # sign-in and JWTs, one issuer
     with pytest.raises(ValueError, match="OBSERVER_IDENTITY_PROVIDERS_FILE"):
         load_identity_providers([], tmp_path / "missing.json")
     bad = tmp_path / "bad.json"
@@ -99,7 +118,7 @@ def test_a_bad_policy_or_client_setting_fails_when_the_container_builds_it(tmp_p
     settings = Settings(_env_file=None, data_dir=tmp_path, identity_providers=[
         {**KEYCLOAK, "tenant": "Not A Tenant"}])
     with pytest.raises(Exception, match="invalid tenant id"):
-        build_container(settings).signin_policies()
+        build_container(settings).sign_in_policies()
     settings = Settings(_env_file=None, data_dir=tmp_path, identity_providers=[{**KEYCLOAK, "scopes": ["email"]}])
     with pytest.raises(ValueError, match="must include 'openid'"):
         build_container(settings).identity_providers()
