@@ -39,7 +39,7 @@ from domain.metrics.labels import LabelSet
 from domain.metrics.query import Selector
 from domain.metrics.samples import Sample
 from domain.metrics.series import SeriesKey
-from ports.samples import BusPosition, SeriesData, SeriesInfo, SeriesRollup
+from ports.samples import BusPosition, SeriesArrays, SeriesData, SeriesInfo, SeriesMatch, SeriesRollup
 
 log = logging.getLogger(__name__)
 
@@ -306,6 +306,42 @@ class PostgresSampleStore:
         for sid, (ts, vs) in data.items():
             if ts.size:
                 out.append(SeriesData(found[sid].key, list(map(Sample._make, zip(ts.tolist(), vs.tolist())))))
+        return out
+
+    async def match_series(self, tenant: str, selector: Selector, start_ms: int, end_ms: int) -> list[SeriesMatch]:
+        """Counts are the ``n`` of every chunk overlapping the range (whole chunks, so
+        they may overcount) plus the unflushed head's samples: no chunk is read."""
+        found = await self._match(tenant, [selector], start_ms, end_ms)
+        if not found:
+            return []
+        counts = dict.fromkeys(found, 0)
+        for pending in self._pending():
+            for sid in found:
+                if sid in pending.parts:  # at most a flush interval's worth: cheap to look at
+                    ts, _ = pending.arrays(sid)
+                    counts[sid] += int(np.searchsorted(ts, end_ms, "right") - np.searchsorted(ts, start_ms, "left"))
+        lo = start_ms - (start_ms % WINDOW_MS)  # chunks never cross a window
+        sql = " UNION ALL ".join(
+            f"SELECT series_id, n FROM {t} WHERE series_id = ANY(%(s)s) "
+            "AND start_ms >= %(lo)s AND start_ms <= %(end)s AND end_ms >= %(start)s" for t in schema.CHUNK_TABLES
+        )
+        async with self._reader() as conn:
+            cur = await conn.execute(
+                f"SELECT series_id, sum(n)::bigint FROM ({sql}) AS c GROUP BY series_id",
+                {"s": list(found), "lo": lo, "start": start_ms, "end": end_ms},
+            )
+            for sid, n in await cur.fetchall():
+                counts[sid] += n
+        return [SeriesMatch(found[sid].key, n) for sid, n in counts.items() if n]
+
+    async def read_arrays(self, tenant: str, keys: Sequence[SeriesKey], start_ms: int, end_ms: int) -> list[SeriesArrays]:
+        wanted = [k for k in keys if k.tenant == tenant]
+        data = await self._raw([k.id for k in wanted], start_ms, end_ms)
+        out = []
+        for key in wanted:
+            ts, vs = data[key.id]
+            if ts.size:
+                out.append(SeriesArrays(key, ts, vs))
         return out
 
     async def select_rollup(self, tenant: str, selector: Selector, start_ms: int, end_ms: int, step_ms: int) -> list[SeriesRollup]:
