@@ -1,0 +1,294 @@
+"""Evaluation of an expression tree over an array of evaluation times.
+
+The samples of every selector are read before evaluation starts (the engine reads them
+through the store port, inside the query's limits), so evaluation is pure computation
+on arrays; ``checkpoint`` is called between nodes and inside long loops, and raises
+when the query's deadline passes or it is cancelled.
+
+A subtree whose value cannot change from step to step (``step_invariant``: literals,
+``@``) is evaluated at the first step only and repeated, as Prometheus does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from domain.errors import QueryLimitExceeded
+from domain.metrics.query import Selector
+from domain.promql import ast
+from domain.promql.catalogue import FUNCTIONS, KEEPS_METRIC_NAME
+from domain.promql.labels import Labels, absent_labels, drop_name
+from domain.promql.timing import subquery_grid
+from domain.promql.types import ValueType
+from services.promql import aggregation, binary, functions
+from services.promql.range_functions import RANGE_FUNCTIONS, RangeCall
+from services.promql.values import Matrix, Scalar, String, Value, Vector, is_stale, merge_rows
+from services.promql.windows import bounds
+
+_step_invariant = lru_cache(maxsize=4096)(ast.step_invariant)
+
+
+@dataclass(frozen=True, slots=True)
+class SelectedSeries:
+    """One stored series a selector matched: its labels and samples (markers included)."""
+
+    labels: Labels
+    timestamps: np.ndarray
+    values: np.ndarray
+
+    def without_stale(self) -> tuple[np.ndarray, np.ndarray]:
+        stale = is_stale(self.values)
+        if not stale.any():
+            return self.timestamps, self.values
+        return self.timestamps[~stale], self.values[~stale]
+
+
+def broadcast(value: Value, steps: int) -> Value:
+    """A value computed at one step, repeated over ``steps`` (read-only views)."""
+    if isinstance(value, Scalar):
+        return Scalar(np.broadcast_to(value.values[:1], (steps,)))
+    if isinstance(value, Vector):
+        n = len(value)
+        return Vector(value.labels, np.broadcast_to(value.values[:, :1], (n, steps)),
+                      np.broadcast_to(value.present[:, :1], (n, steps)))
+    if isinstance(value, Matrix):
+        return Matrix(value.labels, value.samples, value.range_ms, np.broadcast_to(value.ends[:1], (steps,)))
+    return value
+
+
+class Evaluator:
+    """Evaluates expressions of one query (its ``start()``/``end()``, lookback, data)."""
+
+    def __init__(
+        self, data: Mapping[Selector, list[SelectedSeries]], *, query_start_ms: int, query_end_ms: int,
+        lookback_ms: int, subquery_step_ms: int, checkpoint: Callable[[], None], max_points: int,
+    ) -> None:
+        self._data = data
+        self._start = query_start_ms
+        self._end = query_end_ms
+        self._lookback = lookback_ms
+        self._subquery_step = subquery_step_ms
+        self._checkpoint = checkpoint
+        self._max_points = max_points
+        self._without_stale: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def evaluate(self, expr: ast.Expr, steps: np.ndarray) -> Value:
+        with np.errstate(all="ignore"):
+            return self._eval(expr, steps)
+
+    def _eval(self, expr: ast.Expr, steps: np.ndarray) -> Value:
+        self._checkpoint()
+        if steps.size > 1 and not isinstance(expr, (ast.NumberLiteral, ast.StringLiteral)) and _step_invariant(expr):
+            return broadcast(self._eval(expr, steps[:1]), steps.size)
+        if isinstance(expr, ast.NumberLiteral):
+            return Scalar(np.full(steps.size, expr.value))
+        if isinstance(expr, ast.StringLiteral):
+            return String(expr.value)
+        if isinstance(expr, ast.Paren):
+            return self._eval(expr.expr, steps)
+        if isinstance(expr, ast.VectorSelector):
+            return self._instant_selector(expr, steps)
+        if isinstance(expr, ast.MatrixSelector):
+            return self._matrix_selector(expr, steps)
+        if isinstance(expr, ast.Subquery):
+            return self._subquery(expr, steps)
+        if isinstance(expr, ast.Unary):
+            return self._negate(self._eval(expr.expr, steps))
+        if isinstance(expr, ast.BinaryOp):
+            return self._binary(expr, steps)
+        if isinstance(expr, ast.Aggregate):
+            param = self._eval(expr.param, steps) if expr.param is not None else None
+            v = self._eval(expr.expr, steps)
+            assert isinstance(v, Vector)
+            return aggregation.aggregate(expr.op, v, expr.grouping, expr.without, param)
+        if isinstance(expr, ast.Call):
+            return self._call(expr, steps)
+        raise TypeError(f"unknown expression {expr!r}")
+
+    # ------------------------------------------------------------------ selectors
+
+    def _refs(self, at: ast.At | None, offset_ms: int, steps: np.ndarray) -> np.ndarray:
+        if at is not None:
+            return np.full(steps.size, at.resolve(self._start, self._end) - offset_ms, np.int64)
+        return steps - offset_ms
+
+    def _series(self, selector: Selector) -> list[SelectedSeries]:
+        return self._data.get(selector, [])
+
+    def _check_points(self, rows: int, steps: int) -> None:
+        if rows * steps > self._max_points:
+            raise QueryLimitExceeded(
+                f"the query would evaluate {rows} series at {steps} steps ({rows * steps} points), over the limit "
+                f"of {self._max_points}; use a larger step, a shorter range or a narrower selector",
+                field="query", limit="max_points_per_query", value=self._max_points,
+            )
+
+    def _latest(self, vs: ast.VectorSelector, steps: np.ndarray) -> tuple[list[Labels], np.ndarray, np.ndarray, np.ndarray]:
+        """Per series and step: the newest sample at or before the reference time within
+        the lookback, unless it is a staleness marker: labels, values, times, present."""
+        refs = self._refs(vs.at, vs.offset_ms, steps)
+        series = self._series(vs.selector)
+        self._check_points(len(series), steps.size)
+        values = np.zeros((len(series), steps.size))
+        times = np.zeros((len(series), steps.size), np.int64)
+        present = np.zeros((len(series), steps.size), bool)
+        oldest = refs - self._lookback
+        for i, s in enumerate(series):
+            if i % 256 == 255:
+                self._checkpoint()
+            idx = np.searchsorted(s.timestamps, refs, "right") - 1
+            ok = idx >= 0
+            idx = np.maximum(idx, 0)
+            t = s.timestamps[idx]
+            v = s.values[idx]
+            present[i] = ok & (t >= oldest) & ~is_stale(v)
+            values[i] = v
+            times[i] = t
+        return [s.labels for s in series], values, times, present
+
+    def _instant_selector(self, vs: ast.VectorSelector, steps: np.ndarray) -> Vector:
+        labels, values, _, present = self._latest(vs, steps)
+        return Vector(labels, values, present)
+
+    def _samples(self, s: SelectedSeries) -> tuple[np.ndarray, np.ndarray]:
+        got = self._without_stale.get(id(s))
+        if got is None:
+            got = self._without_stale[id(s)] = s.without_stale()
+        return got
+
+    def _matrix_selector(self, ms: ast.MatrixSelector, steps: np.ndarray) -> Matrix:
+        vs = ms.vector
+        series = self._series(vs.selector)
+        return Matrix([s.labels for s in series], [self._samples(s) for s in series], ms.range_ms,
+                      self._refs(vs.at, vs.offset_ms, steps))
+
+    def _subquery(self, sq: ast.Subquery, steps: np.ndarray) -> Matrix:
+        ends = self._refs(sq.at, sq.offset_ms, steps)
+        first, last = (int(ends[0]), int(ends[-1])) if sq.at is None else (int(ends[0]),) * 2
+        grid = subquery_grid(first + sq.offset_ms, last + sq.offset_ms, sq, self._subquery_step)
+        inner_steps = np.arange(grid.start_ms, grid.end_ms + 1, grid.step_ms, dtype=np.int64)
+        inner = self._eval(sq.expr, inner_steps)
+        assert isinstance(inner, Vector)
+        samples = [(inner_steps[p], v[p]) for v, p in zip(inner.values, inner.present)]
+        return Matrix(inner.labels, samples, sq.range_ms, ends)
+
+    # ------------------------------------------------------------------ operators
+
+    def _negate(self, value: Value) -> Value:
+        if isinstance(value, Scalar):
+            return Scalar(-value.values)
+        assert isinstance(value, Vector)
+        return Vector(value.labels, -value.values, value.present).with_labels([drop_name(ls) for ls in value.labels])
+
+    def _binary(self, expr: ast.BinaryOp, steps: np.ndarray) -> Value:
+        lhs, rhs = self._eval(expr.lhs, steps), self._eval(expr.rhs, steps)
+        if isinstance(lhs, Scalar) and isinstance(rhs, Scalar):
+            return binary.scalars(expr.op, lhs, rhs, expr.return_bool)
+        if isinstance(lhs, Vector) and isinstance(rhs, Scalar):
+            return binary.vector_scalar(expr.op, lhs, rhs, False, expr.return_bool)
+        if isinstance(lhs, Scalar) and isinstance(rhs, Vector):
+            return binary.vector_scalar(expr.op, rhs, lhs, True, expr.return_bool)
+        assert isinstance(lhs, Vector) and isinstance(rhs, Vector) and expr.matching is not None
+        return binary.binary_vectors(expr.op, lhs, rhs, expr.matching, expr.return_bool)
+
+    # ------------------------------------------------------------------ functions
+
+    def _call(self, call: ast.Call, steps: np.ndarray) -> Value:
+        name = call.name
+        spec = FUNCTIONS[name]
+        args = [ast.unwrap(a) for a in call.args]
+        if name == "timestamp" and isinstance(args[0], ast.VectorSelector):
+            return self._timestamps(args[0], steps)
+        if ValueType.MATRIX in spec.args:
+            return self._range_call(name, args, steps)
+        if name == "time":
+            return Scalar(steps / 1000)
+        if name == "pi":
+            return Scalar(np.full(steps.size, np.pi))
+        values = [self._eval(a, steps) for a in args]
+        first = values[0] if values else None
+        if name in functions.MATH:
+            return functions.math_function(name, first)
+        if name in ("day_of_month", "day_of_week", "day_of_year", "days_in_month", "hour", "minute", "month", "year"):
+            return functions.date_function(name, first, steps)
+        if name == "clamp":
+            return functions.clamp(first, values[1].values, values[2].values)
+        if name == "clamp_min":
+            return functions.clamp(first, values[1].values, None)
+        if name == "clamp_max":
+            return functions.clamp(first, None, values[1].values)
+        if name == "round":
+            return functions.round_to(first, values[1].values if len(values) > 1 else None)
+        if name == "scalar":
+            return functions.scalar(first)
+        if name == "vector":
+            return functions.vector(first)
+        if name == "absent":
+            labels = absent_labels(args[0].selector.matchers) if isinstance(args[0], ast.VectorSelector) else ()
+            return functions.absent(first, labels)
+        if name == "timestamp":
+            return functions.dropped(first, np.broadcast_to(steps / 1000, first.values.shape))
+        if name in ("sort", "sort_desc"):
+            return _sorted(first, descending=name == "sort_desc") if steps.size == 1 else first
+        if name == "label_replace":
+            return functions.label_replace(first, *(v.value for v in values[1:]))
+        if name == "label_join":
+            return functions.label_join(first, values[1].value, values[2].value, [v.value for v in values[3:]])
+        if name == "histogram_quantile":
+            return functions.histogram_quantile(first.values, values[1])
+        if name in ("histogram_count", "histogram_sum", "histogram_fraction"):
+            return Vector.empty(steps.size)  # native histograms only: float series give nothing
+        raise NotImplementedError(name)
+
+    def _timestamps(self, vs: ast.VectorSelector, steps: np.ndarray) -> Vector:
+        """``timestamp(selector)``: the sample's own time. Prometheus 2.42 reads a selector
+        with ``@`` here at the ``@`` time and ignores its offset; so do we."""
+        if vs.at is not None:
+            vs = ast.VectorSelector(vs.selector, 0, vs.at)
+        labels, _, times, present = self._latest(vs, steps)
+        return Vector(labels, times / 1000, present).with_labels([drop_name(ls) for ls in labels])
+
+    def _range_call(self, name: str, args: list[ast.Expr], steps: np.ndarray) -> Vector:
+        index = [i for i, a in enumerate(FUNCTIONS[name].args) if a is ValueType.MATRIX][0]
+        matrix = self._eval(args[index], steps)
+        assert isinstance(matrix, Matrix)
+        scalars = tuple(self._eval(a, steps).values for i, a in enumerate(args) if i != index)
+        call = RangeCall(matrix.ends, matrix.range_ms, steps, scalars)
+        self._check_points(len(matrix.labels), steps.size)
+        if name == "absent_over_time":
+            return self._absent_over_time(matrix, args[index], steps)
+        kernel = RANGE_FUNCTIONS[name]
+        rows_values, rows_present = [], []
+        for i, (ts, vs) in enumerate(matrix.samples):
+            if i % 256 == 255:
+                self._checkpoint()
+            lo, hi = bounds(ts, call.ends, call.range_ms)
+            value, present = kernel(ts, vs, lo, hi, call)
+            rows_values.append(value)
+            rows_present.append(present & (hi > lo))
+        if not rows_values:
+            return Vector.empty(steps.size)
+        labels = matrix.labels if name in KEEPS_METRIC_NAME else [drop_name(ls) for ls in matrix.labels]
+        return merge_rows(labels, np.array(rows_values), np.array(rows_present))
+
+    def _absent_over_time(self, matrix: Matrix, arg: ast.Expr, steps: np.ndarray) -> Vector:
+        any_sample = np.zeros(steps.size, bool)
+        for ts, _ in matrix.samples:
+            lo, hi = bounds(ts, matrix.ends, matrix.range_ms)
+            any_sample |= hi > lo
+        labels = absent_labels(arg.vector.selector.matchers) if isinstance(arg, ast.MatrixSelector) else ()
+        return Vector([labels], np.ones((1, steps.size)), ~any_sample[None, :])
+
+
+def _sorted(v: Vector, descending: bool) -> Vector:
+    """An instant vector ordered by value, NaN last (``sort``/``sort_desc``); a range
+    query's result is ordered by labels instead, so only one step is ever sorted."""
+    v = v.compact()
+    values = v.values[:, 0]
+    key = -values if descending else values
+    order = np.lexsort((np.where(np.isnan(values), 0.0, key), np.isnan(values)))
+    return v.take(order)

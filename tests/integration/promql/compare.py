@@ -1,0 +1,77 @@
+"""Comparing a query's answer from our engine with Prometheus': same status and error
+type, same result type, same series (label sets), same timestamps, values equal
+within a float tolerance (NaN equals NaN), and the same order where Prometheus
+defines one (range results by labels, ``sort``/``sort_desc`` by value)."""
+
+from __future__ import annotations
+
+import math
+
+REL_TOL = 1e-9
+ABS_TOL = 1e-12
+
+
+def close(a: str | float, b: str | float) -> bool:
+    x, y = float(a), float(b)
+    if math.isnan(x) or math.isnan(y):
+        return math.isnan(x) and math.isnan(y)
+    if x == y:
+        return True
+    return math.isclose(x, y, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+
+
+def _key(metric: dict[str, str]) -> tuple:
+    return tuple(sorted(metric.items()))
+
+
+def differences(ours: dict, theirs: dict, *, ordered_by_value: bool = False) -> list[str]:
+    """What differs, in words (empty when the answers agree)."""
+    if theirs["status"] != ours["status"]:
+        return [f"status: prometheus {theirs['status']} ({theirs.get('error')}), ours {ours['status']} ({ours.get('error')})"]
+    if theirs["status"] == "error":
+        if theirs["errorType"] != ours["errorType"]:
+            return [f"error type: prometheus {theirs['errorType']} ({theirs['error']}), ours {ours['errorType']} ({ours['error']})"]
+        return []
+    a, b = ours["data"], theirs["data"]
+    if a["resultType"] != b["resultType"]:
+        return [f"result type: prometheus {b['resultType']}, ours {a['resultType']}"]
+    kind = b["resultType"]
+    if kind in ("scalar", "string"):
+        (ta, va), (tb, vb) = a["result"], b["result"]
+        ok = ta == tb and (va == vb if kind == "string" else close(va, vb))
+        return [] if ok else [f"{kind}: prometheus {b['result']}, ours {a['result']}"]
+    out: list[str] = []
+    ra, rb = a["result"], b["result"]
+    ka, kb = [_key(s["metric"]) for s in ra], [_key(s["metric"]) for s in rb]
+    if len(set(ka)) != len(ka):
+        out.append("ours repeats a label set")
+    if set(ka) != set(kb):
+        missing, extra = set(kb) - set(ka), set(ka) - set(kb)
+        out.append(f"series: missing {sorted(missing)[:5]}, extra {sorted(extra)[:5]}")
+        return out
+    if kind == "vector":
+        by_a = {k: s["value"] for k, s in zip(ka, ra)}
+        for k, s in zip(kb, rb):
+            ta, va = by_a[k]
+            tb, vb = s["value"]
+            if ta != tb or not close(va, vb):
+                out.append(f"{dict(k)}: prometheus {s['value']}, ours {by_a[k]}")
+        if ordered_by_value:
+            va_seq, vb_seq = [s["value"][1] for s in ra], [s["value"][1] for s in rb]
+            if not all(close(x, y) for x, y in zip(va_seq, vb_seq)):
+                out.append(f"order: prometheus {vb_seq[:10]}, ours {va_seq[:10]}")
+        return out
+    if ka != kb:
+        out.append(f"order of series: prometheus {kb[:5]}, ours {ka[:5]}")
+    by_a = {k: s["values"] for k, s in zip(ka, ra)}
+    for k, s in zip(kb, rb):
+        pa, pb = by_a[k], s["values"]
+        if [p[0] for p in pa] != [p[0] for p in pb]:
+            only_b = sorted({p[0] for p in pb} - {p[0] for p in pa})[:5]
+            only_a = sorted({p[0] for p in pa} - {p[0] for p in pb})[:5]
+            out.append(f"{dict(k)} timestamps: only prometheus {only_b}, only ours {only_a}")
+            continue
+        bad = [(p[0], q[1], p[1]) for p, q in zip(pa, pb) if not close(p[1], q[1])]
+        if bad:
+            out.append(f"{dict(k)} values (t, prometheus, ours): {bad[:5]} ({len(bad)} of {len(pb)})")
+    return out
