@@ -138,13 +138,15 @@ def aggregate(op: str, v: Vector, grouping: tuple[str, ...], without: bool, para
     if op == "count_values":
         assert isinstance(param, String)
         return _count_values(param.value, v, grouping, without)
+    k = None
+    if op in ("topk", "bottomk"):
+        assert isinstance(param, Scalar)
+        k = _k(param.values)  # checked at every step, even where the input is empty (as Prometheus does)
     if not len(v):
         return Vector.empty(v.steps)
     keys = [grouping_key(ls, grouping, without) for ls in v.labels]
     groups = _groups(keys)
-    if op in ("topk", "bottomk"):
-        assert isinstance(param, Scalar)
-        k = _k(param.values)
+    if k is not None:
         keep = np.zeros_like(v.present)
         for members in groups.values():
             idx = np.array(members)

@@ -87,19 +87,23 @@ def _any_by_signature(v: Vector, sigs: list[Labels]) -> dict[Labels, np.ndarray]
     return out
 
 
+def _rows(rows: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    return np.array(rows, dtype=bool).reshape(shape)
+
+
 def set_operation(op: str, lhs: Vector, rhs: Vector, matching: VectorMatching) -> Vector:
     lsigs, rsigs = _signatures(lhs, matching), _signatures(rhs, matching)
     none = np.zeros(lhs.steps, bool)
     if op == "and":
         right = _any_by_signature(rhs, rsigs)
-        present = np.array([p & right.get(s, none) for s, p in zip(lsigs, lhs.present)]).reshape(lhs.present.shape)
+        present = _rows([p & right.get(s, none) for s, p in zip(lsigs, lhs.present)], lhs.present.shape)
         return merge_rows(lhs.labels, lhs.values, present)
     if op == "unless":
         right = _any_by_signature(rhs, rsigs)
-        present = np.array([p & ~right.get(s, none) for s, p in zip(lsigs, lhs.present)]).reshape(lhs.present.shape)
+        present = _rows([p & ~right.get(s, none) for s, p in zip(lsigs, lhs.present)], lhs.present.shape)
         return merge_rows(lhs.labels, lhs.values, present)
     left = _any_by_signature(lhs, lsigs)
-    extra = np.array([p & ~left.get(s, none) for s, p in zip(rsigs, rhs.present)]).reshape(rhs.present.shape)
+    extra = _rows([p & ~left.get(s, none) for s, p in zip(rsigs, rhs.present)], rhs.present.shape)
     return merge_rows(lhs.labels + rhs.labels, np.concatenate([lhs.values, rhs.values]),
                       np.concatenate([lhs.present, extra]))
 

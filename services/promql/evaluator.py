@@ -173,6 +173,7 @@ class Evaluator:
         inner_steps = np.arange(grid.start_ms, grid.end_ms + 1, grid.step_ms, dtype=np.int64)
         inner = self._eval(sq.expr, inner_steps)
         assert isinstance(inner, Vector)
+        inner = inner.compact()
         samples = [(inner_steps[p], v[p]) for v, p in zip(inner.values, inner.present)]
         return Matrix(inner.labels, samples, sq.range_ms, ends)
 
@@ -266,6 +267,10 @@ class Evaluator:
         for i, (ts, vs) in enumerate(matrix.samples):
             if i % 256 == 255:
                 self._checkpoint()
+            if not ts.size:
+                rows_values.append(np.zeros(steps.size))
+                rows_present.append(np.zeros(steps.size, bool))
+                continue
             lo, hi = bounds(ts, call.ends, call.range_ms)
             value, present = kernel(ts, vs, lo, hi, call)
             rows_values.append(value)

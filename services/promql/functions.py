@@ -119,9 +119,13 @@ def date_function(name: str, arg: Vector | None, steps: np.ndarray) -> Vector:
 # ----------------------------------------------------------------------------- labels
 
 
+_QUIET = re2.Options()
+_QUIET.log_errors = False  # an invalid user regex is an answer, not a line on stderr
+
+
 def label_replace(v: Vector, dst: str, replacement: str, src: str, regex: str) -> Vector:
     try:
-        pattern = re2.compile(f"^(?:{regex})$")
+        pattern = re2.compile(f"^(?:{regex})$", options=_QUIET)
     except re2.error:
         raise PromQLExecutionError(f"invalid regular expression in label_replace(): {regex}") from None
     if not LABEL_NAME_RE.match(dst):
