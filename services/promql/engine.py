@@ -22,10 +22,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from domain.errors import QueryTimeout
+from domain.errors import QueryCanceled, QueryLimitExceeded, QueryTimeout
 from domain.metrics.query import Selector
 from domain.promql import ast
-from domain.promql.errors import PromQLSyntaxError
+from domain.promql.errors import PromQLError, PromQLSyntaxError
 from domain.promql.labels import Labels, series_labels
 from domain.promql.timing import DEFAULT_LOOKBACK_MS, DEFAULT_SUBQUERY_STEP_MS, read_ranges
 from domain.promql.types import ValueType
@@ -37,6 +37,21 @@ from services.promql.result import QueryResult, QueryStats
 from services.promql.values import Matrix, Scalar, String, Vector
 
 READ_BATCH = 500  # series per read call: the deadline is checked between calls
+
+
+def prometheus_error_type(exc: Exception) -> str | None:
+    """The ``errorType`` Prometheus' API gives ``exc`` (None: not a query error).
+    Limits are ``execution`` errors there too ("query processing would load too many
+    samples into memory"); a deadline is ``timeout``, a cancellation ``canceled``."""
+    if isinstance(exc, PromQLError):
+        return exc.error_type
+    if isinstance(exc, QueryTimeout):
+        return "timeout"
+    if isinstance(exc, QueryCanceled):
+        return "canceled"
+    if isinstance(exc, QueryLimitExceeded):
+        return "execution"
+    return None
 
 
 @lru_cache(maxsize=1024)

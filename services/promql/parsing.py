@@ -36,6 +36,7 @@ from domain.promql.ast import (
     Unary,
     VectorMatching,
     VectorSelector,
+    canonical,
 )
 from domain.promql.catalogue import FUNCTIONS
 from domain.promql.errors import PromQLSyntaxError
@@ -87,10 +88,22 @@ def parse(text: str) -> Expr:
     return _translate(tree)
 
 
+_BARE_GROUP = re.compile(r"(\+|-|\*|/|%|\^|==|!=|>=|<=|>|<|\batan2|\bbool) (group_left|group_right)\b")
+
+
 def prettify(text: str) -> str:
-    """``text`` formatted by the parser's prettifier (Prometheus' ``format_query``)."""
-    parse(text)  # the same errors as every other entry point
-    return pp.parse(text).prettify()
+    """``text`` formatted by the parser's prettifier (Prometheus' ``format_query``).
+
+    The prettifier drops an empty ``ignoring()`` even before ``group_left``, which
+    leaves invalid PromQL; it is put back. Should the output still not read back as
+    the same query, the query is returned as it was given."""
+    tree = parse(text)  # the same errors as every other entry point
+    pretty = _BARE_GROUP.sub(r"\1 ignoring () \2", pp.parse(text).prettify())
+    try:
+        same = repr(canonical(parse(pretty))) == repr(canonical(tree))  # repr: NaN literals compare equal
+    except PromQLSyntaxError:
+        same = False
+    return pretty if same else text
 
 
 def _ms(delta: timedelta | None) -> int:
