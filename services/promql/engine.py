@@ -27,7 +27,7 @@ from domain.metrics.query import Selector
 from domain.promql import ast
 from domain.promql.errors import PromQLError, PromQLSyntaxError
 from domain.promql.labels import Labels, series_labels
-from domain.promql.timing import DEFAULT_LOOKBACK_MS, DEFAULT_SUBQUERY_STEP_MS, read_ranges
+from domain.promql.timing import DEFAULT_LOOKBACK_MS, DEFAULT_SUBQUERY_STEP_MS, selector_ranges
 from domain.promql.types import ValueType
 from ports.samples import SampleStore
 from services.promql import parsing
@@ -131,10 +131,12 @@ class PromQLEngine:
         async with self._slot(tenant, deadline):
             stats.timings["queue"] = time.perf_counter() - began
             t0 = time.perf_counter()
-            data = await self._read(tenant, expr, steps, start_ms, end_ms, lookback, deadline, stats)
+            occurrences = selector_ranges(expr, start_ms, end_ms, lookback_ms=lookback)
+            data = await self._read(tenant, occurrences, deadline, stats)
             stats.timings["read"] = time.perf_counter() - t0
             evaluator = Evaluator(
-                data, query_start_ms=start_ms, query_end_ms=end_ms, lookback_ms=lookback,
+                data, {id(vs): (lo, hi) for vs, lo, hi in occurrences},
+                query_start_ms=start_ms, query_end_ms=end_ms, lookback_ms=lookback,
                 subquery_step_ms=self._subquery_step, checkpoint=deadline.check, max_points=self.limits.max_points,
             )
             t0 = time.perf_counter()
@@ -156,12 +158,12 @@ class PromQLEngine:
 
     # ------------------------------------------------------------------ reading
 
-    async def _read(self, tenant: str, expr: ast.Expr, steps: np.ndarray, start_ms: int, end_ms: int, lookback: int,
-                    deadline: Deadline, stats: QueryStats) -> dict[Selector, list[SelectedSeries]]:
-        ranges = read_ranges(expr, int(steps[0]), int(steps[-1]), query_start_ms=start_ms, query_end_ms=end_ms,
-                             lookback_ms=lookback, default_step_ms=self._subquery_step)
+    async def _read(self, tenant: str, occurrences: list[tuple[ast.VectorSelector, int, int]], deadline: Deadline,
+                    stats: QueryStats) -> dict[Selector, list[SelectedSeries]]:
+        """Every selector's samples over the union of its occurrences' ranges, after
+        checking the limits against the store's counts."""
         by_selector: dict[Selector, tuple[int, int]] = {}
-        for vs, (lo, hi) in ranges.items():
+        for vs, lo, hi in occurrences:
             old = by_selector.get(vs.selector)
             by_selector[vs.selector] = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
         limits = self.limits

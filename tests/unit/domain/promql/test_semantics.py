@@ -12,7 +12,7 @@ from domain.metrics.query import Selector
 from domain.promql.ast import Call, MatrixSelector, NumberLiteral, Subquery, VectorSelector, At, step_invariant
 from domain.promql.goheap import select_k
 from domain.promql.labels import absent_labels, grouping_key, match_signature, set_label
-from domain.promql.timing import go_div, read_ranges, subquery_grid
+from domain.promql.timing import go_div, selector_ranges, subquery_grid
 
 X = VectorSelector(Selector("x"))
 
@@ -45,13 +45,19 @@ def test_subqueries_evaluate_at_multiples_of_their_step():
     assert go_div(-7, 2) == -3 and go_div(7, -2) == -3 and go_div(7, 2) == 3
 
 
-def test_read_ranges_cover_lookback_ranges_offsets_and_at():
-    expr = Call("rate", (MatrixSelector(VectorSelector(Selector("x"), offset_ms=60_000), 300_000),))
-    ranges = read_ranges(expr, 1_000_000, 2_000_000, query_start_ms=1_000_000, query_end_ms=2_000_000,
-                         lookback_ms=300_000, default_step_ms=60_000)
-    assert list(ranges.values()) == [(1_000_000 - 60_000 - 300_000, 2_000_000 - 60_000)]
-    at = VectorSelector(Selector("y"), at=At(anchor="end"))
-    assert read_ranges(at, 0, 10, query_start_ms=0, query_end_ms=10, lookback_ms=5, default_step_ms=1) == {at: (5, 10)}
+def test_selectors_read_what_prometheus_reads():
+    x = MatrixSelector(VectorSelector(Selector("x"), offset_ms=60_000), 300_000)
+    assert [r[1:] for r in selector_ranges(Call("rate", (x,)), 1_000_000, 2_000_000, lookback_ms=300_000)] == [
+        (1_000_000 - 300_000 - 60_000, 2_000_000 - 60_000)]
+    at_end = VectorSelector(Selector("y"), at=At(anchor="end"))
+    assert [r[1:] for r in selector_ranges(at_end, 0, 10, lookback_ms=5)] == [(5, 10)]
+    # Inside a subquery: its offset and range; an @ on the subquery replaces the query's times.
+    sub = Subquery(VectorSelector(Selector("z")), range_ms=600, step_ms=100, offset_ms=50, at=At(timestamp_ms=5_000))
+    assert [r[1:] for r in selector_ranges(sub, 0, 10, lookback_ms=7)] == [(5_000 - 50 - 600 - 7, 5_000 - 50)]
+    # In an aggregation's parameter start()/end() are not resolved (Prometheus 2.42).
+    from domain.promql.ast import Aggregate
+    topk = Aggregate("topk", X, param=Call("scalar", (VectorSelector(Selector("k"), at=At(anchor="start")),)))
+    assert [r[1:] for r in selector_ranges(topk, 100, 200, lookback_ms=7)] == [(93, 200), (93, 200)]
 
 
 def test_step_invariance_follows_prometheus():
