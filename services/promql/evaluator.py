@@ -308,28 +308,21 @@ class Evaluator:
     def _range_call(self, name: str, args: list[ast.Expr], steps: np.ndarray) -> Vector:
         index = [i for i, a in enumerate(FUNCTIONS[name].args) if a is ValueType.MATRIX][0]
         matrix = self._range_argument(args[index], steps)
-        scalars = tuple(self._eval(a, steps).values for i, a in enumerate(args) if i != index)
-        call = RangeCall(matrix.ends, matrix.range_ms, steps, scalars)
+        scalars = [self._eval(a, steps).values for i, a in enumerate(args) if i != index]
         self._check_points(len(matrix.labels), steps.size)
         if name == "absent_over_time":
             return self._absent_over_time(matrix, args[index], steps)
-        kernel = RANGE_FUNCTIONS[name]
-        rows_values, rows_present = [], []
-        for i, (ts, vs) in enumerate(matrix.samples):
-            if i % 256 == 255:
-                self._checkpoint()
-            if not ts.size:
-                rows_values.append(np.zeros(steps.size))
-                rows_present.append(np.zeros(steps.size, bool))
-                continue
-            lo, hi = bounds(ts, call.ends, call.range_ms)
-            value, present = kernel(ts, vs, lo, hi, call)
-            rows_values.append(value)
-            rows_present.append(present & (hi > lo))
-        if not rows_values:
-            return Vector.empty(steps.size)
+        rows, t = len(matrix.samples), steps.size
+        values, present = np.zeros((rows, t)), np.zeros((rows, t), bool)
+        # Blocks of series small enough for their arrays to stay in the CPU's caches,
+        # large enough that numpy's per-call overhead is spread over many windows.
+        per_block = max(1, WINDOWS_PER_BLOCK // max(t, 1))
+        for first in range(0, rows, per_block):
+            self._checkpoint()
+            block = slice(first, min(rows, first + per_block))
+            values[block], present[block] = _range_block(name, matrix, matrix.samples[block], steps, scalars)
         labels = matrix.labels if name in KEEPS_METRIC_NAME else [drop_name(ls) for ls in matrix.labels]
-        return merge_rows(labels, np.array(rows_values), np.array(rows_present))
+        return merge_rows(labels, values, present)
 
     def _absent_over_time(self, matrix: Matrix, arg: ast.Expr, steps: np.ndarray) -> Vector:
         any_sample = np.zeros(steps.size, bool)
@@ -338,6 +331,33 @@ class Evaluator:
             any_sample |= hi > lo
         labels = absent_labels(arg.vector.selector.matchers) if isinstance(arg, ast.MatrixSelector) else ()
         return Vector([labels], np.ones((1, steps.size)), ~any_sample[None, :])
+
+
+WINDOWS_PER_BLOCK = 1 << 16
+
+
+def _range_block(name: str, matrix: Matrix, samples: list[tuple[np.ndarray, np.ndarray]], steps: np.ndarray,
+                 scalars: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """A range function over some series at once: their samples end to end, each
+    (series, step) window an index range into them. Returns (values, present), one row
+    per series."""
+    rows, t = len(samples), steps.size
+    sizes = np.array([ts.size for ts, _ in samples], dtype=np.int64)
+    if not sizes.sum():
+        return np.zeros((rows, t)), np.zeros((rows, t), bool)
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    ts_all = np.concatenate([ts for ts, _ in samples])
+    vs_all = np.concatenate([vs for _, vs in samples])
+    first = np.zeros(ts_all.size, bool)
+    first[offsets[:-1][sizes > 0]] = True
+    lo, hi = np.empty((rows, t), np.int64), np.empty((rows, t), np.int64)
+    for i, (ts, _) in enumerate(samples):
+        lo[i], hi[i] = bounds(ts, matrix.ends, matrix.range_ms)
+    lo, hi = (lo + offsets[:-1, None]).ravel(), (hi + offsets[:-1, None]).ravel()
+    call = RangeCall(np.tile(matrix.ends, rows), matrix.range_ms, np.tile(steps, rows),
+                     tuple(np.tile(x, rows) for x in scalars), first)
+    value, present = RANGE_FUNCTIONS[name](ts_all, vs_all, lo, hi, call)
+    return value.reshape(rows, t), (present & (hi > lo)).reshape(rows, t)
 
 
 def _sorted(v: Vector, descending: bool) -> Vector:
