@@ -54,6 +54,13 @@ def prometheus_error_type(exc: Exception) -> str | None:
     return None
 
 
+def _consume(future: asyncio.Future) -> None:
+    """Collect the outcome of an evaluation nobody waits for any more (its caller timed
+    out or went away), so asyncio does not report it as never retrieved."""
+    if not future.cancelled():
+        future.exception()
+
+
 @lru_cache(maxsize=1024)
 def _parse(query: str) -> ast.Expr:
     return parsing.parse(query)
@@ -146,9 +153,11 @@ class PromQLEngine:
                 result = await asyncio.wait_for(asyncio.shield(work), deadline.remaining() + 1.0)
             except TimeoutError:
                 deadline.cancel()
+                work.add_done_callback(_consume)
                 raise QueryTimeout(f"query timed out in query execution (timeout {deadline.timeout_s:g}s)") from None
             except asyncio.CancelledError:
                 deadline.cancel()  # the thread stops at its next checkpoint
+                work.add_done_callback(_consume)
                 raise
             stats.timings["eval"] = time.perf_counter() - t0
         stats.timings["total"] = time.perf_counter() - began
