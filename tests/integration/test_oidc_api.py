@@ -189,7 +189,7 @@ def test_a_service_calls_the_api_with_a_client_credentials_token_until_its_tenan
             assert gone.status_code == 401 and "deactivated" in gone.json()["detail"]
 
 
-def test_the_callback_comes_back_with_the_flow_state_only_to_the_browser_that_started_it(api):
+def test_a_finished_sign_in_replayed_in_another_browser_is_refused(api):
     with httpx.Client() as browser, httpx.Client() as victim:
         login = browser.get(f"{api.url}/api/v1/auth/oidc/kc/login")
         form_url = login.headers["location"]
