@@ -32,7 +32,9 @@ from domain.metrics.batch import TimeWindow
 from domain.metrics.labels import LabelLimits
 from domain.remediation.policy import RemediationPolicy
 from entrypoints import credentials
+from entrypoints.identity_provider_settings import IdentityProviderSettings, load_identity_providers
 from entrypoints.settings import Settings
+from ports.identity_providers import BearerTokenVerifier, IdentityProvider
 from ports.samples import Maintainable
 from services.alerting import AlertPipeline, AlertService
 from services.compliance import ComplianceService
@@ -283,6 +285,39 @@ def _http_caller(s: Settings):
     return GuardedHttpCaller(s.outgoing_allow)
 
 
+def _identity_provider_entries(s: Settings) -> list[IdentityProviderSettings]:
+    return load_identity_providers(s.identity_providers, s.identity_providers_file)
+
+
+def _identity_providers(entries: list[IdentityProviderSettings], clock) -> dict[str, IdentityProvider]:
+    """The providers people sign in with, by id (adapters/oidc, imported only when configured)."""
+    built: dict[str, IdentityProvider] = {}
+    for entry in entries:
+        if entry.kind == "oidc":
+            from adapters.oidc import OidcProvider
+
+            built[entry.id] = OidcProvider(entry.oidc_config(), clock)
+        elif entry.kind == "github":
+            from adapters.oidc import GitHubProvider
+
+            built[entry.id] = GitHubProvider(entry.github_config())
+    return built
+
+
+def _bearer_verifiers(entries: list[IdentityProviderSettings], clock) -> tuple[BearerTokenVerifier, ...]:
+    """A verifier per JWT issuer (entries of kind jwt) whose access tokens services send."""
+    if not any(e.kind == "jwt" for e in entries):
+        return ()
+    from adapters.oidc import JwtIssuerVerifier
+
+    return tuple(JwtIssuerVerifier(e.jwt_config(), clock) for e in entries if e.kind == "jwt")
+
+
+def _sign_in_policies(entries: list[IdentityProviderSettings], default_tenant: str) -> dict[str, SignInPolicy]:
+    """Each entry's sign-in policy, by entry id (= ``ExternalIdentity.provider``)."""
+    return {entry.id: entry.policy(default_tenant) for entry in entries}
+
+
 def _django_hasher(runner):
     """Django's password hashers; ``runner`` set Django up already."""
     from adapters.django_orm.identity.passwords import DjangoPasswordHasher
@@ -303,10 +338,6 @@ def _identity_options(s: Settings) -> IdentityOptions:
         throttle=LoginThrottle(max_failures=s.login_max_failures, window_ms=lockout_ms, lockout_ms=lockout_ms,
                                max_lockout_ms=max(lockout_ms, 24 * 3_600_000)),
     )
-
-
-def _sign_in_policies(s: Settings) -> dict[str, SignInPolicy]:
-    return {provider: SignInPolicy.from_config(provider, config) for provider, config in s.sign_in_policies.items()}
 
 
 def _web_options(s: Settings) -> WebOptions:
@@ -454,8 +485,9 @@ class Container(containers.DeclarativeContainer):
     promql = providers.Singleton(_promql, settings, sample_store)
     runbooks = providers.Singleton(RunbookService, runbook_catalogue, clock, remediation_policy)
     # Identity (services/identity/): password hashing on the repository's technology,
-    # TOTP secrets sealed with the key file. Identity providers (id -> provider) and the
-    # verifiers of bearer JWTs come from the OIDC adapter; none is configured here yet.
+    # TOTP secrets sealed with the key file. External identity providers
+    # (docs/adr/0010-oidc.md) from OBSERVER_IDENTITY_PROVIDERS: the sign-in providers by
+    # id, a bearer-JWT verifier per issuer, and each entry's sign-in policy.
     password_hasher = providers.Selector(
         config.repository,
         memory=providers.Singleton(ScryptPasswordHasher),
@@ -463,9 +495,10 @@ class Container(containers.DeclarativeContainer):
     )
     second_factor = providers.Singleton(_totp, settings)
     identity_options = providers.Singleton(_identity_options, settings)
-    sign_in_policies = providers.Singleton(_sign_in_policies, settings)
-    identity_providers = providers.Object({})
-    bearer_verifiers = providers.Object(())
+    identity_provider_entries = providers.Singleton(_identity_provider_entries, settings)
+    identity_providers = providers.Singleton(_identity_providers, identity_provider_entries, clock)
+    bearer_verifiers = providers.Singleton(_bearer_verifiers, identity_provider_entries, clock)
+    sign_in_policies = providers.Singleton(_sign_in_policies, identity_provider_entries, settings.provided.tenant)
     authenticator = providers.Singleton(
         Authenticator, uow, clock, verifiers=bearer_verifiers, policies=sign_in_policies, options=identity_options)
     sign_in = providers.Singleton(SignInService, uow, clock, password_hasher, second_factor,

@@ -8,6 +8,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from entrypoints.identity_provider_settings import IdentityProviderSettings
+
 # Secrets that may also come from a file: OBSERVER_<NAME>_FILE names it (a mounted
 # Kubernetes/Docker secret), so the secret is in neither the environment nor argv.
 SECRET_FILES = (
@@ -212,6 +214,12 @@ class Settings(BaseSettings):
     otlp_add_metric_suffixes: bool = True
     otlp_exp_histogram_scale: int = Field(0, ge=-10, le=20)
 
+    # Identity providers (entrypoints/identity_provider_settings.py, docs/adr/0010-oidc.md):
+    # OpenID Connect and GitHub sign-in, JWT issuers for service accounts, each with its
+    # sign-in policy. A JSON list here and/or in a JSON file; both are used.
+    identity_providers: list[IdentityProviderSettings] = []
+    identity_providers_file: Path | None = None
+
     # PromQL queries (docs/adr/0012-promql-engine.md): per query, the series and samples it
     # may read (counted before loading), the points it may evaluate or return (series x
     # steps) and its time; per tenant, queries running at once; threads evaluating them.
@@ -247,11 +255,8 @@ class Settings(BaseSettings):
     # from FORWARDED_ALLOW_IPS, default 127.0.0.1). public_url: the base of the OIDC
     # callback URLs registered at the providers. docs_public: /docs, /redoc and
     # /openapi.json without a credential. identity_key_file: the key sealing TOTP
-    # secrets (default data_dir/identity-key; every API replica needs the same).
-    # sign_in_policies: per identity provider id, who may sign in and with which role:
-    # {"keycloak": {"tenant": "default", "allowed_email_domains": ["example.com"],
-    #  "allowed_groups": [], "role_from_groups": {"oe-admins": "admin"},
-    #  "default_role": "viewer", "create_users": true}}.
+    # secrets (default data_dir/identity-key; every API replica needs the same). Who may
+    # sign in through an identity provider is in its identity_providers entry.
     session_idle_s: int = Field(12 * 3600, ge=60)
     session_lifetime_s: int = Field(7 * 86_400, ge=300)
     login_max_failures: int = Field(5, ge=1)
@@ -260,7 +265,6 @@ class Settings(BaseSettings):
     public_url: str | None = None
     docs_public: bool = False
     identity_key_file: Path | None = None
-    sign_in_policies: dict[str, dict[str, Any]] = {}
     # Audit entries are kept at least this long (`observer-eye audit purge` deletes only older ones).
     audit_retention_days: int = Field(365, ge=1)
 

@@ -192,15 +192,19 @@ class SignInService:
     # ------------------------------------------------------------------ identity providers
 
     def policy(self, provider: str) -> SignInPolicy:
+        """``provider``'s sign-in policy; a provider without one admits nobody."""
         found = self._policies.get(provider)
         if found is None:
-            raise AuthenticationFailed(f"sign-in through {provider!r} is not configured")
+            raise AuthenticationFailed(
+                f"sign-in through {provider!r} is not configured: an administrator must give it a sign-in policy "
+                "(allowed_email_domains, allowed_groups or default_role in its OBSERVER_IDENTITY_PROVIDERS entry)")
         return found
 
     async def start_external(self, provider: IdentityProvider, redirect_uri: str, next_path: str) -> tuple[str, str]:
         """Begin a provider's sign-in: ``(where to send the browser, state)``. What the
-        callback needs (PKCE verifier, nonce) stays here, keyed by the state."""
-        self.policy(provider.id)
+        callback needs (PKCE verifier, nonce) stays here, keyed by the state. A provider
+        whose policy admits nobody is refused before the browser goes there."""
+        self.policy(provider.id).check_open()
         start = await provider.start(redirect_uri)
         now = self._clock.now_ms()
         payload: dict[str, Any] = {"provider": provider.id, "flow": dict(start.flow), "next": next_path}

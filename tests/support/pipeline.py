@@ -37,10 +37,10 @@ def kafka_redis_settings(bootstrap: str, redis_url: str, redis_prefix: str, data
 
 
 class Api:
-    """The API (``observer-eye api``'s app) on a free port, in a thread of this process."""
+    """The API (``observer-eye api``'s app) on a free port (or ``port``), in a thread of this process."""
 
     def __init__(self, **settings: Any) -> None:
-        self.settings = Settings(port=free_port(), **settings)
+        self.settings = Settings(**{"port": free_port(), **settings})
         self.container = build_container(self.settings)
         app = build_app(self.container)
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.settings.port, log_level="warning"))

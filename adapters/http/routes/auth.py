@@ -214,11 +214,21 @@ def _provider(svc: ApiServices, provider: str):
     return found
 
 
+def _back_to_sign_in(refusal: Exception) -> RedirectResponse:
+    """The sign-in page, showing why (the browser is mid-flow: no problem+json page)."""
+    response = RedirectResponse(f"/login?error={quote(str(refusal)[:300])}", status_code=302)
+    response.delete_cookie(FLOW_COOKIE, path=FLOW_PATH)
+    return response
+
+
 @router.get("/auth/oidc/{provider}/login", summary="Sign in through an identity provider: redirects there")
 async def oidc_login(provider: str, request: Request, svc: Svc, next: str | None = None) -> RedirectResponse:
     found = _provider(svc, provider)
-    url, state = await svc.identity.sign_in.start_external(found, _callback_url(request, svc, provider),
-                                                           _safe_next(next))
+    try:
+        url, state = await svc.identity.sign_in.start_external(found, _callback_url(request, svc, provider),
+                                                               _safe_next(next))
+    except AuthenticationFailed as exc:  # a policy that admits nobody, a provider that cannot be reached
+        return _back_to_sign_in(exc)
     response = RedirectResponse(url, status_code=302)
     # The state also goes to this browser: a callback carrying someone else's state (a
     # sign-in an attacker started) is refused.
@@ -238,9 +248,7 @@ async def oidc_callback(provider: str, request: Request, svc: Svc) -> RedirectRe
             raise AuthenticationFailed("this sign-in was not started in this browser; please try again")
         signed, next_path = await svc.identity.sign_in.finish_external(found, params, client_of(request))
     except (AuthenticationFailed, NotFound) as exc:
-        response = RedirectResponse(f"/login?error={quote(str(exc)[:300])}", status_code=302)
-        response.delete_cookie(FLOW_COOKIE, path=FLOW_PATH)
-        return response
+        return _back_to_sign_in(exc)
     response = RedirectResponse(_safe_next(next_path), status_code=302)
     set_session_cookies(response, request, svc, signed)
     response.delete_cookie(FLOW_COOKIE, path=FLOW_PATH)

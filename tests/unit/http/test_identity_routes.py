@@ -13,7 +13,7 @@ from dependency_injector import providers
 
 from adapters.memory.clock import FakeClock
 from domain.errors import AuthenticationFailed
-from domain.identity import ExternalIdentity
+from domain.identity import ExternalIdentity, SignInPolicy
 from entrypoints.container import build_container
 from entrypoints.runtime import build_app
 from entrypoints.settings import Settings
@@ -44,12 +44,13 @@ class FakeProvider:
 
 @pytest.fixture
 async def site(tmp_path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(data_dir=tmp_path, agent=False, public_url="https://oe.example.com", sign_in_policies={
-        "kc": {"tenant": "default", "role_from_groups": {"oe-admins": "admin"}, "default_role": "viewer"}})
+    settings = Settings(data_dir=tmp_path, agent=False, public_url="https://oe.example.com")
     container = build_container(settings)
     container.clock.override(FakeClock(NOW_MS))
     provider = FakeProvider()
     container.identity_providers.override(providers.Object({"kc": provider}))
+    container.sign_in_policies.override(providers.Object({
+        "kc": SignInPolicy("kc", "default", role_from_groups={"oe-admins": "admin"}, default_role="viewer")}))
     await container.tenants().bootstrap_tenant("default")
     admin = await container.accounts().create_user("default", Actor.system(), username="root", email="root@example.com",
                                                    name="Root", role="admin", password="the root password",

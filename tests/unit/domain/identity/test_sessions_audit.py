@@ -1,20 +1,17 @@
 """Sessions (idle and absolute expiry, touch granularity, CSRF binding), one-time
-tokens, audit entries and queries, and the identity providers' sign-in policy."""
+tokens, audit entries and queries (the sign-in policy: test_sign_in_policy.py)."""
 
 from __future__ import annotations
 
 import pytest
 from hypothesis import given, strategies as st
 
-from domain.errors import AuthenticationFailed, ValidationError
+from domain.errors import ValidationError
 from domain.identity import (
     AuditEntry,
     AuditQuery,
-    ExternalIdentity,
     OneTimeToken,
-    Role,
     Session,
-    SignInPolicy,
     hash_token,
     new_audit_id,
 )
@@ -123,37 +120,3 @@ def test_audit_entry_validation():
         with pytest.raises(ValidationError) as info:
             entry(**kwargs)
         assert info.value.field == field
-
-
-def ident(**kw) -> ExternalIdentity:
-    args = {"provider": "kc", "issuer": "https://kc.example.com", "subject": "s-1", "email": "ada@example.com",
-            "email_verified": True, "groups": ("oe-responders",), **kw}
-    return ExternalIdentity(**args)
-
-
-def test_sign_in_policy_admits_by_domain_and_group():
-    policy = SignInPolicy.from_config("kc", {"tenant": "acme", "allowed_email_domains": ["@Example.com"],
-                                             "allowed_groups": ["oe-responders", "oe-admins"]})
-    policy.admit(ident())
-    for bad, message in [(ident(email="eve@evil.io"), "evil.io"), (ident(email_verified=False), "verified"),
-                         (ident(email=None), "verified"), (ident(groups=("staff",)), "group")]:
-        with pytest.raises(AuthenticationFailed, match=message):
-            policy.admit(bad)
-
-
-def test_sign_in_policy_maps_the_highest_role():
-    policy = SignInPolicy("kc", "acme", role_from_groups={"oe-admins": "admin", "oe-responders": "responder"})
-    assert policy.role_for(ident(groups=("oe-responders", "oe-admins"))) is Role.ADMIN
-    assert policy.role_for(ident(groups=("staff",))) is Role.VIEWER
-    strict = SignInPolicy("kc", "acme", role_from_groups={"oe-admins": "admin"}, default_role=None)
-    with pytest.raises(AuthenticationFailed):
-        strict.role_for(ident(groups=("staff",)))
-
-
-@pytest.mark.parametrize(("config", "field"), [({"tenant": "Acme"}, "tenant"), ({"role_from_groups": {"g": "root"}}, "role_from_groups.g"),
-                                               ({"allowed_groups": "g"}, "allowed_groups"), ({"colour": 1}, "kc.colour"),
-                                               ({"default_role": "boss"}, "default_role")])
-def test_sign_in_policy_validation(config, field):
-    with pytest.raises(ValidationError) as info:
-        SignInPolicy.from_config("kc", config)
-    assert info.value.field == field

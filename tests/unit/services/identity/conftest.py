@@ -76,7 +76,9 @@ class Rig:
 
 
 POLICIES = {
-    "kc": SignInPolicy("kc", T, role_from_groups={"oe-admins": "admin", "oe-responders": "responder"}),
+    "kc": SignInPolicy("kc", T, role_from_groups={"oe-admins": "admin", "oe-responders": "responder"},
+                       default_role="viewer"),
+    "closed": SignInPolicy("closed", T, role_from_groups={"oe-admins": "admin"}),  # names nobody who may come in
     "strict": SignInPolicy("strict", T, allowed_email_domains=frozenset({"example.com"}), create_users=False),
 }
 

@@ -113,3 +113,22 @@ async def test_the_code_flow_keeps_its_secrets_server_side_and_completes_once(ri
     rig.clock.advance(10 * 60_000)
     with pytest.raises(AuthenticationFailed, match="expired"):
         await rig.sign_in.finish_external(provider, {"code": "good", "state": late})
+
+
+async def test_a_policy_that_names_nobody_refuses_everyone_before_the_provider_is_asked(rig):
+    """The closed policy maps a group to a role, but lists no email domain, no allowed
+    group and no default role: it has not said who may come in, so nobody does."""
+    provider = Provider()
+    provider.id = "closed"
+    with pytest.raises(AuthenticationFailed, match="open to nobody.*OBSERVER_IDENTITY_PROVIDERS"):
+        await rig.sign_in.start_external(provider, "https://oe.example.com/cb", "/")
+    assert provider.started == []
+    with pytest.raises(AuthenticationFailed, match="open to nobody"):
+        await rig.sign_in.sign_in_external("closed", ident(provider="closed", groups=("oe-admins",)))
+    rig.verifier.identities["robot"] = ident("svc-1", provider="closed", email=None, groups=("oe-admins",))
+    with pytest.raises(AuthenticationFailed, match="open to nobody"):
+        await rig.auth.bearer("jwt.robot")
+    unconfigured = Provider()
+    unconfigured.id = "gitlab"
+    with pytest.raises(AuthenticationFailed, match="not configured.*OBSERVER_IDENTITY_PROVIDERS"):
+        await rig.sign_in.start_external(unconfigured, "https://oe.example.com/cb", "/")
