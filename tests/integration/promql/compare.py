@@ -72,8 +72,43 @@ def _pair(ka: list[tuple], kb: list[tuple]) -> dict[tuple, tuple]:
     return theirs_to_ours
 
 
-def differences(ours: dict, theirs: dict, *, ordered_by_value: bool = False) -> list[str]:
-    """What differs, in words (empty when the answers agree)."""
+def selects_by_value(query: str) -> bool:
+    """``topk``/``bottomk`` choose series by value, and among equal values Prometheus
+    leaves the choice to its input order, which in range queries is hash-map order (the
+    same query picks differently from run to run)."""
+    return re.search(r"\b(topk|bottomk)\s*(by|without|\()", query) is not None
+
+
+def _values_by_time(result: list[dict], kind: str) -> dict[float, list[float]]:
+    out: dict[float, list[float]] = {}
+    for s in result:
+        for t, v in ([s["value"]] if kind == "vector" else s["values"]):
+            out.setdefault(t, []).append(float(v))
+    return {t: sorted(vs, key=lambda x: (math.isnan(x), x)) for t, vs in out.items()}
+
+
+def _same_choice_up_to_ties(a: list[dict], b: list[dict], kind: str) -> bool:
+    """Both sides chose the same values at every timestamp (only which of several equal
+    series was taken differs)."""
+    va, vb = _values_by_time(a, kind), _values_by_time(b, kind)
+    return va.keys() == vb.keys() and all(
+        len(va[t]) == len(vb[t]) and all(close(x, y) for x, y in zip(va[t], vb[t])) for t in vb)
+
+
+def differences(ours: dict, theirs: dict, *, ordered_by_value: bool = False, selection: bool = False) -> list[str]:
+    """What differs, in words (empty when the answers agree). ``selection``: the query
+    selects series by value (``selects_by_value``), so a different choice among equal
+    values is no difference."""
+    out = _differences(ours, theirs, ordered_by_value=ordered_by_value)
+    if out and selection and ours["status"] == theirs["status"] == "success":
+        a, b = ours["data"], theirs["data"]
+        if a["resultType"] == b["resultType"] in ("vector", "matrix") and \
+                _same_choice_up_to_ties(a["result"], b["result"], b["resultType"]):
+            return []
+    return out
+
+
+def _differences(ours: dict, theirs: dict, *, ordered_by_value: bool = False) -> list[str]:
     if theirs["status"] != ours["status"]:
         return [f"status: prometheus {theirs['status']} ({theirs.get('error')}), ours {ours['status']} ({ours.get('error')})"]
     if theirs["status"] == "error":

@@ -9,7 +9,7 @@ import pytest
 
 from services.promql import PromQLEngine
 from tests.contract.samples_support import postgres_store, sqlite_store
-from tests.integration.promql.compare import differences
+from tests.integration.promql.compare import differences, selects_by_value
 from tests.integration.promql.corpus import CORPUS
 from tests.integration.promql.dataset import SERIES
 from tests.integration.promql.harness import INSTANT_TIMES, RANGES, Engines, load_store
@@ -37,8 +37,10 @@ def test_query_on_this_store_agrees_with_prometheus(store_engines, query):
     problems = []
     for t in INSTANT_TIMES:
         problems += [f"instant @{t}: {d}" for d in differences(
-            store_engines.ours_instant(query, t), store_engines.prometheus.query(query, t))]
+            store_engines.ours_instant(query, t), store_engines.prometheus.query(query, t),
+            selection=selects_by_value(query))]
     for start, end, step in RANGES:
         problems += [f"range {start}..{end}/{step}: {d}" for d in differences(
-            store_engines.ours_range(query, start, end, step), store_engines.prometheus.query_range(query, start, end, step))]
+            store_engines.ours_range(query, start, end, step), store_engines.prometheus.query_range(query, start, end, step),
+            selection=selects_by_value(query))]
     assert not problems, "\n".join(problems[:20])
