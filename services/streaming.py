@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -39,6 +38,7 @@ from domain.errors import LimitExceeded, PermissionDenied, ValidationError
 from domain.incidents.incident import Incident
 from domain.metrics.labels import LabelSet
 from domain.metrics.query import Selector
+from domain.metrics.samples import json_value
 from ports.cache import PubSub
 from services.writer import series_channel
 
@@ -56,18 +56,10 @@ def incidents_channel(tenant: str) -> str:
     return f"incidents:{tenant}"
 
 
-def _json_number(v: float) -> float | str:
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    return v
-
-
 def alert_event(t: AlertTransition, annotations: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     return {
         "type": "alert", "fingerprint": t.fingerprint, "rule_id": t.rule_id, "from": t.from_state.value,
-        "to": t.to_state.value, "at_ms": t.at_ms, "labels": t.labels.as_dict(), "value": _json_number(t.value),
+        "to": t.to_state.value, "at_ms": t.at_ms, "labels": t.labels.as_dict(), "value": json_value(t.value),
         "annotations": dict(annotations),
     }
 
