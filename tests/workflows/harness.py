@@ -21,7 +21,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from adapters.memory.infrastructure import MemoryInfrastructure, RecordingHttpCaller
 from adapters.memory.notify import MemoryDeliveryLedger
 from adapters.memory.oncall import MemoryOnCallDirectory

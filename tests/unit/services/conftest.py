@@ -6,7 +6,7 @@ import pytest
 
 from adapters.memory.bus import MemoryBus
 from adapters.memory.cache import MemoryLatestValueCache, MemoryPubSub, MemoryRateLimiter
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from adapters.memory.notify import LogNotifier, MemoryDeliveryLedger
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
 from adapters.memory.samples import MemorySampleStore

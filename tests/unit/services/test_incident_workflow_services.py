@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from adapters.memory.notify import MemoryDeliveryLedger
 from adapters.memory.oncall import MemoryOnCallDirectory
 from adapters.memory.repositories import MemoryUnitOfWorkRunner

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from adapters.memory.bus import MemoryBus
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from adapters.memory.notify import MemoryDeliveryLedger
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
 from adapters.memory.tasks import InProcessTaskQueue
