@@ -31,6 +31,7 @@ from adapters.django_orm.alerts.repositories import (
 )
 from adapters.django_orm.compliance.repositories import DjangoComplianceRepository
 from adapters.django_orm.identity.repositories import DjangoApiKeyRepository, DjangoTenantRepository
+from adapters.django_orm.incidents.outbox import DjangoOutboxRepository
 from adapters.django_orm.incidents.repositories import DjangoIncidentRepository
 from adapters.django_orm.notifications.repositories import DjangoDeliveryRepository
 
@@ -44,7 +45,8 @@ class DjangoUnitOfWork:
         self.using = using
         self.rules = DjangoRuleRepository(using)
         self.alerts = DjangoAlertRepository(using)
-        self.incidents = DjangoIncidentRepository(using)
+        self.outbox = DjangoOutboxRepository(using)
+        self.incidents = DjangoIncidentRepository(using, self.outbox)
         self.silences = DjangoSilenceRepository(using)
         self.tenants = DjangoTenantRepository(using)
         self.api_keys = DjangoApiKeyRepository(using)

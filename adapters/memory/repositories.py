@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from domain.errors import Conflict, ValidationError
 from domain.incidents.incident import IncidentStatus
-from ports.repositories import FactRecord
+from ports.repositories import FactRecord, OutboxMessage, incident_event_messages
 
 T = TypeVar("T")
 _OPEN = (IncidentStatus.TRIGGERED, IncidentStatus.ACKNOWLEDGED, IncidentStatus.MITIGATED)
@@ -84,16 +86,21 @@ def _remember(incident, version: int):
 
 
 class MemoryIncidentRepository:
-    def __init__(self, table: _Table) -> None:
+    def __init__(self, table: _Table, outbox: "MemoryOutboxRepository") -> None:
         self._t = table
+        self._outbox = outbox
 
     def _out(self, incident):
         return None if incident is None else _remember(incident, incident.version)
+
+    def _publish(self, incident) -> None:
+        self._outbox.add(incident_event_messages(incident.pull_events()))
 
     def add(self, incident) -> None:
         if (incident.tenant, incident.id) in self._t.rows:
             raise Conflict(f"incident {incident.id!r} already exists")
         incident.version = max(incident.version, 1)
+        self._publish(incident)
         self._t.put((incident.tenant, incident.id), incident)
         _remember(incident, incident.version)
 
@@ -111,6 +118,7 @@ class MemoryIncidentRepository:
                 f"incident {incident.id!r} changed meanwhile (stored version {stored.version}, "
                 f"read at {read}); read it again and retry"
             )
+        self._publish(incident)
         self._t.put((incident.tenant, incident.id), incident)
         _remember(incident, incident.version)
 
@@ -220,6 +228,71 @@ class MemoryDeliveryRepository:
         return rows[:limit]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Claimed:
+    message: OutboxMessage
+    owner: str = ""
+    until_ms: int = 0
+
+
+class MemoryOutboxRepository:
+    """Rows are (topic, dedup) -> ``_Claimed``, replaced (never mutated in place) so the
+    runner's rollback snapshot stays valid. Ids come from a counter that a rollback
+    does not rewind (a sequence, as in a database)."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, table: _Table) -> None:
+        self._t = table
+
+    def add(self, messages: Sequence[OutboxMessage]) -> int:
+        added = 0
+        for m in messages:
+            if (m.topic, m.dedup) not in self._t.rows:
+                self._t.rows[(m.topic, m.dedup)] = _Claimed(dataclasses.replace(m, id=next(self._ids)))
+                added += 1
+        return added
+
+    def _of(self, topic: str) -> list[_Claimed]:
+        return sorted((r for (t, _), r in self._t.rows.items() if t == topic), key=lambda r: r.message.id)
+
+    def claim(self, topic: str, owner: str, now_ms: int, lease_ms: int, limit: int) -> list[OutboxMessage]:
+        out: list[OutboxMessage] = []
+        blocked: set[str] = set()
+        for row in self._of(topic):
+            m = row.message
+            if m.key in blocked:
+                continue
+            taken_by_other = row.owner and row.owner != owner and row.until_ms > now_ms
+            if taken_by_other or m.not_before_ms > now_ms or len(out) >= limit:
+                blocked.add(m.key)  # later messages of this key wait for this one
+                continue
+            self._t.rows[(topic, m.dedup)] = _Claimed(m, owner, now_ms + lease_ms)
+            out.append(m)
+        return out
+
+    def _by_id(self, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        wanted = set(ids)
+        return {r.message.id: k for k, r in self._t.rows.items() if r.message.id in wanted}
+
+    def done(self, ids: Sequence[int]) -> None:
+        for key in self._by_id(ids).values():
+            del self._t.rows[key]
+
+    def retry(self, message_id: int, error: str, not_before_ms: int) -> None:
+        for key in self._by_id([message_id]).values():
+            m = self._t.rows[key].message
+            self._t.rows[key] = _Claimed(dataclasses.replace(m, attempts=m.attempts + 1, last_error=error[:2000],
+                                                             not_before_ms=not_before_ms))
+
+    def release(self, ids: Sequence[int]) -> None:
+        for key in self._by_id(ids).values():
+            self._t.rows[key] = _Claimed(self._t.rows[key].message)
+
+    def pending(self, topic: str, limit: int = 100) -> list[OutboxMessage]:
+        return [r.message for r in self._of(topic)[:limit]]
+
+
 class MemoryComplianceRepository:
     """Evaluations: (tenant, control id) -> tuple ordered by ``evaluated_at_ms``, one per
     instant, replaced (never mutated in place) so the runner's rollback snapshot stays
@@ -258,9 +331,10 @@ class MemoryComplianceRepository:
 
 class MemoryUnitOfWork:
     def __init__(self, tables: dict[str, _Table]) -> None:
+        self.outbox = MemoryOutboxRepository(tables["outbox"])
         self.rules = MemoryRuleRepository(tables["rules"])
         self.alerts = MemoryAlertRepository(tables["alerts"])
-        self.incidents = MemoryIncidentRepository(tables["incidents"])
+        self.incidents = MemoryIncidentRepository(tables["incidents"], self.outbox)
         self.silences = MemorySilenceRepository(tables["silences"])
         self.tenants = MemoryTenantRepository(tables["tenants"])
         self.api_keys = MemoryApiKeyRepository(tables["api_keys"])
@@ -274,7 +348,7 @@ class MemoryUnitOfWorkRunner:
     tables as they were before it started."""
 
     _NAMES = ("rules", "alerts", "incidents", "silences", "tenants", "api_keys", "history", "deliveries",
-              "compliance_evaluations", "compliance_facts")
+              "compliance_evaluations", "compliance_facts", "outbox")
 
     def __init__(self) -> None:
         self._tables = {n: _Table() for n in self._NAMES}
