@@ -22,7 +22,7 @@ from adapters.memory.samples import MemorySampleStore
 from adapters.memory.state import MemoryEvaluatorStateStore
 from adapters.memory.tasks import InProcessTaskQueue
 from adapters.memory.tokens import LocalTokenIssuer
-from adapters.memory.workflows import RecordingWorkflowEngine
+from adapters.memory.workflows import InProcessWorkflowEngine
 from adapters.system.clock import SystemClock
 from domain.metrics.batch import TimeWindow
 from domain.metrics.labels import LabelLimits
@@ -30,8 +30,11 @@ from entrypoints.settings import Settings
 from ports.samples import Maintainable
 from services.alerting import AlertPipeline, AlertService
 from services.compliance import ComplianceService
+from services.incident_dispatch import IncidentCalls
+from services.incident_feed import IncidentFeed
 from services.notifications import NotificationService
-from services.pipeline.config import load_alerting_config
+from services.outbox import OutboxRelay, OutboxSignal, RelayPolicy
+from services.pipeline.config import FixedAlertingConfigs, load_alerting_config
 from services.evaluator import EVALUATOR_GROUP, RuleEvaluator
 from services.external_alerts import ExternalAlertService
 from services.escalation import EscalationService
@@ -44,7 +47,6 @@ from services.postmortem import PostmortemService
 from services.queries import TelemetryQueries
 from services.sample_maintenance import MaintenancePolicy, SampleMaintenance
 from services.remediation import RemediationService
-from services.user_notifications import UserNotifications
 from services.writer import WRITER_GROUP, SampleWriter
 from services.scrape import ScrapeService
 from services.scrape_config import load_scrape_config
@@ -279,6 +281,10 @@ def _sample_maintenance(s: Settings, store, clock) -> SampleMaintenance | None:
     return SampleMaintenance(store, clock, policy)
 
 
+def _relay_policy(s: Settings) -> RelayPolicy:
+    return RelayPolicy(poll_s=s.outbox_poll_s, backoff_s=s.task_backoff_s, backoff_max_s=s.task_backoff_max_s)
+
+
 def _stream_limits(s: Settings) -> StreamLimits:
     return StreamLimits(
         max_pending_series=s.stream_max_pending_series, max_pending_events=s.stream_max_pending_events,
@@ -348,7 +354,7 @@ class Container(containers.DeclarativeContainer):
     temporal = providers.Singleton(_temporal_connection, settings)  # connected (or dev server started) on first use
     workflows = providers.Selector(
         config.workflows,
-        memory=providers.Singleton(RecordingWorkflowEngine),
+        memory=providers.Singleton(InProcessWorkflowEngine),
         temporal=providers.Singleton(_temporal_engine, settings, temporal),
     )
     recurring_jobs = providers.Singleton(_temporal_jobs, settings, temporal)
@@ -369,6 +375,7 @@ class Container(containers.DeclarativeContainer):
         config.notifier, log=log_notifier, channels=providers.Singleton(_channels_notifier, settings, log_notifier)
     )
     alerting_config = providers.Singleton(load_alerting_config, settings.provided.alerting_config)
+    alerting_configs = providers.Singleton(FixedAlertingConfigs, alerting_config)
     tokens = providers.Singleton(LocalTokenIssuer)
 
     ingest_limits = providers.Singleton(_limits, settings)
@@ -376,13 +383,27 @@ class Container(containers.DeclarativeContainer):
     queries = providers.Singleton(TelemetryQueries, sample_store)
     identity = providers.Singleton(IdentityService, uow, clock, tokens)
     # With Temporal the incident's workflow owns the incident (docs/adr/0002-incident-workflows.md).
+    # What units of work leave in the outbox (incident events, calls for the incidents'
+    # workflows) the relay handles after they commit (docs/adr/0014-one-alert-path.md).
+    outbox_signal = providers.Singleton(OutboxSignal)
     incidents = providers.Singleton(
         IncidentService, uow, workflows, clock, orchestrated=providers.Callable(lambda w: w == "temporal", config.workflows),
-        pubsub=pubsub,
+        outbox=outbox_signal,
     )
-    user_notifications = providers.Singleton(UserNotifications, oncall, notifier, delivery_ledger)
-    escalation = providers.Singleton(EscalationService, oncall, user_notifications)
-    incident_projection = providers.Singleton(IncidentProjection, uow)
+    # Every notification, to a receiver or a person, goes through this one service.
+    notifications = providers.Singleton(
+        NotificationService, uow, notifier, delivery_ledger, alerting_configs, clock, task_queue, oncall,
+        max_retries=settings.provided.notify_max_retries, claim_ttl_s=settings.provided.notify_claim_ttl_s,
+        send_deadline_s=settings.provided.notify_send_deadline_s,
+    )
+    escalation = providers.Singleton(EscalationService, oncall, notifications)
+    incident_projection = providers.Singleton(IncidentProjection, uow, outbox_signal)
+    outbox_relay = providers.Singleton(
+        OutboxRelay, uow, clock,
+        providers.List(providers.Singleton(IncidentCalls, workflows, incidents, uow, clock),
+                       providers.Singleton(IncidentFeed, uow, pubsub)),
+        outbox_signal, providers.Singleton(_relay_policy, settings),
+    )
     remediation = providers.Singleton(RemediationService, infrastructure, http_caller, task_queue)
     postmortems = providers.Singleton(PostmortemService, postmortem_store)
     maintenance = providers.Singleton(MaintenanceService, uow)
@@ -394,10 +415,6 @@ class Container(containers.DeclarativeContainer):
     sample_maintenance = providers.Singleton(_sample_maintenance, settings, sample_store, clock)
     writer = providers.Singleton(SampleWriter, bus, sample_store, latest_cache, pubsub)
     evaluator = providers.Singleton(_evaluator, settings, bus, uow, clock, pubsub, evaluator_state, evaluator_release_hook)
-    notifications = providers.Singleton(
-        NotificationService, uow, notifier, delivery_ledger, alerting_config, clock,
-        max_retries=settings.provided.notify_max_retries,
-    )
     pipeline = providers.Singleton(
         AlertPipeline, bus, uow, incidents, notifications, task_queue, clock,
         tick_interval_s=settings.provided.pipeline_tick_s,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -67,11 +67,19 @@ class Settings(BaseSettings):
     # reach although private/loopback (JSON list: OBSERVER_OUTGOING_ALLOW='["10.0.0.0/8"]').
     alerting_config: Path | None = None
     outgoing_allow: list[str] = []
-    notify_timeout_s: float = Field(10.0, gt=0)
+    notify_timeout_s: float = Field(10.0, gt=0)  # per network operation of a send
+    # One delivery path for every notification (docs/adr/0014-one-alert-path.md): a worker
+    # claims a delivery for notify_claim_ttl_s and gives its send notify_send_deadline_s
+    # in all (shorter: a send never outlives its claim, so no second worker sends it meanwhile).
+    notify_send_deadline_s: float = Field(45.0, gt=0)
+    notify_claim_ttl_s: float = Field(60.0, gt=0)
     notify_max_retries: int = Field(8, ge=0)
     task_backoff_s: float = Field(1.0, gt=0)  # first retry after ~this, doubling up to task_backoff_max_s
     task_backoff_max_s: float = Field(600.0, gt=0)
     pipeline_tick_s: float = Field(1.0, gt=0)
+    # The outbox relay (incident events to the live feed, calls for the incidents'
+    # workflows): how often it looks for work another process left (this process wakes it).
+    outbox_poll_s: float = Field(0.5, gt=0)
     # The evaluator's state per (rule, series) (docs/adr/0007-evaluator-state.md): the
     # changed watches are checkpointed (cache="redis": to Redis) every
     # evaluator_checkpoint_s, and bus offsets are committed right after; a checkpoint
@@ -153,6 +161,13 @@ class Settings(BaseSettings):
     stream_max_pending_events: int = Field(1_000, ge=1)
     stream_slow_grace_s: float = Field(10.0, ge=0)
     stream_max_selectors: int = Field(100, ge=1)
+
+    @model_validator(mode="after")
+    def _send_within_claim(self) -> "Settings":
+        if self.notify_send_deadline_s >= self.notify_claim_ttl_s:
+            raise ValueError(f"notify_send_deadline_s ({self.notify_send_deadline_s}) must be shorter than "
+                             f"notify_claim_ttl_s ({self.notify_claim_ttl_s}): a send must end while its claim holds")
+        return self
 
     @property
     def url(self) -> str:

@@ -82,6 +82,30 @@ class AlertHistoryRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryQuery:
+    """Which deliveries to list (every criterion given must hold): by status, to a
+    receiver or a person (``to`` matches either), for an alert group or an incident,
+    created in ``[since_ms, until_ms)``; at most ``limit``."""
+
+    statuses: Sequence[DeliveryStatus] = ()
+    to: str | None = None
+    group_key: str | None = None
+    incident_id: str | None = None
+    since_ms: int | None = None
+    until_ms: int | None = None
+    limit: int = 100
+
+    def matches(self, d: Delivery) -> bool:
+        """The reference: what ``list`` keeps (adapters filter in their store)."""
+        wanted = {DeliveryStatus(s) for s in self.statuses}
+        return ((not wanted or d.status in wanted) and (self.to is None or self.to in (d.receiver, d.recipient))
+                and (self.group_key is None or d.group_key == self.group_key)
+                and (self.incident_id is None or d.incident_id == self.incident_id)
+                and (self.since_ms is None or d.created_at_ms >= self.since_ms)
+                and (self.until_ms is None or d.created_at_ms < self.until_ms))
+
+
 class DeliveryRepository(Protocol):
     """The delivery audit. ``key`` (the notification's idempotency key) is unique per tenant."""
 
@@ -92,11 +116,8 @@ class DeliveryRepository(Protocol):
         """Insert or replace."""
         ...
     def get(self, tenant: str, key: str) -> Delivery | None: ...
-    def list(
-        self, tenant: str, *, statuses: Sequence[DeliveryStatus] = (), receiver: str | None = None,
-        group_key: str | None = None, limit: int = 100,
-    ) -> list[Delivery]:
-        """Newest first (by creation time)."""
+    def list(self, tenant: str, query: DeliveryQuery) -> list[Delivery]:
+        """Those ``query`` matches, newest first (by creation time, then key descending)."""
         ...
 
 
@@ -150,6 +171,9 @@ class OutboxRepository(Protocol):
         ...
     def release(self, ids: Sequence[int]) -> None:
         """Give the claims up without counting an attempt (handled later, in order)."""
+        ...
+    def has(self, topic: str, dedup: str) -> bool:
+        """Whether a message with this ``dedup`` waits in ``topic``."""
         ...
     def pending(self, topic: str, limit: int = 100) -> list[OutboxMessage]:
         """Messages of ``topic`` not handled yet, oldest first (operators, tests)."""

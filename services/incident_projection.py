@@ -17,11 +17,13 @@ from typing import Any
 
 from ports.repositories import UnitOfWork, UnitOfWorkRunner
 from services.incident_commands import events_from_data, restore, snapshot
+from services.outbox import OutboxSignal
 
 
 class IncidentProjection:
-    def __init__(self, uow: UnitOfWorkRunner) -> None:
+    def __init__(self, uow: UnitOfWorkRunner, outbox: OutboxSignal | None = None) -> None:
         self._uow = uow
+        self._outbox = outbox  # woken after a store, so this process' relay publishes the events at once
 
     async def load(self, tenant: str, incident_id: str) -> dict[str, Any] | None:
         found = await self._uow.run(lambda uow: uow.incidents.get(tenant, incident_id))
@@ -49,4 +51,7 @@ class IncidentProjection:
                 uow.incidents.save(incident)
             return True
 
-        return await self._uow.run(work)
+        stored = await self._uow.run(work)
+        if stored and self._outbox is not None:
+            self._outbox.wake()
+        return stored

@@ -6,7 +6,8 @@ a slow one is treated) are the product's, and tests drive them without sockets.
 **Channels** (on the ``PubSub`` port: in-process, or Redis so that any API replica
 serves any client): ``series:<tenant>`` (the writer, after storing), ``alerts:<tenant>``
 (the evaluator, after saving a transition), ``incidents:<tenant>`` (the incident
-service, after committing a change). Payloads are JSON objects with a ``type``.
+domain events, from the outbox: ``services.incident_feed``). Payloads are JSON objects
+with a ``type``.
 
 **Fan-out**: one ``StreamHub`` per process holds *one* subscription per tenant that has
 connected clients, and dispatches each message to those clients (decoded once). A
@@ -35,6 +36,7 @@ from typing import Any
 
 from domain.alerts.state import AlertTransition
 from domain.errors import LimitExceeded, PermissionDenied, ValidationError
+from domain.incidents.events import EVENT_TYPES
 from domain.incidents.incident import Incident
 from domain.metrics.labels import LabelSet
 from domain.metrics.query import Selector
@@ -64,18 +66,21 @@ def alert_event(t: AlertTransition, annotations: Sequence[tuple[str, str]] = ())
     }
 
 
-def incident_event(incident: Incident, change: str) -> dict[str, Any]:
-    """The incident as the list endpoint shows it (no timeline: fetch it when needed)."""
-    return {
-        "type": "incident", "change": change,
-        "incident": {
+def incident_event(event: Mapping[str, Any], incident: Incident | None) -> dict[str, Any]:
+    """An incident domain event (``domain.incidents.events.to_dict``) for the live feed:
+    what changed (``change``: the timeline entry's kind; ``event``: the event itself),
+    and the incident as the list endpoint shows it (no timeline), as stored when it was
+    published: its ``version`` is at least the event's."""
+    doc: dict[str, Any] = {"type": "incident", "change": EVENT_TYPES[event["kind"]].entry, "event": dict(event)}
+    if incident is not None:
+        doc["incident"] = {
             "id": incident.id, "title": incident.title, "severity": incident.severity.value,
             "status": incident.status.value, "version": incident.version, "alerts": list(incident.alerts),
             "summary": incident.summary, "opened_at_ms": incident.opened_at_ms,
             "acknowledged_at_ms": incident.acknowledged_at_ms, "mitigated_at_ms": incident.mitigated_at_ms,
             "resolved_at_ms": incident.resolved_at_ms, "closed_at_ms": incident.closed_at_ms,
-        },
-    }
+        }
+    return doc
 
 
 async def publish_event(pubsub: PubSub | None, channel: str, doc: Mapping[str, Any]) -> None:

@@ -218,14 +218,10 @@ class MemoryDeliveryRepository:
     def get(self, tenant: str, key: str):
         return self._t.get((tenant, key))
 
-    def list(self, tenant: str, *, statuses: Sequence[Any] = (), receiver: str | None = None,
-             group_key: str | None = None, limit: int = 100) -> list:
-        wanted = {str(getattr(s, "value", s)) for s in statuses}
-        rows = self._t.where(lambda d: d.tenant == tenant and (not wanted or d.status.value in wanted)
-                             and (receiver is None or d.receiver == receiver)
-                             and (group_key is None or d.group_key == group_key))
+    def list(self, tenant: str, query) -> list:
+        rows = self._t.where(lambda d: d.tenant == tenant and query.matches(d))
         rows.sort(key=lambda d: (d.created_at_ms, d.key), reverse=True)
-        return rows[:limit]
+        return rows[: max(query.limit, 0)]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -288,6 +284,9 @@ class MemoryOutboxRepository:
     def release(self, ids: Sequence[int]) -> None:
         for key in self._by_id(ids).values():
             self._t.rows[key] = _Claimed(self._t.rows[key].message)
+
+    def has(self, topic: str, dedup: str) -> bool:
+        return (topic, dedup) in self._t.rows
 
     def pending(self, topic: str, limit: int = 100) -> list[OutboxMessage]:
         return [r.message for r in self._of(topic)[:limit]]

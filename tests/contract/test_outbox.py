@@ -31,6 +31,8 @@ async def test_add_ignores_a_dedup_already_there_and_keeps_the_payload(uow):
     assert [(m.key, m.dedup, m.payload["n"]) for m in pending] == [("k1", "a", 1), ("k1", "b", 2), ("k2", "c", 3)]
     assert pending[0].payload == {"n": 1, "nested": {"list": [1, 2]}}
     assert pending[0].id < pending[1].id < pending[2].id
+    assert await uow.run(lambda u: (u.outbox.has(TOPIC, "c"), u.outbox.has(TOPIC, "d"), u.outbox.has("other", "c"))) == (
+        True, False, False)
     assert (pending[0].attempts, pending[0].created_at_ms) == (0, T0 + 1)
 
 

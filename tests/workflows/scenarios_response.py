@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from domain.incidents.escalation import Target
@@ -37,10 +38,10 @@ async def approval_timeout(h: Harness) -> Outcome:
         {"id": "restart-api", "kind": "restart", "params": API,
          "approval": {"timeout_ms": 30 * MIN, "roles": ["admin"], "on_timeout": "abort"}},
     ]}
-    started = await h.incidents.remediate(TENANT, iid, "alice", runbook, dry_run=False)
+    started = asdict(await h.incidents.remediate(TENANT, iid, "alice", runbook, dry_run=False))
     await h.sleep(HOUR)
     rid = started["workflow_id"]
-    state = await h.incidents.remediation_state(TENANT, iid, rid)
+    state = asdict(await h.incidents.remediation_state(TENANT, iid, rid))
     incident_state = await h.state(iid)
     return Outcome(iid, 0, [iid, rid], {"started": started, "state": state, "incident_state": incident_state})
 
@@ -56,7 +57,7 @@ async def failed_step_compensates(h: Harness) -> Outcome:
         {"id": "settle", "kind": "wait", "params": {"duration_ms": 5 * MIN}},
         {"id": "restart-api", "kind": "restart", "params": API, "retries": 2},
     ]}
-    started = await h.incidents.remediate(TENANT, iid, "alice", runbook, dry_run=False)
+    started = asdict(await h.incidents.remediate(TENANT, iid, "alice", runbook, dry_run=False))
     await h.sleep(10 * MIN)
     rid = started["workflow_id"]
     result = await h.client.get_workflow_handle(rid, result_type=RemediationResult).result()
@@ -76,7 +77,7 @@ async def escalated_approval(h: Harness) -> Outcome:
                       "escalate_to": ["manager"], "notify": ["alice"]}},
         {"id": "check", "kind": "manual", "params": {"instructions": "check the error rate"}, "timeout_ms": HOUR},
     ]}
-    started = await h.incidents.remediate(TENANT, iid, "alice", runbook, dry_run=False)
+    started = asdict(await h.incidents.remediate(TENANT, iid, "alice", runbook, dry_run=False))
     rid = started["workflow_id"]
     await h.sleep(35 * MIN)
     await h.incidents.decide_step(TENANT, iid, rid, "approve", "restart-api", "bob", "responder")
@@ -84,14 +85,14 @@ async def escalated_approval(h: Harness) -> Outcome:
     await h.sleep(MIN)
     await h.incidents.decide_step(TENANT, iid, rid, "complete_step", "check", "alice", True, "error rate normal")
     result = await h.client.get_workflow_handle(rid, result_type=RemediationResult).result()
-    state = await h.incidents.remediation_state(TENANT, iid, rid)
+    state = asdict(await h.incidents.remediation_state(TENANT, iid, rid))
     return Outcome(iid, 0, [iid, rid], {"result": result, "state": state})
 
 
 async def dry_run(h: Harness) -> Outcome:
     iid = await _incident(h)
     runbook = {"id": "rb-dry", "name": "Plan only", "steps": [scale_web(8)]}
-    answer = await h.incidents.remediate(TENANT, iid, "alice", runbook, dry_run=True)
+    answer = asdict(await h.incidents.remediate(TENANT, iid, "alice", runbook, dry_run=True))
     return Outcome(iid, 0, [iid, answer["workflow_id"]], {"answer": answer})
 
 
@@ -105,6 +106,7 @@ async def postmortem_published(h: Harness) -> Outcome:
     drafted = await h.state(iid)
     [draft] = await h.postmortems.for_incident(TENANT, iid)
     await h.sleep(4 * DAY + HOUR)
+    await h.tasks.drain()  # the reminders queued on the delivery path
     reminded = [n.subject for n in h.notifier.to("alice") if "reminder" in n.idempotency_key]
     await h.sleep(DAY)
     await h.incidents.publish_postmortem(TENANT, iid, "alice", "# Postmortem\nroot cause: config")

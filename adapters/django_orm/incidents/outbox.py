@@ -74,5 +74,8 @@ class DjangoOutboxRepository:
     def release(self, ids: Sequence[int]) -> None:
         self._rows().filter(pk__in=list(ids)).update(claimed_by="", claimed_until_ms=0)
 
+    def has(self, topic: str, dedup: str) -> bool:
+        return self._rows().filter(topic=topic, dedup=dedup).exists()
+
     def pending(self, topic: str, limit: int = 100) -> list[OutboxMessage]:
         return [_message(r) for r in self._rows().filter(topic=topic).order_by("id")[: max(limit, 0)]]
