@@ -33,7 +33,7 @@ from domain.metrics.labels import LabelSet
 from domain.notifications.templates import AlertView
 from entrypoints.container import build_container
 from entrypoints.settings import Settings
-from services.notifications import NOTIFY_TASK, build_job
+from services.delivery_jobs import NOTIFY_TASK, build_job
 from tests.notify_receivers import HttpReceiver
 
 pytestmark = pytest.mark.integration
