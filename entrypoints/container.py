@@ -27,9 +27,11 @@ from adapters.system.clock import SystemClock
 from domain.metrics.batch import TimeWindow
 from domain.metrics.labels import LabelLimits
 from entrypoints.settings import Settings
+from ports.bus import PoisonPolicy
 from ports.samples import Maintainable
 from services.alerting import AlertPipeline, AlertService
 from services.compliance import ComplianceService
+from services.dead_letters import DeadLetters
 from services.incident_dispatch import IncidentCalls
 from services.incident_feed import IncidentFeed
 from services.notifications import NotificationService
@@ -99,6 +101,37 @@ def _otlp_options(s: Settings) -> OtlpOptions:
     )
 
 
+def _transient_errors(s: Settings) -> tuple[type[BaseException], ...]:
+    """Failures of the infrastructure the selected adapters use, not of a message: a
+    consumer retries them as long as they last and never dead-letters on them."""
+    errors: list[type[BaseException]] = [OSError, TimeoutError, ConnectionError]
+    if s.repository == "django":
+        from django.db import InterfaceError, OperationalError
+
+        errors += [OperationalError, InterfaceError]
+    if s.sample_store == "postgres":
+        import psycopg
+
+        errors += [psycopg.OperationalError, psycopg.InterfaceError]
+    if s.sample_store == "sqlite":
+        import sqlite3
+
+        errors.append(sqlite3.OperationalError)
+    if s.cache == "redis":
+        import redis.exceptions
+
+        errors += [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError]
+    return tuple(errors)
+
+
+def _poison(s: Settings) -> PoisonPolicy:
+    return PoisonPolicy(max_tries=s.consumer_max_tries, transient=_transient_errors(s))
+
+
+def _memory_bus(s: Settings) -> MemoryBus:
+    return MemoryBus(partitions=s.bus_partitions, poison=_poison(s))
+
+
 def _kafka_bus(s: Settings, store, evaluator_release=None):
     """aiokafka is imported only when the Kafka bus is chosen (the embedded stack runs without it)."""
     from adapters.kafka import GroupHooks, KafkaBus, KafkaConfig
@@ -112,7 +145,7 @@ def _kafka_bus(s: Settings, store, evaluator_release=None):
     hooks = {WRITER_GROUP: GroupHooks(positions=store.positions, before_revoke=flush)}
     if evaluator_release is not None:  # the evaluator checkpoints and forgets before partitions move
         hooks[EVALUATOR_GROUP] = GroupHooks(before_revoke=evaluator_release)
-    return KafkaBus(config, hooks=hooks)
+    return KafkaBus(config, hooks=hooks, poison=_poison(s))
 
 
 def _redis_client(s: Settings):
@@ -310,7 +343,7 @@ class Container(containers.DeclarativeContainer):
     evaluator_release_hook = providers.Singleton(_LateHook)
     bus = providers.Selector(
         config.bus,
-        memory=providers.Singleton(MemoryBus, partitions=config.bus_partitions.as_int()),
+        memory=providers.Singleton(_memory_bus, settings),
         kafka=providers.Singleton(_kafka_bus, settings, sample_store, evaluator_release_hook),
     )
     uow = providers.Selector(
@@ -398,6 +431,7 @@ class Container(containers.DeclarativeContainer):
     )
     escalation = providers.Singleton(EscalationService, oncall, notifications)
     incident_projection = providers.Singleton(IncidentProjection, uow, outbox_signal)
+    dead_letters = providers.Singleton(DeadLetters, bus, clock, settings.provided.tenant)
     outbox_relay = providers.Singleton(
         OutboxRelay, uow, clock,
         providers.List(providers.Singleton(IncidentCalls, workflows, incidents, uow, clock),
@@ -438,6 +472,7 @@ class Container(containers.DeclarativeContainer):
         notifications=notifications,
         stream=stream_hub,
         compliance=compliance,
+        dead_letters=dead_letters,
     )
 
 

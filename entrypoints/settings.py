@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # The outbox relay (incident events to the live feed, calls for the incidents'
     # workflows): how often it looks for work another process left (this process wakes it).
     outbox_poll_s: float = Field(0.5, gt=0)
+    # A message a consumer group failed on this many times goes to the dead-letter topic
+    # and the partition moves on (failures of the infrastructure do not count).
+    consumer_max_tries: int = Field(5, ge=1)
     # The evaluator's state per (rule, series) (docs/adr/0007-evaluator-state.md): the
     # changed watches are checkpointed (cache="redis": to Redis) every
     # evaluator_checkpoint_s, and bus offsets are committed right after; a checkpoint

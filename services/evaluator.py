@@ -36,6 +36,7 @@ from ports.clock import Clock
 from ports.repositories import AlertRule, UnitOfWork, UnitOfWorkRunner
 from ports.state import EvaluatorStateStore, StateKey
 from services.codec import decode_batch, encode_transition
+from services.consumer_loop import MessageFailed, PoisonGuard
 from services.evaluator_state import (
     LastSeen, Watch, WatchKey, WatchTable, absence_slot, encode_watch, new_watch, restore_watch,
 )
@@ -341,10 +342,13 @@ class RuleEvaluator:
     async def _consume(self, consumer: Consumer, stop: asyncio.Event) -> None:
         """Poll, handle, and commit at checkpoints (without a state store: after every
         batch). A failing batch rewinds to the last checkpoint and forgets the watches,
-        so what is replayed is evaluated on state that matches it; retried with backoff."""
+        so what is replayed is evaluated on state that matches it; retried with backoff.
+        A message that keeps failing goes to the dead letters (``PoisonGuard``: the
+        batch is then handled one message at a time until it is found)."""
         interval = self._checkpoint_s if self._store is not None else 0.0
         last_checkpoint = time.monotonic()
         backoff = 0.1
+        guard = PoisonGuard.of(consumer)
         while not stop.is_set():
             messages = await consumer.poll(max_records=500, timeout_s=0.2)
             # Read after the poll: a rebalance *during* it returns records of partitions
@@ -357,10 +361,12 @@ class RuleEvaluator:
                             continue  # polled before a release: re-read from the commit on reassignment
                         for m in messages:
                             self._resume.setdefault((m.topic, m.partition), m.offset)
-                        await self._handle(messages)
-                        for m in messages:
+                        done = await guard.handle(messages, self._handle)
+                        for m in messages[:done]:
                             key = (m.topic, m.partition)
                             self._uncommitted[key] = max(self._uncommitted.get(key, 0), m.offset + 1)
+                        if done < len(messages):  # the next one failed: replay from the checkpoint
+                            raise MessageFailed(f"{len(messages) - done} of {len(messages)} messages to retry")
                 except asyncio.CancelledError:
                     raise
                 except Exception:

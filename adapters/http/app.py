@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from adapters.http.deps import ApiServices
 from adapters.http.problems import install_problem_handlers
-from adapters.http.routes import compliance, stream
+from adapters.http.routes import compliance, dead_letters, stream
 from adapters.http.routes import (
     alerts, health, incidents, ingest, integrations, notifications, otlp, remote_write, telemetry,
 )
@@ -30,4 +30,5 @@ def create_app(svc: ApiServices, lifespan: Lifespan | None = None, version: str 
         app.include_router(module.router)
     app.include_router(stream.router)  # WebSocket /api/v1/stream
     app.include_router(compliance.router)  # /api/v1/compliance
+    app.include_router(dead_letters.router)  # /api/v1/dead-letters
     return app

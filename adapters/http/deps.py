@@ -12,6 +12,7 @@ from domain.identity.principal import Principal
 from adapters.http.ingest_formats.otlp_mapping import OtlpOptions
 from services.alerting import AlertService
 from services.compliance import ComplianceService
+from services.dead_letters import DeadLetters
 from services.external_alerts import ExternalAlertService
 from services.identity import IdentityService
 from services.incidents import IncidentService
@@ -41,6 +42,7 @@ class ApiServices:
     notifications: NotificationService | None = None  # delivery audit, receivers (alert pipeline)
     stream: StreamHub | None = None  # live updates for /api/v1/stream (routes/stream.py)
     compliance: ComplianceService | None = None  # controls, posture, evidence (routes/compliance.py)
+    dead_letters: DeadLetters | None = None  # messages the consumers gave up on (routes/dead_letters.py)
 
 
 def services(request: Request) -> ApiServices:

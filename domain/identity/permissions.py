@@ -68,6 +68,7 @@ class Permission(str, enum.Enum):
     MANAGE_USERS = "users:manage"
     MANAGE_API_KEYS = "api_keys:manage"
     MANAGE_INTEGRATIONS = "integrations:manage"
+    MANAGE_DEAD_LETTERS = "dead_letters:manage"  # messages the consumers gave up on: list, replay
 
 
 _VIEWER = frozenset(
