@@ -176,6 +176,7 @@ def _evaluator(s: Settings, bus, uow, clock, pubsub, state, release_hook: _LateH
     """The evaluator with its checkpoint store (docs/adr/0007-evaluator-state.md)."""
     evaluator = RuleEvaluator(
         bus, uow, clock, pubsub=pubsub, state=state, max_window_samples=s.evaluator_max_window_samples,
+        rules_refresh_s=s.evaluator_rules_refresh_s,
         checkpoint_interval_s=s.evaluator_checkpoint_s, state_ttl_s=s.evaluator_state_ttl_s,
         max_watches=s.evaluator_max_watches, idle_evict_s=s.evaluator_idle_evict_s,
     )
@@ -441,7 +442,7 @@ class Container(containers.DeclarativeContainer):
     remediation = providers.Singleton(RemediationService, infrastructure, http_caller, task_queue)
     postmortems = providers.Singleton(PostmortemService, postmortem_store)
     maintenance = providers.Singleton(MaintenanceService, uow)
-    alerts = providers.Singleton(AlertService, uow, clock)
+    alerts = providers.Singleton(AlertService, uow, clock, pubsub)
     external_alerts = providers.Singleton(
         ExternalAlertService, uow, bus, clock, ingest_limits.provided.labels
     )

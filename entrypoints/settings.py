@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     evaluator_max_watches: int = Field(200_000, ge=1)
     evaluator_idle_evict_s: float = Field(3_600.0, ge=0)
     evaluator_max_window_samples: int = Field(10_000, ge=1)
+    # How often the evaluator reads the rules again; a rule created, edited or deleted
+    # through the API is announced (pub/sub) and read at once.
+    evaluator_rules_refresh_s: float = Field(10.0, ge=0)
     # Celery (tasks="celery"): broker and result backend; unset, redis_url. The queue name
     # also namespaces the idempotency keys in Redis.
     celery_broker_url: str = ""

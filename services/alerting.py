@@ -32,6 +32,7 @@ from domain.alerts.silences import Silence
 from domain.alerts.state import Alert, AlertState, AlertTransition
 from domain.errors import NotFound
 from ports.bus import ALERTS_TOPIC, Message, MessageBus
+from ports.cache import PubSub
 from ports.clock import Clock
 from ports.repositories import AlertRule, UnitOfWork, UnitOfWorkRunner
 from ports.tasks import TaskQueue
@@ -48,6 +49,7 @@ from services.pipeline.notify import NotifyStage
 from services.pipeline.remute import RemuteStage, ResolvedMuteStage
 from services.pipeline.route import RouteStage
 from services.pipeline.silence import SilenceStage
+from services.streaming import RULES_CHANNEL, publish_event
 
 log = logging.getLogger(__name__)
 PIPELINE_GROUP = "pipeline"
@@ -190,9 +192,16 @@ class AlertPipeline:
 
 
 class AlertService:
-    def __init__(self, uow: UnitOfWorkRunner, clock: Clock) -> None:
+    """Rules, silences and alerts. A rule change is announced on ``RULES_CHANNEL``, so
+    the evaluators read the rules again at once (not at their next refresh)."""
+
+    def __init__(self, uow: UnitOfWorkRunner, clock: Clock, pubsub: PubSub | None = None) -> None:
         self._uow = uow
         self._clock = clock
+        self._pubsub = pubsub
+
+    async def _rules_changed(self, tenant: str) -> None:
+        await publish_event(self._pubsub, RULES_CHANNEL, {"type": "rules_changed", "tenant": tenant})
 
     async def alerts(self, tenant: str, states: Sequence[str] = ()) -> list[Alert]:
         return await self._uow.run(lambda uow: uow.alerts.list(tenant, states))
@@ -206,11 +215,13 @@ class AlertService:
 
     async def add_rule(self, rule: AlertRule) -> AlertRule:
         await self._uow.run(lambda uow: uow.rules.add(rule))
+        await self._rules_changed(rule.tenant)
         return rule
 
     async def remove_rule(self, tenant: str, rule_id: str) -> None:
         if not await self._uow.run(lambda uow: uow.rules.remove(tenant, rule_id)):
             raise NotFound(f"no rule {rule_id!r}")
+        await self._rules_changed(tenant)
 
     async def silences(self, tenant: str) -> list[Silence]:
         return await self._uow.run(lambda uow: uow.silences.list(tenant))

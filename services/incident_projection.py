@@ -8,7 +8,9 @@ writer per incident. The events go into the outbox in the same unit of work (the
 repository takes them), so they are published once the row is, never before.
 
 A snapshot may carry only the end of the timeline (``timeline_from``): the entries
-before it are the stored row's.
+before it are the stored row's. If the row lacks them (a worker whose repository is
+its own memory, not the database), ``TimelineGap`` says so and the workflow sends the
+whole snapshot instead.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from typing import Any
 from ports.repositories import UnitOfWork, UnitOfWorkRunner
 from services.incident_commands import events_from_data, restore, snapshot
 from services.outbox import OutboxSignal
+
+
+class TimelineGap(ValueError):
+    """The stored row lacks the timeline entries a partial snapshot builds on."""
 
 
 class IncidentProjection:
@@ -42,8 +48,8 @@ class IncidentProjection:
                 return False
             if start:
                 if stored is None or len(stored.timeline) < start:
-                    raise ValueError(f"incident {incident.id}: a snapshot from timeline entry {start} needs the "
-                                     f"entries before it stored ({0 if stored is None else len(stored.timeline)} are)")
+                    raise TimelineGap(f"incident {incident.id}: a snapshot from timeline entry {start} needs the "
+                                      f"entries before it stored ({0 if stored is None else len(stored.timeline)} are)")
                 incident.timeline = stored.timeline[:start] + incident.timeline
             if stored is None:
                 uow.incidents.add(incident)

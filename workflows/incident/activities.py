@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 
 from services.delivery_jobs import DeliveryReceipt, UserMessage
 from services.escalation import EscalationService, PageRequest, PageResult
-from services.incident_projection import IncidentProjection
+from services.incident_projection import IncidentProjection, TimelineGap
 from services.notifications import NotificationService
 
 
@@ -44,8 +44,12 @@ class IncidentActivities:
     @activity.defn(name="incident.persist")
     async def persist(self, snapshot: dict[str, Any], events: list[dict[str, Any]] | None = None) -> bool:
         """Store the snapshot and the domain events of its changes (histories recorded
-        before events were passed have none)."""
-        return await self._projection.store(snapshot, events)
+        before events were passed have none). A partial snapshot the row cannot take is
+        refused for good (``TimelineGap``): the workflow sends the whole one."""
+        try:
+            return await self._projection.store(snapshot, events)
+        except TimelineGap as e:
+            raise ApplicationError(str(e), type="TimelineGap", non_retryable=True) from e
 
 
 class NotifyActivities:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from temporalio import workflow
 from temporalio.common import RawValue
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
@@ -59,8 +59,13 @@ class ResponderActions:
         events of the changes (stored with them, then published from the outbox)."""
         inc = self._incident
         events = events_to_data(inc)
-        await workflow.execute_activity_method(
-            IncidentActivities.persist, args=[snapshot(inc, timeline_from=self._stored), events], **PERSIST)
+        try:
+            await workflow.execute_activity_method(
+                IncidentActivities.persist, args=[snapshot(inc, timeline_from=self._stored), events], **PERSIST)
+        except ActivityError as e:
+            if not (isinstance(e.cause, ApplicationError) and e.cause.type == "TimelineGap"):
+                raise
+            await workflow.execute_activity_method(IncidentActivities.persist, args=[snapshot(inc), events], **PERSIST)
         self._stored = len(inc.timeline)
 
     def _require_loaded(self) -> None:

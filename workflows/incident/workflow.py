@@ -95,7 +95,6 @@ class IncidentWorkflow(ResponderActions):
             self._remediations, self._postmortem, self._runs = carry.remediations, carry.postmortem, carry.runs + 1
         elif opened is not None:
             self._incident = restore(opened)
-            self._stored = len(self._incident.timeline)  # the service stored the row before starting us
             self._esc = Escalation(round=self._incident.reopen_count)
 
     @workflow.run

@@ -18,11 +18,11 @@ from domain.incidents.escalation import EscalationLevel, EscalationPolicy, Targe
 from domain.incidents.incident import Incident, IncidentStatus, Severity
 from domain.incidents.oncall import Layer, Override, Rotation, Schedule
 from ports.notify import DeliveryResult, OutgoingNotification
-from ports.repositories import DeliveryQuery
+from ports.repositories import INCIDENT_EVENTS, DeliveryQuery
 from ports.workflows import EscalationState, IncidentChange, IncidentWorkflowState
 from services.escalation import EscalationService, PageRequest, policy_from_dict, policy_to_dict, schedule_from_dict, schedule_to_dict
-from services.incident_commands import Command, apply, check, restore, snapshot
-from services.incident_projection import IncidentProjection
+from services.incident_commands import Command, apply, check, events_to_data, restore, snapshot
+from services.incident_projection import IncidentProjection, TimelineGap
 from services.incidents import IncidentService
 from services.maintenance import MaintenanceService
 from services.notifications import NotificationService
@@ -64,6 +64,24 @@ async def test_the_projection_only_moves_forward() -> None:
     assert not await projection.store(old)  # a replayed, older snapshot
     assert not await projection.store(snapshot(inc))  # a retried one
     assert (await projection.load("acme", "inc-1"))["status"] == "acknowledged"
+
+
+async def test_a_partial_snapshot_builds_on_the_stored_timeline_and_stores_its_events() -> None:
+    uow = MemoryUnitOfWorkRunner()
+    projection = IncidentProjection(uow)
+    inc = opened()
+    assert await projection.store(snapshot(inc), events_to_data(inc))
+    apply(inc, Command("acknowledge", "bob"), T0 + 5)
+    apply(inc, Command("add_note", "bob", text="on it"), T0 + 6)
+    partial = snapshot(inc, timeline_from=1)
+    assert [e["kind"] for e in partial["timeline"]] == ["acknowledged", "note"]  # only what the row lacks
+    assert await projection.store(partial, events_to_data(inc))
+    row = await uow.run(lambda u: u.incidents.get("acme", "inc-1"))
+    assert [e.kind for e in row.timeline] == ["opened", "acknowledged", "note"] and row.version == 3
+    kinds = [m.payload["kind"] for m in await uow.run(lambda u: u.outbox.pending(INCIDENT_EVENTS))]
+    assert kinds == ["incident.opened", "incident.acknowledged", "incident.note_added"]
+    with pytest.raises(TimelineGap):  # a repository that never saw the start: the workflow sends it whole
+        await IncidentProjection(MemoryUnitOfWorkRunner()).store(partial)
 
 
 class FlakyNotifier:
