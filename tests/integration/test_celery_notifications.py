@@ -189,7 +189,7 @@ def stray_task(setup: Setup, payload: dict):
 
 
 def a_job_payload(setup: Setup) -> dict:
-    cfg = setup.container.notifications().config
+    cfg = setup.container.alerting_config()
     n = GroupNotification("feedfacefeedface", "hook", (GroupedAlert(fingerprint(LABELS), LABELS),), (),
                           int(time.time() * 1000), LabelSet.of({"alertname": "DiskFull"}))
     view = AlertView(fingerprint(LABELS), "firing", LABELS, {"summary": "disk full on a"})
