@@ -107,6 +107,9 @@ class PageRecord:
 
 @dataclass(frozen=True)
 class RemediationRecord:
+    """One remediation run of the incident: the catalogue runbook (and its ``version``),
+    who asked, how it ended; ``note`` says when it ran against the dry-run infrastructure."""
+
     workflow_id: str
     runbook: str | None
     requested_by: str
@@ -115,6 +118,8 @@ class RemediationRecord:
     at_ms: int
     failed_step: str | None = None
     reason: str = ""
+    version: int | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,7 @@ class RemediationState:
     phase: str
     current_step: str | None
     steps: list[dict[str, Any]] = field(default_factory=list)
+    requested_by: str = ""
     compensated: list[dict[str, Any]] = field(default_factory=list)
     decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
     refusals: list[dict[str, Any]] = field(default_factory=list)

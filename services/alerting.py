@@ -28,7 +28,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 
 from domain.alerts.history import AlertDecision
-from domain.alerts.silences import Silence
+from domain.alerts.silences import Silence, SilenceLimits
 from domain.alerts.state import Alert, AlertState, AlertTransition
 from domain.errors import NotFound
 from ports.bus import ALERTS_TOPIC, Message, MessageBus
@@ -195,9 +195,11 @@ class AlertService:
     """Rules, silences and alerts. A rule change is announced on ``RULES_CHANNEL``, so
     the evaluators read the rules again at once (not at their next refresh)."""
 
-    def __init__(self, uow: UnitOfWorkRunner, clock: Clock, pubsub: PubSub | None = None) -> None:
+    def __init__(self, uow: UnitOfWorkRunner, clock: Clock, silence_limits: SilenceLimits = SilenceLimits(),
+                 pubsub: PubSub | None = None) -> None:
         self._uow = uow
         self._clock = clock
+        self._silence_limits = silence_limits
         self._pubsub = pubsub
 
     async def _rules_changed(self, tenant: str) -> None:
@@ -227,6 +229,8 @@ class AlertService:
         return await self._uow.run(lambda uow: uow.silences.list(tenant))
 
     async def add_silence(self, silence: Silence) -> Silence:
+        """Store a new silence; one over the configured lengths is refused (``LimitExceeded``)."""
+        self._silence_limits.check(silence)
         await self._uow.run(lambda uow: uow.silences.add(silence))
         return silence
 

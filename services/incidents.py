@@ -27,7 +27,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from domain.errors import NotFound, ValidationError
+from domain.errors import NotFound, PermissionDenied, ValidationError
 from domain.incidents.incident import Incident, IncidentStatus, Severity
 from domain.remediation.runbook import Runbook
 from ports.clock import Clock
@@ -38,6 +38,7 @@ from ports.workflows import (
 from services.incident_calls import INCIDENT_CALLS, AlertChange, attach_call, attach_dedup, note_call, signal_call, start_call
 from services.incident_commands import Command, apply
 from services.outbox import OutboxSignal
+from services.runbooks import RunbookService
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,9 @@ class AlertOutcome:
 
 class IncidentService:
     def __init__(self, uow: UnitOfWorkRunner, workflows: WorkflowEngine, clock: Clock, *, orchestrated: bool = False,
-                 outbox: OutboxSignal | None = None) -> None:
+                 outbox: OutboxSignal | None = None, runbooks: RunbookService | None = None) -> None:
         self._uow = uow
+        self._runbooks = runbooks  # the catalogue remediations run from (none: remediation is off)
         self._workflows = workflows
         self._clock = clock
         self._orchestrated = orchestrated
@@ -256,22 +258,32 @@ class IncidentService:
         except LookupError:
             raise NotFound(f"incident {incident_id!r} has no running workflow") from None
 
-    async def remediate(self, tenant: str, incident_id: str, actor: str, runbook: dict[str, object],
+    async def remediate(self, tenant: str, incident_id: str, actor: str, runbook_id: str,
                         dry_run: bool) -> RemediationStarted:
-        """Run (or, dry, plan) a runbook as a child workflow of the incident's."""
-        try:
-            Runbook.from_dict(runbook)
-        except ValidationError as e:
-            raise e.at("runbook") from None
+        """Run (or, dry, plan) the catalogue's runbook ``runbook_id`` as a child workflow
+        of the incident's. Runbooks come from the catalogue only, never from the caller."""
+        if self._runbooks is None:
+            raise ValidationError("remediation is not configured: no runbook catalogue", field="runbook_id")
+        await self.get(tenant, incident_id)
+        runbook = await self._runbooks.for_run(tenant, runbook_id)
+        Runbook.from_dict(runbook)  # the catalogue's are valid: this only fails on a catalogue bug
         return await self._workflow_update(tenant, incident_id, "start_remediation", actor, runbook, dry_run,
                                            result_type=RemediationStarted)
 
     async def decide_step(self, tenant: str, incident_id: str, run_id: str, signal: str, *args: object) -> None:
-        """Approve, reject or complete a step of one of this incident's remediation runs."""
+        """Approve, reject or complete a step of one of this incident's remediation runs.
+        Whoever asked for the run cannot approve its gates (a second person must); the
+        remediation workflow refuses it too, so no other caller gets around this."""
         await self.get(tenant, incident_id)
         if not run_id.startswith(f"{incident_id}.remediation."):
             raise NotFound(f"no remediation {run_id!r} for incident {incident_id!r}")
         try:
+            if signal == "approve":
+                _, approver, *_ = args
+                state = await self._workflows.query(run_id, "state", result_type=RemediationState)
+                if state.requested_by == approver:
+                    raise PermissionDenied(f"{approver} asked for remediation {run_id} and cannot approve its gates; "
+                                           "another responder must")
             await self._workflows.signal(run_id, signal, *args)
         except LookupError:
             raise NotFound(f"remediation {run_id!r} is not running") from None

@@ -19,6 +19,7 @@ from services.incidents import IncidentService
 from services.notifications import NotificationService
 from services.ingest import IngestService
 from services.queries import TelemetryQueries
+from services.runbooks import RunbookService
 from services.streaming import StreamHub
 from ports.clock import Clock
 
@@ -42,6 +43,7 @@ class ApiServices:
     notifications: NotificationService | None = None  # delivery audit, receivers (alert pipeline)
     stream: StreamHub | None = None  # live updates for /api/v1/stream (routes/stream.py)
     compliance: ComplianceService | None = None  # controls, posture, evidence (routes/compliance.py)
+    runbooks: RunbookService | None = None  # the remediation runbook catalogue (routes/runbooks.py)
     dead_letters: DeadLetters | None = None  # messages the consumers gave up on (routes/dead_letters.py)
 
 

@@ -24,17 +24,17 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from tests.support.clock import FakeClock
-from adapters.memory.infrastructure import MemoryInfrastructure, RecordingHttpCaller
 from adapters.memory.notify import MemoryDeliveryLedger
 from adapters.memory.oncall import MemoryOnCallDirectory
 from adapters.memory.postmortems import MemoryPostmortemStore
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
+from adapters.memory.runbooks import MemoryRunbookCatalogue
 from adapters.memory.tasks import InProcessTaskQueue
 from adapters.temporal.engine import TemporalWorkflowEngine
 from adapters.temporal.servers import TEST_SERVER, shipped_binary
 from domain.incidents.escalation import EscalationLevel, EscalationPolicy, Target
 from domain.incidents.incident import Incident, Severity
+from domain.remediation.policy import RemediationPolicy
 from ports.notify import DeliveryResult, OutgoingNotification
 from ports.workflows import IncidentWorkflowState
 from services.escalation import EscalationService
@@ -46,6 +46,9 @@ from services.outbox import OutboxSignal
 from services.pipeline.config import AlertingConfig, FixedAlertingConfigs
 from services.postmortem import PostmortemService
 from services.remediation import RemediationService
+from services.runbooks import RunbookService
+from tests.support.clock import FakeClock
+from tests.support.infrastructure import MemoryInfrastructure, RecordingHttpCaller
 from tests.support.outbox import incident_relay
 from workflows.common import TASK_QUEUE
 from workflows.incident.activities import IncidentActivities, NotifyActivities
@@ -57,6 +60,8 @@ from workflows.schedules import ScheduledActivities
 TENANT = "acme"
 MIN = 60_000
 HOUR = 60 * MIN
+# What the scenarios' runbooks may touch (domain/remediation/policy.py).
+POLICY = RemediationPolicy.of({TENANT: ["prod"]}, ["cache.flush"])
 
 
 class RecordingNotifier:
@@ -111,7 +116,10 @@ class Harness:
     def __post_init__(self) -> None:
         self.engine = TemporalWorkflowEngine(self.env.client, TASK_QUEUE)
         signal = OutboxSignal()
-        self.incidents = IncidentService(self.uow, self.engine, self.clock, orchestrated=True, outbox=signal)
+        self.catalogue = MemoryRunbookCatalogue()
+        self.runbooks = RunbookService(self.catalogue, self.clock, POLICY)
+        self.incidents = IncidentService(self.uow, self.engine, self.clock, orchestrated=True, outbox=signal,
+                                         runbooks=self.runbooks)
         self.relay = incident_relay(self.uow, self.clock, self.engine, self.incidents, signal)
         self.notifications = NotificationService(
             self.uow, self.notifier, self.ledger, FixedAlertingConfigs(AlertingConfig.default()), self.clock, self.tasks,
@@ -130,7 +138,7 @@ class Harness:
         return ActivityImpls(
             incident=incident_cls(IncidentProjection(self.uow), EscalationService(self.directory, self.notifications)),
             notify=NotifyActivities(self.notifications),
-            remediation=RemediationActivities(RemediationService(self.infra, self.http, self.tasks)),
+            remediation=RemediationActivities(RemediationService(self.infra, self.http, self.tasks, policy=POLICY)),
             postmortem=PostmortemActivities(PostmortemService(self.postmortems)),
             scheduled=ScheduledActivities(self.compliance, MaintenanceService(self.uow)),
         )

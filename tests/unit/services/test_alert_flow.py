@@ -155,7 +155,7 @@ async def test_rules_are_read_on_an_interval_and_at_once_when_one_changes() -> N
     system = make_system()
     pubsub = MemoryPubSub()
     evaluator = RuleEvaluator(system.bus, system.uow, system.clock, pubsub=pubsub, rules_refresh_s=60)
-    alerts = AlertService(system.uow, system.clock, pubsub)
+    alerts = AlertService(system.uow, system.clock, pubsub=pubsub)
     reads = {"n": 0}
     real = system.uow.run
 
