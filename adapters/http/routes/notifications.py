@@ -34,9 +34,11 @@ def _iso(ms: int | None) -> str | None:
 
 def delivery_out(d: Delivery) -> dict:
     return {
-        "idempotency_key": d.key, "status": d.status.value, "to": d.to, "receiver": d.receiver or None,
+        # ``receiver`` and ``group_key`` stay strings (empty for a person's delivery), as before
+        # people were on this path; ``to`` is whoever it was for, receiver or person.
+        "idempotency_key": d.key, "status": d.status.value, "to": d.to, "receiver": d.receiver,
         "recipient": d.recipient or None, "incident_id": d.incident_id or None, "subject": d.subject,
-        "channel": d.channel, "channel_type": d.channel_type, "group_key": d.group_key or None, "alerts": list(d.alerts),
+        "channel": d.channel, "channel_type": d.channel_type, "group_key": d.group_key, "alerts": list(d.alerts),
         "notification_at": _iso(d.notification_at_ms), "created_at": _iso(d.created_at_ms), "updated_at": _iso(d.updated_at_ms),
         "attempts": [
             {"number": a.number, "at": _iso(a.at_ms), "outcome": a.outcome.value, "status_code": a.status_code,
