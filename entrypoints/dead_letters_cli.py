@@ -1,8 +1,8 @@
 """``observer-eye dead-letters list|replay``: the messages the consumer groups gave up on
 (services/dead_letters.py), read from and replayed onto the configured bus.
 
-It acts as the operator (``OBSERVER_TENANT``), as the API's ``/api/v1/dead-letters``
-does for the operator's admins. With the in-process bus there is nothing to read from
+It acts as the operator, as the API's ``/api/v1/dead-letters`` does for platform
+administrators. With the in-process bus there is nothing to read from
 another process: it refuses (exit 2), as ``consume`` does.
 """
 
@@ -45,8 +45,8 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     letters = container.dead_letters()
     try:
         if args.dead_letters_action == "list":
-            found = await letters.list(settings.tenant, group=args.group, topic=args.topic,
-                                       include_replayed=not args.pending, limit=args.limit)
+            found = await letters.list(group=args.group, topic=args.topic, include_replayed=not args.pending,
+                                       limit=args.limit)
             for d in found:
                 if args.json:
                     print(json.dumps(d.summary()))
@@ -56,7 +56,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         actor = f"cli:{getpass.getuser()}"
         for ident in args.ids:
-            d = await letters.replay(settings.tenant, ident, actor)
+            d = await letters.replay(ident, actor)
             print(f"replayed {d.id} to {d.topic}[{d.partition}]")
         return 0
     finally:

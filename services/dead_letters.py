@@ -14,7 +14,8 @@ handled it change nothing) and records the replay on the dead-letter topic, so t
 list shows it. The topic is the record: whichever process reads it sees the same.
 
 Dead letters cross tenants (a message that cannot be read has no known tenant), so
-only the operator's tenant may list and replay them.
+listing and replaying them is a platform administrator's (``dead_letters:manage`` is a
+platform permission), or the operator's on the command line.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from domain.errors import NotFound, PermissionDenied
+from domain.errors import NotFound
 from ports.bus import DEAD_LETTERS_TOPIC, Message, MessageBus
 from ports.clock import Clock
 
@@ -77,38 +78,30 @@ def envelope(group: str, message: Message, error: str, tries: int, at_ms: int) -
 class DeadLetters:
     """The operators' view of the dead letters: list, look at one, replay."""
 
-    def __init__(self, bus: MessageBus, clock: Clock, operator_tenant: str, *, max_listed: int = 10_000) -> None:
+    def __init__(self, bus: MessageBus, clock: Clock, *, max_listed: int = 10_000) -> None:
         self._bus = bus
         self._clock = clock
-        self._operator = operator_tenant
         self._max = max_listed
 
     # -- operators --------------------------------------------------------------------
 
-    def _check(self, tenant: str) -> None:
-        if tenant != self._operator:
-            raise PermissionDenied("dead letters hold messages of every tenant: only the operator's tenant "
-                                   f"({self._operator!r}) may read or replay them")
-
-    async def list(self, tenant: str, *, group: str | None = None, topic: str | None = None,
-                   include_replayed: bool = True, limit: int = 100) -> list[DeadLetter]:
+    async def list(self, *, group: str | None = None, topic: str | None = None, include_replayed: bool = True,
+                   limit: int = 100) -> list[DeadLetter]:
         """Newest first."""
-        self._check(tenant)
         letters = [d for d in await self._all() if (group is None or d.group == group) and
                    (topic is None or d.topic == topic) and (include_replayed or d.replayed_at_ms is None)]
         letters.sort(key=lambda d: (d.at_ms, d.id), reverse=True)
         return letters[: max(limit, 0)]
 
-    async def get(self, tenant: str, letter: str) -> DeadLetter:
-        self._check(tenant)
+    async def get(self, letter: str) -> DeadLetter:
         for d in await self._all():
             if d.id == letter:
                 return d
         raise NotFound(f"no dead letter {letter!r}")
 
-    async def replay(self, tenant: str, letter: str, actor: str) -> DeadLetter:
+    async def replay(self, letter: str, actor: str) -> DeadLetter:
         """Publish the message again where it came from; returns the letter as replayed."""
-        d = await self.get(tenant, letter)
+        d = await self.get(letter)
         await self._bus.publish(d.topic, d.key, d.value, partition=d.partition)
         at = self._clock.now_ms()
         mark = {"v": ENVELOPE_VERSION, "replayed": d.id, "at_ms": at, "by": actor}

@@ -115,19 +115,19 @@ async def test_a_poison_message_is_dead_lettered_and_nothing_after_it_is_lost(co
         await wait_for("the alert of the sample after the bad one fired, and both external alerts went through",
                        lambda: _has(incidents, {"ProbeHigh firing", "external 1", "external 2"}))
         await wait_for("every group committed past the bad message", caught_up)
-        letters = await container.dead_letters().list(TENANT)
+        letters = await container.dead_letters().list()
         assert sorted((d.group, d.topic, d.tries) for d in letters) == [
             (EVALUATOR_GROUP, TELEMETRY_TOPIC, 2), (PIPELINE_GROUP, ALERTS_TOPIC, 2), (WRITER_GROUP, TELEMETRY_TOPIC, 2)]
         assert all(d.value == POISON and d.error for d in letters)
         assert {d.partition for d in letters if d.topic == TELEMETRY_TOPIC} == {first.partition}
 
         pipeline_letter = next(d for d in letters if d.group == PIPELINE_GROUP)
-        replayed = await container.dead_letters().replay(TENANT, pipeline_letter.id, "ops")
+        replayed = await container.dead_letters().replay(pipeline_letter.id, "ops")
         assert replayed.replayed_by == "ops"
         # Still unreadable: the pipeline gives up on it again, under its new offset.
         await wait_for("the replayed message dead-lettered again",
                        lambda: _count(container, PIPELINE_GROUP, 2))
-        listed = {d.id: d for d in await container.dead_letters().list(TENANT)}
+        listed = {d.id: d for d in await container.dead_letters().list()}
         assert listed[pipeline_letter.id].replayed_at_ms is not None
         assert len(await bus.read(DEAD_LETTERS_TOPIC)) == 5  # four letters and one replay mark
     finally:
@@ -140,4 +140,4 @@ async def _has(incidents, titles: set[str]) -> bool:
 
 
 async def _count(container: Container, group: str, n: int) -> bool:
-    return len(await container.dead_letters().list(TENANT, group=group)) == n
+    return len(await container.dead_letters().list(group=group)) == n

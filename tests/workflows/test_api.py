@@ -34,7 +34,8 @@ async def test_responders_drive_the_workflow_through_the_api(tmp_path) -> None:
         container = build_container(Settings(data_dir=tmp_path, agent=False, workflows="temporal", notifier="log",
                                              remediation_namespaces={"default": ["prod"]}))
         container.workflows.override(providers.Object(TemporalWorkflowEngine(env.client, TASK_QUEUE)))
-        _, key = await container.identity().create_api_key("default", "responder", ["admin"])
+        await container.tenants().bootstrap_tenant("default")
+        _, key = await container.api_keys().create_api_key("default", "responder", ["admin"])
         container.oncall().set_policy(EscalationPolicy("p", "default", "Page the responder", (
             EscalationLevel((Target.user("responder"),), 15 * 60_000),)))
         app = build_app(container, with_agent=False)

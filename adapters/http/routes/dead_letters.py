@@ -1,8 +1,8 @@
 """``/api/v1/dead-letters``: the messages a consumer group gave up on (after
 ``OBSERVER_CONSUMER_MAX_TRIES`` failures), and replaying them (services/dead_letters.py).
 
-They hold messages of every tenant, so only the operator's tenant may see them, with
-the ``dead_letters:manage`` permission (admins)."""
+They hold messages of every tenant, so ``dead_letters:manage`` is a platform
+permission: platform administrators, signed in (never an API key)."""
 
 from __future__ import annotations
 
@@ -35,16 +35,15 @@ async def list_dead_letters(
     pending: Annotated[bool, Query(description="only those not replayed yet")] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict:
-    found = await _dead_letters(svc).list(principal.tenant, group=group, topic=topic, include_replayed=not pending,
-                                          limit=limit)
+    found = await _dead_letters(svc).list(group=group, topic=topic, include_replayed=not pending, limit=limit)
     return {"data": [d.summary() for d in found]}
 
 
 @router.get("/{letter_id:path}", summary="One dead letter")
 async def get_dead_letter(letter_id: str, principal: Admin, svc: Svc) -> dict:
-    return {"data": (await _dead_letters(svc).get(principal.tenant, letter_id)).summary()}
+    return {"data": (await _dead_letters(svc).get(letter_id)).summary()}
 
 
 @router.post("/{letter_id:path}/replay", summary="Publish the message again where it came from")
 async def replay_dead_letter(letter_id: str, principal: Admin, svc: Svc) -> dict:
-    return {"data": (await _dead_letters(svc).replay(principal.tenant, letter_id, principal.subject)).summary()}
+    return {"data": (await _dead_letters(svc).replay(letter_id, principal.subject)).summary()}
