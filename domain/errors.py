@@ -71,3 +71,16 @@ class BatchRejected(ValidationError):
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         super().__init__(f"{first.message}{more}", field=first.field)
         self.errors = errors
+
+
+class QueryLimitExceeded(LimitExceeded):
+    """A query would read or return more than a configured limit allows (series,
+    samples, points); raised before the data is loaded wherever the count is known."""
+
+
+class QueryTimeout(DomainError):
+    """A query ran past its deadline and was stopped."""
+
+
+class QueryCanceled(DomainError):
+    """A query was cancelled (its caller went away) and was stopped."""

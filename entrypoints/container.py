@@ -60,6 +60,7 @@ from services.incidents import IncidentService
 from services.ingest import IngestLimits, IngestService
 from services.maintenance import MaintenanceService
 from services.postmortem import PostmortemService
+from services.promql import PromQLEngine, QueryLimits
 from services.queries import TelemetryQueries
 from services.sample_maintenance import MaintenancePolicy, SampleMaintenance
 from services.remediation import RemediationService
@@ -258,6 +259,14 @@ def _channels_notifier(s: Settings, log: LogNotifier):
     from adapters.notify.dispatch import ChannelNotifier, channel_notifiers
 
     return ChannelNotifier({"log": log, **channel_notifiers(s.outgoing_allow, s.notify_timeout_s)})
+
+
+def _promql(s: Settings, store) -> PromQLEngine:
+    limits = QueryLimits(
+        max_series=s.promql_max_series, max_samples=s.promql_max_samples, max_points=s.promql_max_points,
+        timeout_s=s.promql_timeout_s, max_concurrent_per_tenant=s.promql_max_concurrent_per_tenant,
+    )
+    return PromQLEngine(store, limits, lookback_ms=int(s.promql_lookback_s * 1000), workers=s.promql_workers)
 
 
 def _sqlite_samples(s: Settings):
@@ -483,6 +492,7 @@ class Container(containers.DeclarativeContainer):
     ingest_limits = providers.Singleton(_limits, settings)
     ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits)
     queries = providers.Singleton(TelemetryQueries, sample_store)
+    promql = providers.Singleton(_promql, settings, sample_store)
     runbooks = providers.Singleton(RunbookService, runbook_catalogue, clock, remediation_policy)
     # Identity (services/identity/): password hashing on the repository's technology,
     # TOTP secrets sealed with the key file. Identity providers (id -> provider) and the

@@ -226,6 +226,17 @@ class Settings(BaseSettings):
     otlp_add_metric_suffixes: bool = True
     otlp_exp_histogram_scale: int = Field(0, ge=-10, le=20)
 
+    # PromQL queries (docs/adr/0012-promql-engine.md): per query, the series and samples it
+    # may read (counted before loading), the points it may evaluate or return (series x
+    # steps) and its time; per tenant, queries running at once; threads evaluating them.
+    promql_max_series: int = Field(10_000, ge=1)
+    promql_max_samples: int = Field(50_000_000, ge=1)
+    promql_max_points: int = Field(20_000_000, ge=1)
+    promql_timeout_s: float = Field(120.0, gt=0)
+    promql_max_concurrent_per_tenant: int = Field(2, ge=1)
+    promql_workers: int = Field(4, ge=1)
+    promql_lookback_s: float = Field(300.0, gt=0)
+
     # The local agent `observer-eye run` starts (this host's metrics).
     agent: bool = True
     agent_interval_s: float = Field(5.0, gt=0)

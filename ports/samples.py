@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+import numpy as np
+
 from domain.metrics.batch import SampleBatch
 from domain.metrics.kinds import MetricKind
 from domain.metrics.query import Selector
@@ -26,6 +28,27 @@ class SeriesInfo:
 class SeriesData:
     key: SeriesKey
     samples: list[Sample]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesMatch:
+    """A series a selector matched, with the number of its samples in the range asked,
+    counted from the store's own bookkeeping without loading them (so a query's limit
+    can refuse it before the read). Stores that count whole chunks may overcount."""
+
+    key: SeriesKey
+    samples: int
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesArrays:
+    """One series' samples as columns: ``timestamps`` (int64 ms, strictly ascending) and
+    ``values`` (float64, bit patterns kept: NaN payloads such as Prometheus' staleness
+    marker survive)."""
+
+    key: SeriesKey
+    timestamps: np.ndarray
+    values: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +85,17 @@ class SampleStore(Protocol):
         ...
 
     async def count_series(self, tenant: str) -> int: ...
+
+    async def match_series(self, tenant: str, selector: Selector, start_ms: int, end_ms: int) -> list[SeriesMatch]:
+        """Series of ``tenant`` matching ``selector`` that hold samples in
+        ``[start_ms, end_ms]``, each with its sample count there, without reading samples."""
+        ...
+
+    async def read_arrays(self, tenant: str, keys: Sequence[SeriesKey], start_ms: int, end_ms: int) -> list[SeriesArrays]:
+        """Samples with ``start_ms <= t <= end_ms`` of each series of ``keys`` (the newest
+        write of a timestamp), as arrays; one entry per key that has any there, in the
+        order of ``keys``."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

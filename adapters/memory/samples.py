@@ -7,12 +7,14 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from domain.metrics.batch import SampleBatch
 from domain.metrics.kinds import MetricKind
 from domain.metrics.query import Selector
 from domain.metrics.samples import Sample
 from domain.metrics.series import SeriesKey
-from ports.samples import BusPosition, SeriesData, SeriesInfo, SeriesRollup
+from ports.samples import BusPosition, SeriesArrays, SeriesData, SeriesInfo, SeriesMatch, SeriesRollup
 from services.rollups import rollup
 
 
@@ -72,6 +74,26 @@ class MemorySampleStore:
             lo, hi = bisect_left(s.ts, start_ms), bisect_right(s.ts, end_ms)
             if lo < hi:
                 out.append(SeriesData(s.key, [Sample(t, v) for t, v in zip(s.ts[lo:hi], s.values[lo:hi])]))
+        return out
+
+    async def match_series(self, tenant: str, selector: Selector, start_ms: int, end_ms: int) -> list[SeriesMatch]:
+        out = []
+        for s in self._matching(tenant, [selector]):
+            n = bisect_right(s.ts, end_ms) - bisect_left(s.ts, start_ms)
+            if n > 0:
+                out.append(SeriesMatch(s.key, n))
+        return out
+
+    async def read_arrays(self, tenant: str, keys: Sequence[SeriesKey], start_ms: int, end_ms: int) -> list[SeriesArrays]:
+        by_id = self._series.get(tenant, {})
+        out = []
+        for key in keys:
+            s = by_id.get(key.id)
+            if s is None:
+                continue
+            lo, hi = bisect_left(s.ts, start_ms), bisect_right(s.ts, end_ms)
+            if lo < hi:
+                out.append(SeriesArrays(s.key, np.array(s.ts[lo:hi], np.int64), np.array(s.values[lo:hi], np.float64)))
         return out
 
     async def select_rollup(self, tenant: str, selector: Selector, start_ms: int, end_ms: int, step_ms: int) -> list[SeriesRollup]:

@@ -20,6 +20,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from domain.metrics.batch import SampleBatch
 from domain.metrics.kinds import MetricKind
 from domain.metrics.labels import LabelSet
@@ -27,7 +29,7 @@ from domain.metrics.matchers import METRIC_NAME_LABEL, MatchOp
 from domain.metrics.query import Selector
 from domain.metrics.samples import Sample
 from domain.metrics.series import SeriesKey
-from ports.samples import BusPosition, SeriesData, SeriesInfo, SeriesRollup
+from ports.samples import BusPosition, SeriesArrays, SeriesData, SeriesInfo, SeriesMatch, SeriesRollup
 from services.rollups import rollup
 
 _DDL = """
@@ -196,6 +198,38 @@ class SqliteSampleStore:
                 ).fetchall()
                 if rows:
                     out.append(SeriesData(info.key, [Sample(t, _value(b)) for t, b in rows]))
+            return out
+
+        return await self._run(read)
+
+    async def match_series(self, tenant: str, selector: Selector, start_ms: int, end_ms: int) -> list[SeriesMatch]:
+        found = await self._match(tenant, [selector], start_ms, end_ms)
+
+        def count(db: sqlite3.Connection) -> list[SeriesMatch]:
+            out = []
+            for info in found:
+                (n,) = db.execute(
+                    "SELECT count(*) FROM samples WHERE series_id = ? AND ts BETWEEN ? AND ?", (info.key.id, start_ms, end_ms)
+                ).fetchone()
+                if n:
+                    out.append(SeriesMatch(info.key, n))
+            return out
+
+        return await self._run(count)
+
+    async def read_arrays(self, tenant: str, keys: Sequence[SeriesKey], start_ms: int, end_ms: int) -> list[SeriesArrays]:
+        def read(db: sqlite3.Connection) -> list[SeriesArrays]:
+            out = []
+            for key in keys:
+                if key.tenant != tenant:
+                    continue
+                rows = db.execute(
+                    "SELECT ts, bits FROM samples WHERE series_id = ? AND ts BETWEEN ? AND ? ORDER BY ts",
+                    (key.id, start_ms, end_ms),
+                ).fetchall()
+                if rows:
+                    cols = np.array(rows, dtype=np.int64)
+                    out.append(SeriesArrays(key, cols[:, 0].copy(), cols[:, 1].view(np.float64).copy()))
             return out
 
         return await self._run(read)
