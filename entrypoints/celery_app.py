@@ -20,7 +20,7 @@ log = logging.getLogger("observer_eye.worker")
 settings = Settings(tasks="celery")
 container = build_container(settings)
 queue = container.task_queue()
-container.notifications().register(queue)
+container.notifications()  # registers the delivery task on the queue
 app = queue.app
 
 if settings.repository == "memory":

@@ -53,9 +53,15 @@ async def run_group(container, group: str, stop: asyncio.Event | None = None) ->
     stop = stop or asyncio.Event()
     stop_on_termination(stop)
     service = {"writer": container.writer, "evaluator": container.evaluator, "pipeline": container.pipeline}[group]()
-    # The writer also keeps its store: retention and compaction (services/sample_maintenance.py).
-    maintenance = container.sample_maintenance() if group == "writer" else None
-    upkeep = asyncio.create_task(maintenance.run(stop), name="sample-maintenance") if maintenance is not None else None
+    # The writer also keeps its store: retention and compaction (services/sample_maintenance.py);
+    # the pipeline relays the calls it leaves for the incidents' workflows (and incident events).
+    if group == "writer":
+        maintenance = container.sample_maintenance()
+        upkeep = asyncio.create_task(maintenance.run(stop), name="sample-maintenance") if maintenance is not None else None
+    elif group == "pipeline":
+        upkeep = asyncio.create_task(container.outbox_relay().run(stop), name="outbox-relay")
+    else:
+        upkeep = None
     log.info("consumer group %r starting (bus %s)", group, container.settings().bus)
     try:
         await service.run(stop)

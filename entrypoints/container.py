@@ -23,7 +23,7 @@ from adapters.memory.samples import MemorySampleStore
 from adapters.memory.state import MemoryEvaluatorStateStore
 from adapters.memory.tasks import InProcessTaskQueue
 from adapters.memory.passwords import ScryptPasswordHasher
-from adapters.memory.workflows import RecordingWorkflowEngine
+from adapters.memory.workflows import InProcessWorkflowEngine
 from adapters.system.clock import SystemClock
 from domain.alerts.silences import SilenceLimits
 from domain.identity.sign_in_policy import SignInPolicy
@@ -34,12 +34,17 @@ from domain.remediation.policy import RemediationPolicy
 from entrypoints import credentials
 from entrypoints.identity_provider_settings import IdentityProviderSettings, load_identity_providers
 from entrypoints.settings import Settings
+from ports.bus import PoisonPolicy
 from ports.identity_providers import BearerTokenVerifier, IdentityProvider
 from ports.samples import Maintainable
 from services.alerting import AlertPipeline, AlertService
 from services.compliance import ComplianceService
+from services.dead_letters import DeadLetters
+from services.incident_dispatch import IncidentCalls
+from services.incident_feed import IncidentFeed
 from services.notifications import NotificationService
-from services.pipeline.config import load_alerting_config
+from services.outbox import OutboxRelay, OutboxSignal, RelayPolicy
+from services.pipeline.config import FixedAlertingConfigs, load_alerting_config
 from services.evaluator import EVALUATOR_GROUP, RuleEvaluator
 from services.external_alerts import ExternalAlertService
 from services.escalation import EscalationService
@@ -62,7 +67,6 @@ from services.queries import TelemetryQueries
 from services.sample_maintenance import MaintenancePolicy, SampleMaintenance
 from services.remediation import RemediationService
 from services.runbooks import RunbookService
-from services.user_notifications import UserNotifications
 from services.writer import WRITER_GROUP, SampleWriter
 from services.scrape import ScrapeService
 from services.scrape_config import load_scrape_config
@@ -125,6 +129,37 @@ def _otlp_options(s: Settings) -> OtlpOptions:
     )
 
 
+def _transient_errors(s: Settings) -> tuple[type[BaseException], ...]:
+    """Failures of the infrastructure the selected adapters use, not of a message: a
+    consumer retries them as long as they last and never dead-letters on them."""
+    errors: list[type[BaseException]] = [OSError, TimeoutError, ConnectionError]
+    if s.repository == "django":
+        from django.db import InterfaceError, OperationalError
+
+        errors += [OperationalError, InterfaceError]
+    if s.sample_store == "postgres":
+        import psycopg
+
+        errors += [psycopg.OperationalError, psycopg.InterfaceError]
+    if s.sample_store == "sqlite":
+        import sqlite3
+
+        errors.append(sqlite3.OperationalError)
+    if s.cache == "redis":
+        import redis.exceptions
+
+        errors += [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError]
+    return tuple(errors)
+
+
+def _poison(s: Settings) -> PoisonPolicy:
+    return PoisonPolicy(max_tries=s.consumer_max_tries, transient=_transient_errors(s))
+
+
+def _memory_bus(s: Settings) -> MemoryBus:
+    return MemoryBus(partitions=s.bus_partitions, poison=_poison(s))
+
+
 def _kafka_bus(s: Settings, store, evaluator_release=None):
     """aiokafka is imported only when the Kafka bus is chosen (the embedded stack runs without it)."""
     from adapters.kafka import GroupHooks, KafkaBus, KafkaConfig
@@ -139,7 +174,7 @@ def _kafka_bus(s: Settings, store, evaluator_release=None):
     hooks = {WRITER_GROUP: GroupHooks(positions=store.positions, before_revoke=flush)}
     if evaluator_release is not None:  # the evaluator checkpoints and forgets before partitions move
         hooks[EVALUATOR_GROUP] = GroupHooks(before_revoke=evaluator_release)
-    return KafkaBus(config, hooks=hooks)
+    return KafkaBus(config, hooks=hooks, poison=_poison(s))
 
 
 def _redis_client(s: Settings):
@@ -170,6 +205,7 @@ def _evaluator(s: Settings, bus, uow, clock, pubsub, state, release_hook: _LateH
     """The evaluator with its checkpoint store (docs/adr/0007-evaluator-state.md)."""
     evaluator = RuleEvaluator(
         bus, uow, clock, pubsub=pubsub, state=state, max_window_samples=s.evaluator_max_window_samples,
+        rules_refresh_s=s.evaluator_rules_refresh_s,
         checkpoint_interval_s=s.evaluator_checkpoint_s, state_ttl_s=s.evaluator_state_ttl_s,
         max_watches=s.evaluator_max_watches, idle_evict_s=s.evaluator_idle_evict_s,
     )
@@ -377,6 +413,10 @@ def _sample_maintenance(s: Settings, store, clock) -> SampleMaintenance | None:
     return SampleMaintenance(store, clock, policy)
 
 
+def _relay_policy(s: Settings) -> RelayPolicy:
+    return RelayPolicy(poll_s=s.outbox_poll_s, backoff_s=s.task_backoff_s, backoff_max_s=s.task_backoff_max_s)
+
+
 def silence_limits(s: Settings) -> SilenceLimits:
     return SilenceLimits(max_duration_ms=s.max_silence_duration_s * 1000, max_window_ms=s.max_maintenance_window_s * 1000,
                          max_span_ms=s.max_maintenance_span_s * 1000)
@@ -407,7 +447,7 @@ class Container(containers.DeclarativeContainer):
     evaluator_release_hook = providers.Singleton(_LateHook)
     bus = providers.Selector(
         config.bus,
-        memory=providers.Singleton(MemoryBus, partitions=config.bus_partitions.as_int()),
+        memory=providers.Singleton(_memory_bus, settings),
         kafka=providers.Singleton(_kafka_bus, settings, sample_store, evaluator_release_hook),
     )
     uow = providers.Selector(
@@ -451,7 +491,7 @@ class Container(containers.DeclarativeContainer):
     temporal = providers.Singleton(_temporal_connection, settings)  # connected (or dev server started) on first use
     workflows = providers.Selector(
         config.workflows,
-        memory=providers.Singleton(RecordingWorkflowEngine),
+        memory=providers.Singleton(InProcessWorkflowEngine),
         temporal=providers.Singleton(_temporal_engine, settings, temporal),
     )
     recurring_jobs = providers.Singleton(_temporal_jobs, settings, temporal)
@@ -478,6 +518,7 @@ class Container(containers.DeclarativeContainer):
         config.notifier, log=log_notifier, channels=providers.Singleton(_channels_notifier, settings, log_notifier)
     )
     alerting_config = providers.Singleton(load_alerting_config, settings.provided.alerting_config)
+    alerting_configs = providers.Singleton(FixedAlertingConfigs, alerting_config)
 
     ingest_limits = providers.Singleton(_limits, settings)
     ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits)
@@ -512,18 +553,33 @@ class Container(containers.DeclarativeContainer):
         providers=identity_providers, web=providers.Singleton(_web_options, settings),
     )
     # With Temporal the incident's workflow owns the incident (docs/adr/0002-incident-workflows.md).
+    # What units of work leave in the outbox (incident events, calls for the incidents'
+    # workflows) the relay handles after they commit (docs/adr/0014-one-alert-path.md).
+    outbox_signal = providers.Singleton(OutboxSignal)
     incidents = providers.Singleton(
         IncidentService, uow, workflows, clock, orchestrated=providers.Callable(lambda w: w == "temporal", config.workflows),
-        pubsub=pubsub, runbooks=runbooks,
+        outbox=outbox_signal, runbooks=runbooks,
     )
-    user_notifications = providers.Singleton(UserNotifications, oncall, notifier, delivery_ledger)
-    escalation = providers.Singleton(EscalationService, oncall, user_notifications)
-    incident_projection = providers.Singleton(IncidentProjection, uow)
+    # Every notification, to a receiver or a person, goes through this one service.
+    notifications = providers.Singleton(
+        NotificationService, uow, notifier, delivery_ledger, alerting_configs, clock, task_queue, oncall,
+        max_retries=settings.provided.notify_max_retries, claim_ttl_s=settings.provided.notify_claim_ttl_s,
+        send_deadline_s=settings.provided.notify_send_deadline_s,
+    )
+    escalation = providers.Singleton(EscalationService, oncall, notifications)
+    incident_projection = providers.Singleton(IncidentProjection, uow, outbox_signal)
+    dead_letters = providers.Singleton(DeadLetters, bus, clock)
+    outbox_relay = providers.Singleton(
+        OutboxRelay, uow, clock,
+        providers.List(providers.Singleton(IncidentCalls, workflows, incidents, uow, clock),
+                       providers.Singleton(IncidentFeed, uow, pubsub)),
+        outbox_signal, providers.Singleton(_relay_policy, settings),
+    )
     remediation = providers.Singleton(RemediationService, infrastructure, http_caller, task_queue,
                                       policy=remediation_policy)
     postmortems = providers.Singleton(PostmortemService, postmortem_store)
     maintenance = providers.Singleton(MaintenanceService, uow)
-    alerts = providers.Singleton(AlertService, uow, clock, providers.Singleton(silence_limits, settings))
+    alerts = providers.Singleton(AlertService, uow, clock, providers.Singleton(silence_limits, settings), pubsub)
     external_alerts = providers.Singleton(
         ExternalAlertService, uow, bus, clock, ingest_limits.provided.labels
     )
@@ -531,10 +587,6 @@ class Container(containers.DeclarativeContainer):
     sample_maintenance = providers.Singleton(_sample_maintenance, settings, sample_store, clock)
     writer = providers.Singleton(SampleWriter, bus, sample_store, latest_cache, pubsub)
     evaluator = providers.Singleton(_evaluator, settings, bus, uow, clock, pubsub, evaluator_state, evaluator_release_hook)
-    notifications = providers.Singleton(
-        NotificationService, uow, notifier, delivery_ledger, alerting_config, clock,
-        max_retries=settings.provided.notify_max_retries,
-    )
     pipeline = providers.Singleton(
         AlertPipeline, bus, uow, incidents, notifications, task_queue, clock,
         tick_interval_s=settings.provided.pipeline_tick_s,
@@ -558,6 +610,7 @@ class Container(containers.DeclarativeContainer):
         notifications=notifications,
         stream=stream_hub,
         compliance=compliance,
+        dead_letters=dead_letters,
         runbooks=runbooks,
     )
 

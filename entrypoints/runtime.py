@@ -79,6 +79,9 @@ def build_app(container: Container, *, with_agent: bool | None = None) -> FastAP
         agent_key = await bootstrap_identity(container, with_agent=run_agent_here)
         if settings.bus == "kafka":
             await container.bus().start()  # fail fast if the broker is not there; creates the topics
+        # The outbox relay: incident events to the live feed, the calls the pipeline left
+        # for the incidents' workflows (any process may run one; the outbox leases its messages).
+        tasks.append(asyncio.create_task(container.outbox_relay().run(stop), name="outbox-relay"))
         # The in-process bus only reaches consumers in this process; with Kafka they run
         # as `observer-eye consume --group ...` processes.
         if settings.bus == "memory":

@@ -119,10 +119,21 @@ class Settings(BaseSettings):
     alerting_config: Path | None = None
     outgoing_allow: list[str] = []
     notify_timeout_s: float = Field(10.0, gt=0)  # the total time one send may take (connect, send, read the answer)
+    # One delivery path for every notification (docs/adr/0014-one-alert-path.md): a worker
+    # claims a delivery for notify_claim_ttl_s and gives its send notify_send_deadline_s
+    # in all (shorter: a send never outlives its claim, so no second worker sends it meanwhile).
+    notify_send_deadline_s: float = Field(45.0, gt=0)
+    notify_claim_ttl_s: float = Field(60.0, gt=0)
     notify_max_retries: int = Field(8, ge=0)
     task_backoff_s: float = Field(1.0, gt=0)  # first retry after ~this, doubling up to task_backoff_max_s
     task_backoff_max_s: float = Field(600.0, gt=0)
     pipeline_tick_s: float = Field(1.0, gt=0)
+    # The outbox relay (incident events to the live feed, calls for the incidents'
+    # workflows): how often it looks for work another process left (this process wakes it).
+    outbox_poll_s: float = Field(0.5, gt=0)
+    # A message a consumer group failed on this many times goes to the dead-letter topic
+    # and the partition moves on (failures of the infrastructure do not count).
+    consumer_max_tries: int = Field(5, ge=1)
     # The evaluator's state per (rule, series) (docs/adr/0007-evaluator-state.md): the
     # changed watches are checkpointed (cache="redis": to Redis) every
     # evaluator_checkpoint_s, and bus offsets are committed right after; a checkpoint
@@ -135,6 +146,9 @@ class Settings(BaseSettings):
     evaluator_max_watches: int = Field(200_000, ge=1)
     evaluator_idle_evict_s: float = Field(3_600.0, ge=0)
     evaluator_max_window_samples: int = Field(10_000, ge=1)
+    # How often the evaluator reads the rules again; a rule created, edited or deleted
+    # through the API is announced (pub/sub) and read at once.
+    evaluator_rules_refresh_s: float = Field(10.0, ge=0)
     # Celery (tasks="celery"): broker and result backend; unset, redis_url. The queue name
     # also namespaces the idempotency keys in Redis.
     celery_broker_url: str = ""
@@ -284,6 +298,13 @@ class Settings(BaseSettings):
             if not text:
                 raise ValueError(f"OBSERVER_{name.upper()}_FILE: {path} is empty")
             setattr(self, name, SecretStr(text))
+        return self
+
+    @model_validator(mode="after")
+    def _send_within_claim(self) -> "Settings":
+        if self.notify_send_deadline_s >= self.notify_claim_ttl_s:
+            raise ValueError(f"notify_send_deadline_s ({self.notify_send_deadline_s}) must be shorter than "
+                             f"notify_claim_ttl_s ({self.notify_claim_ttl_s}): a send must end while its claim holds")
         return self
 
     @property

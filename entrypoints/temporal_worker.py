@@ -38,7 +38,7 @@ def activities(container: Any, compliance: Any = None) -> Any:
 
     return ActivityImpls(
         incident=IncidentActivities(container.incident_projection(), container.escalation()),
-        notify=NotifyActivities(container.user_notifications()),
+        notify=NotifyActivities(container.notifications()),
         remediation=RemediationActivities(container.remediation()),
         postmortem=PostmortemActivities(container.postmortems()),
         scheduled=ScheduledActivities(compliance or container.compliance(), container.maintenance()),

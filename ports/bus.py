@@ -7,12 +7,13 @@ carry exactly the same messages.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 TELEMETRY_TOPIC = "telemetry"
 ALERTS_TOPIC = "alerts"
 EVENTS_TOPIC = "events"
+DEAD_LETTERS_TOPIC = "dead-letters"  # messages a consumer group gave up on (services/dead_letters.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +25,20 @@ class Message:
     value: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class PoisonPolicy:
+    """When a consumer gives up on a message (services/consumer_loop.py): after
+    ``max_tries`` failures, unless the failure is ``transient`` (the infrastructure's,
+    not the message's: retried as long as it lasts)."""
+
+    max_tries: int = 5
+    transient: tuple[type[BaseException], ...] = field(default=(OSError, TimeoutError, ConnectionError))
+
+
 class Consumer(Protocol):
+    group: str
+    poison: PoisonPolicy
+
     async def poll(self, max_records: int = 500, timeout_s: float = 1.0) -> list[Message]:
         """Next messages after the last polled position (empty on timeout)."""
         ...
@@ -36,6 +50,11 @@ class Consumer(Protocol):
     async def seek(self, topic: str, partition: int, offset: int) -> None:
         """Resume reading ``topic``/``partition`` at ``offset`` (used when the sample
         store holds the authoritative offsets)."""
+        ...
+
+    async def dead_letter(self, message: Message, error: str, tries: int) -> None:
+        """Publish ``message``, which this group gave up on, to ``DEAD_LETTERS_TOPIC``
+        with the error (services/dead_letters.py: the envelope)."""
         ...
 
     async def close(self) -> None: ...
@@ -52,4 +71,10 @@ class MessageBus(Protocol):
 
     async def lag(self, topic: str, group: str) -> int:
         """Messages published but not yet committed by ``group`` (drives backpressure)."""
+        ...
+
+    async def read(self, topic: str, max_messages: int = 10_000) -> list[Message]:
+        """The messages ``topic`` retains, oldest first per partition, at most
+        ``max_messages``, read outside any consumer group (nothing is committed): for
+        operators' tools such as the dead-letter list."""
         ...

@@ -20,8 +20,9 @@ class Contact:
 
 
 class OnCallDirectory(Protocol):
-    async def policy_for(self, tenant: str, severity: str) -> EscalationPolicy:
-        """The escalation policy that applies to a new incident of this severity."""
+    async def policy_for(self, tenant: str, severity: str) -> EscalationPolicy | None:
+        """The escalation policy that applies to a new incident of this severity; None
+        when the tenant has none (nobody is paged, and the incident says so)."""
         ...
 
     async def schedules(self, tenant: str, ids: Sequence[str]) -> list[Schedule]:

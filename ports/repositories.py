@@ -16,6 +16,7 @@ from domain.alerts.rules import AbsenceRule, AnomalyRule, ThresholdRule
 from domain.alerts.silences import Silence
 from domain.alerts.state import Alert
 from domain.compliance.evaluation import Evaluation
+from domain.incidents.events import IncidentEvent, to_dict
 from domain.incidents.incident import Incident, IncidentStatus
 from domain.notifications.delivery import Delivery, DeliveryStatus
 from ports.identity_store import (
@@ -47,6 +48,10 @@ class AlertRepository(Protocol):
 
 
 class IncidentRepository(Protocol):
+    """``add`` and ``save`` also take the incident's pending domain events
+    (``Incident.pull_events``) into the outbox of the same unit of work (topic
+    ``INCIDENT_EVENTS``): a change is stored with its events, or neither is."""
+
     def add(self, incident: Incident) -> None: ...
     def get(self, tenant: str, incident_id: str) -> Incident | None: ...
     def save(self, incident: Incident) -> None:
@@ -72,6 +77,30 @@ class AlertHistoryRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryQuery:
+    """Which deliveries to list (every criterion given must hold): by status, to a
+    receiver or a person (``to`` matches either), for an alert group or an incident,
+    created in ``[since_ms, until_ms)``; at most ``limit``."""
+
+    statuses: Sequence[DeliveryStatus] = ()
+    to: str | None = None
+    group_key: str | None = None
+    incident_id: str | None = None
+    since_ms: int | None = None
+    until_ms: int | None = None
+    limit: int = 100
+
+    def matches(self, d: Delivery) -> bool:
+        """The reference: what ``list`` keeps (adapters filter in their store)."""
+        wanted = {DeliveryStatus(s) for s in self.statuses}
+        return ((not wanted or d.status in wanted) and (self.to is None or self.to in (d.receiver, d.recipient))
+                and (self.group_key is None or d.group_key == self.group_key)
+                and (self.incident_id is None or d.incident_id == self.incident_id)
+                and (self.since_ms is None or d.created_at_ms >= self.since_ms)
+                and (self.until_ms is None or d.created_at_ms < self.until_ms))
+
+
 class DeliveryRepository(Protocol):
     """The delivery audit. ``key`` (the notification's idempotency key) is unique per tenant."""
 
@@ -82,11 +111,67 @@ class DeliveryRepository(Protocol):
         """Insert or replace."""
         ...
     def get(self, tenant: str, key: str) -> Delivery | None: ...
-    def list(
-        self, tenant: str, *, statuses: Sequence[DeliveryStatus] = (), receiver: str | None = None,
-        group_key: str | None = None, limit: int = 100,
-    ) -> list[Delivery]:
-        """Newest first (by creation time)."""
+    def list(self, tenant: str, query: DeliveryQuery) -> list[Delivery]:
+        """Those ``query`` matches, newest first (by creation time, then key descending)."""
+        ...
+
+
+INCIDENT_EVENTS = "incident.events"
+"""Outbox topic of the incident aggregate's domain events (payload: ``events.to_dict``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """Something to do or to tell after a unit of work commits, stored in it (the
+    transactional outbox). ``topic`` says who handles it, ``key`` orders it: the
+    messages of one key are handled one after the other, in the order they were added.
+    ``dedup`` is unique per topic: adding a message whose ``dedup`` is taken changes
+    nothing. ``payload`` is JSON. ``id`` (increasing), ``attempts``, ``not_before_ms``
+    and ``last_error`` are the store's."""
+
+    topic: str
+    tenant: str
+    key: str
+    dedup: str
+    payload: Mapping[str, object]
+    created_at_ms: int
+    id: int = 0
+    attempts: int = 0
+    not_before_ms: int = 0
+    last_error: str = ""
+
+
+def incident_event_messages(events: Sequence[IncidentEvent]) -> list[OutboxMessage]:
+    """The outbox messages of incident domain events: one key per incident (handled in
+    order), one message per version (storing the same change again adds nothing)."""
+    return [OutboxMessage(INCIDENT_EVENTS, e.tenant, e.incident_id, f"{e.incident_id}@{e.version}", to_dict(e), e.at_ms)
+            for e in events]
+
+
+class OutboxRepository(Protocol):
+    def add(self, messages: Sequence[OutboxMessage]) -> int:
+        """Insert the messages whose ``dedup`` is new to their topic; how many were."""
+        ...
+    def claim(self, topic: str, owner: str, now_ms: int, lease_ms: int, limit: int) -> list[OutboxMessage]:
+        """Up to ``limit`` messages of ``topic`` for ``owner`` to handle, oldest first,
+        claimed until ``now_ms + lease_ms`` (a claim that lapses is anyone's again). Only
+        a key's oldest messages come, in order, and only when its oldest is due
+        (``not_before_ms``) and not claimed by another owner: a key never overtakes itself."""
+        ...
+    def done(self, ids: Sequence[int]) -> None:
+        """Handled: remove them."""
+        ...
+    def retry(self, message_id: int, error: str, not_before_ms: int) -> None:
+        """Failed: count the attempt, keep the error, release the claim, wait until ``not_before_ms``."""
+        ...
+    def release(self, ids: Sequence[int]) -> None:
+        """Give the claims up without counting an attempt (handled later, in order)."""
+        ...
+    def has(self, topic: str, dedup: str) -> bool:
+        """Whether a message with this ``dedup`` waits in ``topic``."""
+        ...
+    def pending(self, topic: str, limit: int = 100) -> list[OutboxMessage]:
+        """Messages of ``topic`` not handled yet, oldest first (operators, tests)."""
         ...
 
 
@@ -138,6 +223,7 @@ class UnitOfWork(Protocol):
     history: AlertHistoryRepository
     deliveries: DeliveryRepository
     compliance: ComplianceRepository
+    outbox: OutboxRepository
     # identity (ports/identity_store.py)
     users: UserRepository
     teams: TeamRepository

@@ -1,15 +1,22 @@
 """Alert use cases: rules and silences management, alert listing and history, and the
 alert pipeline that turns alert transitions into incidents and notifications.
 
-The pipeline composes one stage per module (``services/pipeline/``)::
+The pipeline is one list of stages (``services/pipeline/``), each of the same shape
+(``process(ctx, events) -> events``), run in order on three kinds of pass::
 
-    dedup → silence → inhibit → incident → route → group → notify
+    remute → dedup → silence → inhibit → incident → route → group → mute resolved → notify
 
-Transitions from the alerts topic go through the stages up to grouping as they arrive;
-``tick`` (run about every second by ``run``) is the clock: it re-checks the mutes of the
-firing alerts (a silence that ended, an inhibiting alert that resolved), flushes the
-groups that are due and queues their notifications. Every decision is recorded as an
-``AlertDecision`` and stored, so an alert's history can be read back through the API.
+* a batch of transitions from the alerts topic (arrival): dedup to group;
+* a tick of the clock (``tick``, about every second from ``run``): the mutes of the
+  firing alerts are looked at again (a silence that ended, an inhibiting alert that
+  resolved), their incidents and groups follow, the groups that are due flush, muted
+  resolutions are left out, and the notifications are queued;
+* the restore after a restart: the stored firing alerts back into their groups.
+
+A stage takes part in the kinds of pass it names (``passes``). Every decision is
+recorded as an ``AlertDecision`` and stored, so an alert's history can be read back
+through the API. The incident stage never waits on the workflow engine: what the
+incidents' workflows must hear is left in the outbox (docs/adr/0014-one-alert-path.md).
 """
 
 from __future__ import annotations
@@ -19,14 +26,13 @@ import collections
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 
-from domain.alerts.grouping import GroupNotification
 from domain.alerts.history import AlertDecision
 from domain.alerts.silences import Silence, SilenceLimits
 from domain.alerts.state import Alert, AlertState, AlertTransition
 from domain.errors import NotFound
 from ports.bus import ALERTS_TOPIC, Message, MessageBus
+from ports.cache import PubSub
 from ports.clock import Clock
 from ports.repositories import AlertRule, UnitOfWork, UnitOfWorkRunner
 from ports.tasks import TaskQueue
@@ -38,10 +44,12 @@ from services.pipeline.dedup import DedupStage
 from services.pipeline.group import GroupStage
 from services.pipeline.incident import IncidentStage
 from services.pipeline.inhibit import InhibitStage
-from services.pipeline.model import AlertEvent, AlertStore, Context, LiveAlert, PipelineStage
+from services.pipeline.model import AlertEvent, AlertStore, Context, LiveAlert, PassKind, PipelineStage
 from services.pipeline.notify import NotifyStage
+from services.pipeline.remute import RemuteStage, ResolvedMuteStage
 from services.pipeline.route import RouteStage
 from services.pipeline.silence import SilenceStage
+from services.streaming import RULES_CHANNEL, publish_event
 
 log = logging.getLogger(__name__)
 PIPELINE_GROUP = "pipeline"
@@ -59,23 +67,37 @@ class AlertPipeline:
         self._bus = bus
         self._uow = uow
         self._clock = clock
-        self.config = notifications.config
-        notifications.register(tasks)  # the queue must know the task this pipeline enqueues
+        configs = notifications.configs  # the notification service registered its task on ``tasks``
         self.store = AlertStore()
-        self.silence = SilenceStage(uow)
-        self.inhibit = InhibitStage(self.store, self.config.inhibitor)
-        self.incident = IncidentStage(incidents)
-        self.route = RouteStage(self.config.route)
-        self.group = GroupStage()
-        self.notify = NotifyStage(self.config, self.store, tasks)
         self.dedup = DedupStage(self.store)
-        self.arrival: tuple[PipelineStage, ...] = (
-            self.dedup, self.silence, self.inhibit, self.incident, self.route, self.group,
+        self.silence = SilenceStage(uow)
+        self.inhibit = InhibitStage(self.store, configs)
+        self.group = GroupStage()
+        self.notify = NotifyStage(configs, self.store, tasks)
+        self.stages: tuple[PipelineStage, ...] = (
+            RemuteStage(self.store, self.silence, self.inhibit), self.dedup, self.silence, self.inhibit,
+            IncidentStage(incidents), RouteStage(configs), self.group, ResolvedMuteStage(self.silence, self.inhibit),
+            self.notify,
         )
         self.decisions: collections.deque[AlertDecision] = collections.deque(maxlen=keep_decisions)
         self._retention_ms = resolved_retention_ms
         self._tick_interval_s = tick_interval_s
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # arrivals and ticks share the stages, which are not re-entrant
+
+    async def _pass(self, kind: PassKind, events: list[AlertEvent]) -> list[AlertDecision]:
+        async with self._lock:
+            ctx = Context(self._clock.now_ms(), kind)
+            try:
+                for stage in self.stages:
+                    if kind in stage.passes:
+                        events = await stage.process(ctx, events)
+            except BaseException:
+                self.dedup.undo(ctx)  # the batch will be redelivered: it must not look processed
+                raise
+            await self._commit(ctx)
+            if kind is PassKind.TICK:
+                self.store.expire(ctx.now_ms, self._retention_ms)
+            return ctx.decisions
 
     # -- arrival ----------------------------------------------------------------------
 
@@ -84,78 +106,17 @@ class AlertPipeline:
         for m in messages:
             t, annotations = decode_transition(m.value)
             events.append(AlertEvent.incoming(t, dict(annotations)))
-        await self._arrive(events)
+        await self._pass(PassKind.ARRIVAL, events)
 
     async def process(self, t: AlertTransition, annotations: Mapping[str, str]) -> list[AlertDecision]:
         """One transition through the stages; the decisions taken about it."""
-        return await self._arrive([AlertEvent.incoming(t, annotations)])
-
-    async def _arrive(self, events: list[AlertEvent], stages: Sequence[PipelineStage] | None = None) -> list[AlertDecision]:
-        async with self._lock:
-            ctx = Context(self._clock.now_ms())
-            try:
-                for stage in stages or self.arrival:
-                    events = await stage.process(ctx, events)
-            except BaseException:
-                self.dedup.undo(ctx)  # the batch will be redelivered: it must not look processed
-                raise
-            await self._commit(ctx)
-            return ctx.decisions
+        return await self._pass(PassKind.ARRIVAL, [AlertEvent.incoming(t, annotations)])
 
     # -- the clock --------------------------------------------------------------------
 
     async def tick(self) -> list[AlertDecision]:
         """Re-check mutes, flush due groups, queue their notifications."""
-        async with self._lock:
-            ctx = Context(self._clock.now_ms())
-            events = await self._remute(ctx)
-            for stage in (self.incident, self.route, self.group):
-                events = await stage.process(ctx, events)
-            await self.notify.process(ctx, await self._mute_resolved(ctx, self.group.tick(ctx)))
-            await self._commit(ctx)
-            self.store.expire(ctx.now_ms, self._retention_ms)
-            return ctx.decisions
-
-    async def _remute(self, ctx: Context) -> list[AlertEvent]:
-        """Firing alerts whose mute changed since they were last looked at."""
-        firing = list(self.store.firing())
-        if not firing:
-            return []
-        await self.silence.load(ctx, {a.tenant for a in firing})
-        events = []
-        for a in firing:
-            mute = self.silence.mute(ctx, a.tenant, a.labels) or self.inhibit.mute(ctx, a.tenant, a.labels)
-            old = a.mute
-            if (old and old.key) == (mute and mute.key):
-                continue
-            if mute is None:
-                assert old is not None
-                ctx.decide(a, old.stage, old.lifted, f"no longer {old.outcome.value}: {old.reason}")
-            else:
-                ctx.decide(a, mute.stage, mute.outcome, f"firing: {mute.reason}")
-            a.mute = mute
-            if (old is None) != (mute is None):
-                events.append(AlertEvent(a, AlertState.FIRING, ctx.now_ms, mute=mute))
-        return events
-
-    async def _mute_resolved(self, ctx: Context, notes: list[tuple[str, GroupNotification]]) -> list[tuple[str, GroupNotification]]:
-        """Resolutions muted *now* are left out (Alertmanager mutes resolved alerts too:
-        a silenced alert's recovery pages nobody). Firing members are current already:
-        ``_remute`` ran on this tick."""
-        await self.silence.load(ctx, {tenant for tenant, n in notes if n.resolved})
-        out = []
-        for tenant, n in notes:
-            kept = []
-            for a in n.resolved:
-                mute = self.silence.mute(ctx, tenant, a.labels) or self.inhibit.mute(ctx, tenant, a.labels)
-                if mute is None:
-                    kept.append(a)
-                else:
-                    ctx.decide_for(tenant, a.fingerprint, mute.stage, mute.outcome, f"resolved: {mute.reason}",
-                                   receiver=n.receiver, group_key=n.group_key)
-            if n.firing or kept:
-                out.append((tenant, n if len(kept) == len(n.resolved) else replace(n, resolved=tuple(kept))))
-        return out
+        return await self._pass(PassKind.TICK, [])
 
     async def _commit(self, ctx: Context) -> None:
         """Store the pass's decisions and audit rows, then queue its deliveries.
@@ -201,7 +162,7 @@ class AlertPipeline:
             self.store.put(live)
             events.append(AlertEvent(live, AlertState.FIRING, a.fired_at_ms or 0, restored=True))
         if events:
-            await self._arrive(events, (self.silence, self.inhibit, self.route, self.group))
+            await self._pass(PassKind.RESTORE, events)
             log.info("restored %d firing alerts into %d groups", len(events), len(self.group))
         return len(events)
 
@@ -231,10 +192,18 @@ class AlertPipeline:
 
 
 class AlertService:
-    def __init__(self, uow: UnitOfWorkRunner, clock: Clock, silence_limits: SilenceLimits = SilenceLimits()) -> None:
+    """Rules, silences and alerts. A rule change is announced on ``RULES_CHANNEL``, so
+    the evaluators read the rules again at once (not at their next refresh)."""
+
+    def __init__(self, uow: UnitOfWorkRunner, clock: Clock, silence_limits: SilenceLimits = SilenceLimits(),
+                 pubsub: PubSub | None = None) -> None:
         self._uow = uow
         self._clock = clock
         self._silence_limits = silence_limits
+        self._pubsub = pubsub
+
+    async def _rules_changed(self, tenant: str) -> None:
+        await publish_event(self._pubsub, RULES_CHANNEL, {"type": "rules_changed", "tenant": tenant})
 
     async def alerts(self, tenant: str, states: Sequence[str] = ()) -> list[Alert]:
         return await self._uow.run(lambda uow: uow.alerts.list(tenant, states))
@@ -248,11 +217,13 @@ class AlertService:
 
     async def add_rule(self, rule: AlertRule) -> AlertRule:
         await self._uow.run(lambda uow: uow.rules.add(rule))
+        await self._rules_changed(rule.tenant)
         return rule
 
     async def remove_rule(self, tenant: str, rule_id: str) -> None:
         if not await self._uow.run(lambda uow: uow.rules.remove(tenant, rule_id)):
             raise NotFound(f"no rule {rule_id!r}")
+        await self._rules_changed(tenant)
 
     async def silences(self, tenant: str) -> list[Silence]:
         return await self._uow.run(lambda uow: uow.silences.list(tenant))

@@ -2,9 +2,12 @@
 
 ``freeze`` reads the policy and the schedules it names once, when the incident opens;
 the workflow keeps that copy, so later edits to a policy never change an escalation in
-flight. ``page`` resolves who is on call *at the instant the workflow passes in* (its
-own clock), then notifies each target with a key derived from the step, so a retried
-or replayed page never reaches anyone twice.
+flight. A tenant without a policy for the severity gets none (``"policy": None``): the
+incident's workflow says so, nobody is paged. ``page`` resolves who is on call *at the
+instant the workflow passes in* (its own clock), then queues a delivery to each of
+them on the one delivery path (``services.notifications``: the same ledger, retries
+and audit as alert notifications), with a key derived from the step, so a retried or
+replayed page never reaches anyone twice.
 
 Policies and schedules cross the workflow boundary as plain dicts (``*_to_dict`` /
 ``*_from_dict``): the history stays readable and independent of class layouts.
@@ -20,7 +23,8 @@ from domain.errors import ValidationError
 from domain.incidents.escalation import EscalationLevel, EscalationPolicy, Target
 from domain.incidents.oncall import Layer, Override, Restriction, Rotation, Schedule
 from ports.oncall import OnCallDirectory
-from services.user_notifications import UserMessage, UserNotifications
+from services.delivery_jobs import UserMessage
+from services.notifications import NotificationService
 
 # ----------------------------------------------------------------- codecs
 
@@ -91,11 +95,16 @@ class PageRequest:
 
 @dataclass(frozen=True)
 class PageResult:
+    """One target of a step: who it meant (None: nobody on call), the delivery's key and
+    its status once queued (``queued``; ``sent`` if that key went out before).
+    ``delivered`` is True only for a delivery known sent."""
+
     target: str
     user: str | None
     key: str
     delivered: bool
     detail: str = ""
+    status: str = ""
 
 
 def on_call(target: Mapping[str, str], schedules: Mapping[str, Mapping[str, Any]], at_ms: int) -> str | None:
@@ -108,13 +117,16 @@ def on_call(target: Mapping[str, str], schedules: Mapping[str, Mapping[str, Any]
 
 
 class EscalationService:
-    def __init__(self, directory: OnCallDirectory, notifications: UserNotifications) -> None:
+    def __init__(self, directory: OnCallDirectory, notifications: NotificationService) -> None:
         self._directory = directory
         self._notifications = notifications
 
     async def freeze(self, tenant: str, severity: str) -> dict[str, Any]:
-        """The policy for a new incident and every schedule it names, as plain data."""
+        """The policy for a new incident and every schedule it names, as plain data
+        (``policy`` None: the tenant has none for this severity)."""
         policy = await self._directory.policy_for(tenant, severity)
+        if policy is None:
+            return {"policy": None, "schedules": {}}
         refs = sorted({t.ref for lv in policy.levels for t in lv.targets if t.kind == "schedule"})
         schedules = await self._directory.schedules(tenant, refs)
         return {"policy": policy_to_dict(policy), "schedules": {s.id: schedule_to_dict(s) for s in schedules}}
@@ -127,13 +139,13 @@ class EscalationService:
             if user is None:
                 out.append(PageResult(name, None, key, False, "nobody on call"))
                 continue
-            d = await self._notifications.to_user(UserMessage(
+            receipt = await self._notifications.queue(UserMessage(
                 tenant=req.tenant, user=user, key=key,
                 subject=f"[{req.severity}] {req.title} (incident {req.incident_id})",
                 body=(f"Incident {req.incident_id} is not acknowledged: paging {user} via {name}, "
                       f"level {req.level + 1}, step {req.step + 1}. "
                       f"Acknowledge with POST /api/v1/incidents/{req.incident_id}/acknowledge. ref={key}"),
                 payload={"incident_id": req.incident_id, "step": req.step, "level": req.level, "cycle": req.cycle},
-            ))
-            out.append(PageResult(name, user, key, d.delivered, "already sent" if d.duplicate else d.detail))
+            ).job())
+            out.append(PageResult(name, user, key, receipt.delivered, receipt.detail, receipt.status))
         return out

@@ -17,6 +17,11 @@ bus; samples at or before a watch's newest are recognised as replays and skipped
 the window and the detector end up exactly as an uninterrupted evaluator's. The cost is
 bounded: one pipelined write of the changed watches per interval (not per sample), and
 commits that trail by at most one interval.
+
+**Rules** are read every ``rules_refresh_s`` and at once when a rule changes: the rules
+service publishes on ``RULES_CHANNEL`` (pub/sub: Redis across processes), which ``run``
+listens to. ``rules_refresh_s=0`` re-reads them for every batch (tests and harnesses
+that add rules and feed samples step by step).
 """
 
 from __future__ import annotations
@@ -36,10 +41,11 @@ from ports.clock import Clock
 from ports.repositories import AlertRule, UnitOfWork, UnitOfWorkRunner
 from ports.state import EvaluatorStateStore, StateKey
 from services.codec import decode_batch, encode_transition
+from services.consumer_loop import MessageFailed, PoisonGuard
 from services.evaluator_state import (
     LastSeen, Watch, WatchKey, WatchTable, absence_slot, encode_watch, new_watch, restore_watch,
 )
-from services.streaming import alert_event, alerts_channel, publish_event
+from services.streaming import RULES_CHANNEL, alert_event, alerts_channel, publish_event
 
 log = logging.getLogger(__name__)
 EVALUATOR_GROUP = "evaluator"
@@ -80,10 +86,29 @@ class RuleEvaluator:
 
     # -- rules --------------------------------------------------------------------------
 
+    def rules_changed(self) -> None:
+        """A rule was added, edited or removed: read them again before the next batch."""
+        self._rules_loaded_ms = None
+
+    async def watch_rules(self, stop: asyncio.Event) -> None:
+        """Listen for rule changes (``RULES_CHANNEL``) until ``stop``."""
+        if self._pubsub is None:
+            return
+        changes = self._pubsub.subscribe([RULES_CHANNEL])
+        try:
+            async for _ in changes:
+                self.rules_changed()
+                if stop.is_set():
+                    return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("rule change notifications stopped; rules are re-read every %d ms", self._refresh_ms,
+                        exc_info=True)
+
     async def refresh_rules(self, force: bool = False) -> None:
         now = self._clock.now_ms()
-        # A rule created just before its samples arrive must see them: by default the
-        # rules are re-read for every polled batch (one cheap query per batch).
+        # On an interval, and at once on a change notification (``rules_changed``).
         if not force and self._rules_loaded_ms is not None and now - self._rules_loaded_ms < self._refresh_ms:
             return
         rules = await self._uow.run(lambda uow: uow.rules.list())
@@ -326,11 +351,13 @@ class RuleEvaluator:
                     pass
 
         tick_task = asyncio.create_task(ticker(), name="evaluator-tick")
+        watch_task = asyncio.create_task(self.watch_rules(stop), name="evaluator-rules")
         try:
             await self._consume(consumer, stop)
         finally:
             tick_task.cancel()
-            await asyncio.gather(tick_task, return_exceptions=True)
+            watch_task.cancel()
+            await asyncio.gather(tick_task, watch_task, return_exceptions=True)
             try:
                 await self.checkpoint()  # a graceful stop leaves nothing to replay
             except Exception:
@@ -341,10 +368,13 @@ class RuleEvaluator:
     async def _consume(self, consumer: Consumer, stop: asyncio.Event) -> None:
         """Poll, handle, and commit at checkpoints (without a state store: after every
         batch). A failing batch rewinds to the last checkpoint and forgets the watches,
-        so what is replayed is evaluated on state that matches it; retried with backoff."""
+        so what is replayed is evaluated on state that matches it; retried with backoff.
+        A message that keeps failing goes to the dead letters (``PoisonGuard``: the
+        batch is then handled one message at a time until it is found)."""
         interval = self._checkpoint_s if self._store is not None else 0.0
         last_checkpoint = time.monotonic()
         backoff = 0.1
+        guard = PoisonGuard.of(consumer)
         while not stop.is_set():
             messages = await consumer.poll(max_records=500, timeout_s=0.2)
             # Read after the poll: a rebalance *during* it returns records of partitions
@@ -357,10 +387,12 @@ class RuleEvaluator:
                             continue  # polled before a release: re-read from the commit on reassignment
                         for m in messages:
                             self._resume.setdefault((m.topic, m.partition), m.offset)
-                        await self._handle(messages)
-                        for m in messages:
+                        done = await guard.handle(messages, self._handle)
+                        for m in messages[:done]:
                             key = (m.topic, m.partition)
                             self._uncommitted[key] = max(self._uncommitted.get(key, 0), m.offset + 1)
+                        if done < len(messages):  # the next one failed: replay from the checkpoint
+                            raise MessageFailed(f"{len(messages) - done} of {len(messages)} messages to retry")
                 except asyncio.CancelledError:
                     raise
                 except Exception:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.errors import ValidationError
+from domain.incidents.events import IncidentEvent, from_dict, to_dict
 from domain.incidents.incident import Incident, Severity, TimelineEntry
 
 ACTIONS = (
@@ -91,7 +92,8 @@ def apply(incident: Incident, cmd: Command, now_ms: int) -> bool:
         if incident.attach_alert(cmd.fingerprint, now, cmd.actor) and sev is not None:
             if sev.is_more_severe_than(incident.severity):
                 incident.change_severity(sev, cmd.actor, now)
-    incident.pull_events()  # published by whoever stores the change, not here
+    # The events stay pending: whoever stores the change takes them into the outbox
+    # with it (the repositories, or the workflow's persist activity).
     return incident.version != before
 
 
@@ -106,14 +108,20 @@ _TIMES = ("opened_at_ms", "acknowledged_at_ms", "mitigated_at_ms", "resolved_at_
           "first_acknowledged_at_ms")
 
 
-def snapshot(incident: Incident) -> dict[str, Any]:
+def snapshot(incident: Incident, *, timeline_from: int = 0) -> dict[str, Any]:
+    """The aggregate as plain data. ``timeline_from``: leave out the first entries of the
+    timeline (the incident's workflow sends its projection only what is new, so a long
+    timeline does not travel with every change); ``restore`` gives such a snapshot a
+    timeline that starts there, ``IncidentProjection`` puts the stored entries before it."""
     out: dict[str, Any] = {
         "id": incident.id, "tenant": incident.tenant, "title": incident.title,
         "severity": incident.severity.value, "status": incident.status.value,
         "alerts": list(incident.alerts), "summary": incident.summary, "dedup_key": incident.dedup_key,
         "version": incident.version, "reopen_count": incident.reopen_count,
-        "timeline": [entry_to_dict(e) for e in incident.timeline],
+        "timeline": [entry_to_dict(e) for e in incident.timeline[timeline_from:]],
     }
+    if timeline_from:
+        out["timeline_from"] = timeline_from
     for name in _TIMES:
         out[name] = getattr(incident, name)
     return out
@@ -127,6 +135,16 @@ def restore(data: dict[str, Any]) -> Incident:
         timeline=[entry_from_dict(e) for e in data.get("timeline", ())],
         **{name: data.get(name) for name in _TIMES},
     )
+
+
+def events_to_data(incident: Incident) -> list[dict[str, Any]]:
+    """Take the incident's pending events as plain data (the workflow hands them to its
+    persist activity, which stores them with the change)."""
+    return [to_dict(e) for e in incident.pull_events()]
+
+
+def events_from_data(docs: list[dict[str, Any]] | None) -> list[IncidentEvent]:
+    return [from_dict(d) for d in docs or ()]
 
 
 def entry_to_dict(e: TimelineEntry) -> dict[str, Any]:

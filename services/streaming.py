@@ -6,7 +6,8 @@ a slow one is treated) are the product's, and tests drive them without sockets.
 **Channels** (on the ``PubSub`` port: in-process, or Redis so that any API replica
 serves any client): ``series:<tenant>`` (the writer, after storing), ``alerts:<tenant>``
 (the evaluator, after saving a transition), ``incidents:<tenant>`` (the incident
-service, after committing a change). Payloads are JSON objects with a ``type``.
+domain events, from the outbox: ``services.incident_feed``). Payloads are JSON objects
+with a ``type``.
 
 **Fan-out**: one ``StreamHub`` per process holds *one* subscription per tenant that has
 connected clients, and dispatches each message to those clients (decoded once). A
@@ -27,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -36,9 +36,11 @@ from typing import Any
 
 from domain.alerts.state import AlertTransition
 from domain.errors import LimitExceeded, PermissionDenied, ValidationError
+from domain.incidents.events import EVENT_TYPES
 from domain.incidents.incident import Incident
 from domain.metrics.labels import LabelSet
 from domain.metrics.query import Selector
+from domain.metrics.samples import json_value
 from ports.cache import PubSub
 from services.writer import series_channel
 
@@ -46,6 +48,9 @@ log = logging.getLogger(__name__)
 
 __all__ = ["StreamClient", "StreamHub", "StreamLimits", "alerts_channel", "incidents_channel", "series_channel",
            "alert_event", "incident_event", "publish_event"]
+
+
+RULES_CHANNEL = "rules"  # a rule changed (any tenant): evaluators read the rules again
 
 
 def alerts_channel(tenant: str) -> str:
@@ -56,34 +61,29 @@ def incidents_channel(tenant: str) -> str:
     return f"incidents:{tenant}"
 
 
-def _json_number(v: float) -> float | str:
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    return v
-
-
 def alert_event(t: AlertTransition, annotations: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     return {
         "type": "alert", "fingerprint": t.fingerprint, "rule_id": t.rule_id, "from": t.from_state.value,
-        "to": t.to_state.value, "at_ms": t.at_ms, "labels": t.labels.as_dict(), "value": _json_number(t.value),
+        "to": t.to_state.value, "at_ms": t.at_ms, "labels": t.labels.as_dict(), "value": json_value(t.value),
         "annotations": dict(annotations),
     }
 
 
-def incident_event(incident: Incident, change: str) -> dict[str, Any]:
-    """The incident as the list endpoint shows it (no timeline: fetch it when needed)."""
-    return {
-        "type": "incident", "change": change,
-        "incident": {
+def incident_event(event: Mapping[str, Any], incident: Incident | None) -> dict[str, Any]:
+    """An incident domain event (``domain.incidents.events.to_dict``) for the live feed:
+    what changed (``change``: the timeline entry's kind; ``event``: the event itself),
+    and the incident as the list endpoint shows it (no timeline), as stored when it was
+    published: its ``version`` is at least the event's."""
+    doc: dict[str, Any] = {"type": "incident", "change": EVENT_TYPES[event["kind"]].entry, "event": dict(event)}
+    if incident is not None:
+        doc["incident"] = {
             "id": incident.id, "title": incident.title, "severity": incident.severity.value,
             "status": incident.status.value, "version": incident.version, "alerts": list(incident.alerts),
             "summary": incident.summary, "opened_at_ms": incident.opened_at_ms,
             "acknowledged_at_ms": incident.acknowledged_at_ms, "mitigated_at_ms": incident.mitigated_at_ms,
             "resolved_at_ms": incident.resolved_at_ms, "closed_at_ms": incident.closed_at_ms,
-        },
-    }
+        }
+    return doc
 
 
 async def publish_event(pubsub: PubSub | None, channel: str, doc: Mapping[str, Any]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from domain.metrics.samples import json_value
 from ports.bus import TELEMETRY_TOPIC, Message, MessageBus
 from ports.cache import LatestValueCache, PubSub
 from ports.samples import BusPosition, SampleStore
@@ -48,7 +49,7 @@ class SampleWriter:
                     "type": "samples",
                     "series": [
                         {"name": s.key.name, "labels": s.key.labels.as_dict(), "id": str(s.series_id),
-                         "t": s.samples[-1].timestamp_ms, "v": _json_value(s.samples[-1].value)}
+                         "t": s.samples[-1].timestamp_ms, "v": json_value(s.samples[-1].value)}
                         for s in batch.series if s.samples
                     ],
                 }),
@@ -62,11 +63,3 @@ class SampleWriter:
             await run_consumer(consumer, self.handle, stop)
         finally:
             await consumer.close()
-
-
-def _json_value(v: float) -> float | str:
-    if v != v:
-        return "NaN"
-    if v in (float("inf"), float("-inf")):
-        return "+Inf" if v > 0 else "-Inf"
-    return v

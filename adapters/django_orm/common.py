@@ -14,8 +14,9 @@ from typing import Any
 
 from django.db import models
 
+from domain.metrics.samples import json_value, parse_json_value
+
 TENANT_MAX_LENGTH = 63  # a DNS label, see domain.identity.tenants
-_NON_FINITE = {"NaN": math.nan, "+Inf": math.inf, "-Inf": -math.inf}
 
 
 def tenant_field(**kwargs: Any) -> models.CharField:
@@ -23,17 +24,13 @@ def tenant_field(**kwargs: Any) -> models.CharField:
 
 
 def float_to_json(value: float | int | None) -> float | int | str | None:
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
-    return value
+    return json_value(value) if isinstance(value, float) else value
 
 
 def float_from_json(value: Any) -> float | None:
     if value is None:
         return None
-    if isinstance(value, str):
-        return _NON_FINITE[value] if value in _NON_FINITE else float(value)
-    return float(value)
+    return parse_json_value(value)
 
 
 def nan_to_null(value: float) -> float | None:

@@ -42,6 +42,7 @@ from adapters.django_orm.identity.sessions import (
     DjangoOneTimeTokenRepository,
     DjangoSessionRepository,
 )
+from adapters.django_orm.incidents.outbox import DjangoOutboxRepository
 from adapters.django_orm.incidents.repositories import DjangoIncidentRepository
 from adapters.django_orm.notifications.repositories import DjangoDeliveryRepository
 
@@ -55,7 +56,8 @@ class DjangoUnitOfWork:
         self.using = using
         self.rules = DjangoRuleRepository(using)
         self.alerts = DjangoAlertRepository(using)
-        self.incidents = DjangoIncidentRepository(using)
+        self.outbox = DjangoOutboxRepository(using)
+        self.incidents = DjangoIncidentRepository(using, self.outbox)
         self.silences = DjangoSilenceRepository(using)
         self.tenants = DjangoTenantRepository(using)
         self.api_keys = DjangoApiKeyRepository(using)

@@ -15,6 +15,7 @@ from adapters.http.ingest_formats.otlp_mapping import OtlpOptions
 from ports.identity_providers import IdentityProvider
 from services.alerting import AlertService
 from services.compliance import ComplianceService
+from services.dead_letters import DeadLetters
 from services.external_alerts import ExternalAlertService
 from services.identity import (
     AccountService,
@@ -77,6 +78,7 @@ class ApiServices:
     stream: StreamHub | None = None  # live updates for /api/v1/stream (routes/stream.py)
     compliance: ComplianceService | None = None  # controls, posture, evidence (routes/compliance.py)
     runbooks: RunbookService | None = None  # the remediation runbook catalogue (routes/runbooks.py)
+    dead_letters: DeadLetters | None = None  # messages the consumers gave up on (routes/dead_letters.py)
 
 
 def services(request: Request) -> ApiServices:

@@ -7,6 +7,9 @@ import re
 from datetime import datetime
 
 from domain.errors import ValidationError
+from domain.metrics.samples import format_value
+
+__all__ = ["format_value", "parse_duration_ms", "parse_time_ms"]
 
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000, "y": 31_536_000_000}
@@ -65,12 +68,3 @@ def parse_duration_ms(text: str, *, field: str) -> int:
     if pos != len(text) or not text:
         raise ValidationError(f"{text!r} is not a duration: use e.g. 15s, 5m, 1h30m or seconds", field=field)
     return _bounded_duration(total, text, field)
-
-
-def format_value(v: float) -> str:
-    """Sample values as Prometheus' JSON writes them (strings, NaN and ±Inf included)."""
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    return repr(v) if v != int(v) or abs(v) >= 1e15 else str(int(v))

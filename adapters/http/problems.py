@@ -27,6 +27,7 @@ from domain.errors import (
     ValidationError,
 )
 from adapters.http.ingest_formats.errors import MalformedPayload, UnsupportedMedia
+from ports.workflows import WorkflowUnavailable
 from services.identity import LoginLocked, MfaRequired
 from services.ingest import Backpressure
 
@@ -149,6 +150,10 @@ def _install(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
         return problem(409, "Conflict", str(exc))
+
+    @app.exception_handler(WorkflowUnavailable)
+    async def _no_workflows(_: Request, exc: WorkflowUnavailable) -> JSONResponse:
+        return problem(501, "Not available in this deployment", str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

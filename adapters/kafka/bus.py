@@ -26,6 +26,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from adapters.kafka.config import GroupHooks, KafkaConfig, KafkaUnavailable
 from adapters.kafka.consumer import KafkaConsumer
+from ports.bus import Message, PoisonPolicy
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,12 @@ class _LagState:
 
 
 class KafkaBus:
-    def __init__(self, config: KafkaConfig, hooks: Mapping[str, GroupHooks] | None = None) -> None:
+    """``poison``: when its consumers give up on a message (they then publish it to
+    ``DEAD_LETTERS_TOPIC`` through this bus' producer)."""
+
+    def __init__(self, config: KafkaConfig, hooks: Mapping[str, GroupHooks] | None = None,
+                 poison: PoisonPolicy | None = None) -> None:
+        self.poison = poison or PoisonPolicy()
         self._config = config
         self._hooks = dict(hooks or {})
         self._counts: dict[str, int] = {}
@@ -135,7 +141,8 @@ class KafkaBus:
     async def subscribe(self, topics: list[str], group: str) -> KafkaConsumer:
         await self.start()
         await self._ensure(topics)
-        consumer = KafkaConsumer(self._config, topics, group, self._hooks.get(group), self._committed)
+        consumer = KafkaConsumer(self._config, topics, group, self._hooks.get(group), self._committed, self.publish,
+                                 self.poison)
         try:
             await consumer.start()
         except Exception:
@@ -143,6 +150,34 @@ class KafkaBus:
             raise
         self._consumers.add(consumer)
         return consumer
+
+    async def read(self, topic: str, max_messages: int = 10_000) -> list[Message]:
+        """A group-less consumer reads every partition from its start to the end offset it
+        had when the read began (messages published meanwhile are not waited for)."""
+        await self.start()
+        await self._ensure([topic])
+        c = self._config
+        reader = AIOKafkaConsumer(bootstrap_servers=c.bootstrap, client_id=c.client_id, group_id=None,
+                                  enable_auto_commit=False, request_timeout_ms=c.request_timeout_ms)
+        await reader.start()
+        try:
+            tps = [TopicPartition(topic, p) for p in range(self._counts[topic])]
+            reader.assign(tps)
+            ends = await reader.end_offsets(tps)
+            await reader.seek_to_beginning(*tps)
+            left = {tp for tp in tps if ends[tp] > await reader.position(tp)}
+            out: list[Message] = []
+            while left and len(out) < max_messages:
+                got = await reader.getmany(*left, timeout_ms=1000, max_records=max_messages - len(out))
+                for tp, records in got.items():
+                    out.extend(Message(tp.topic, tp.partition, r.offset, r.key or b"", r.value or b"")
+                               for r in records if r.offset < ends[tp])
+                for tp in list(left):
+                    if await reader.position(tp) >= ends[tp]:
+                        left.discard(tp)
+            return sorted(out[:max_messages], key=lambda m: (m.partition, m.offset))
+        finally:
+            await _stop(reader)
 
     async def lag(self, topic: str, group: str) -> int:
         await self.start()

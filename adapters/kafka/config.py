@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ports.bus import ALERTS_TOPIC, EVENTS_TOPIC, TELEMETRY_TOPIC
+from ports.bus import ALERTS_TOPIC, DEAD_LETTERS_TOPIC, EVENTS_TOPIC, TELEMETRY_TOPIC
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,7 @@ class KafkaConfig:
     # Telemetry payloads are zlib-compressed by services/codec.py already, so broker-side
     # compression mostly costs CPU; "gzip" is there for the alerts and events topics.
     compression: str | None = None
-    topics: tuple[str, ...] = (TELEMETRY_TOPIC, ALERTS_TOPIC, EVENTS_TOPIC)
+    topics: tuple[str, ...] = (TELEMETRY_TOPIC, ALERTS_TOPIC, EVENTS_TOPIC, DEAD_LETTERS_TOPIC)
     # Small values make failover fast (and tansu's join wait is about half of it); real
     # deployments keep Kafka's 10 s so a GC pause or slow flush does not cause a rebalance.
     session_timeout_ms: int = 10_000

@@ -17,24 +17,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, ConsumerStoppedError, IllegalStateError
 
 from adapters.kafka.config import GroupHooks, KafkaConfig
-from ports.bus import Message
+from ports.bus import DEAD_LETTERS_TOPIC, Message, PoisonPolicy
+from services.dead_letters import envelope
 
 log = logging.getLogger(__name__)
 
 OnCommit = Callable[[str, Mapping[tuple[str, int], int]], None]
+Publish = Callable[[str, bytes, bytes], Awaitable[None]]
 
 
 class KafkaConsumer:
-    def __init__(self, config: KafkaConfig, topics: list[str], group: str, hooks: GroupHooks | None, on_commit: OnCommit) -> None:
+    def __init__(self, config: KafkaConfig, topics: list[str], group: str, hooks: GroupHooks | None, on_commit: OnCommit,
+                 publish: Publish | None = None, poison: PoisonPolicy | None = None) -> None:
         self._config = config
         self._topics = list(topics)
         self.group = group
+        self.poison = poison or PoisonPolicy()
+        self._publish = publish
         self._hooks = hooks or GroupHooks()
         self._on_commit = on_commit
         self._pending: dict[TopicPartition, int] = {}
@@ -98,6 +104,12 @@ class KafkaConsumer:
             self._consumer.seek(tp, offset)
         else:
             self._pending[tp] = offset
+
+    async def dead_letter(self, message: Message, error: str, tries: int) -> None:
+        if self._publish is None:
+            raise RuntimeError(f"group {self.group}: this consumer has no producer to dead-letter with")
+        key, value = envelope(self.group, message, error, tries, int(time.time() * 1000))
+        await self._publish(DEAD_LETTERS_TOPIC, key, value)
 
     async def close(self) -> None:
         """Leave the group (the others take the partitions over at once)."""

@@ -9,11 +9,13 @@ at all, so memory stays bounded even if a consumer dies."""
 from __future__ import annotations
 
 import asyncio
+import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ports.bus import Message
+from ports.bus import DEAD_LETTERS_TOPIC, Message, PoisonPolicy
+from services.dead_letters import envelope
 
 
 @dataclass
@@ -27,7 +29,12 @@ class _Partition:
 
 
 class MemoryBus:
-    def __init__(self, partitions: int = 4, retain: int = 1_000, max_retain: int = 50_000) -> None:
+    """``poison``: when its consumers give up on a message (they then publish it to
+    ``DEAD_LETTERS_TOPIC``)."""
+
+    def __init__(self, partitions: int = 4, retain: int = 1_000, max_retain: int = 50_000,
+                 poison: PoisonPolicy | None = None) -> None:
+        self.poison = poison or PoisonPolicy()
         self._default_partitions = partitions
         self._retain = retain
         self._max_retain = max_retain
@@ -68,6 +75,12 @@ class MemoryBus:
                 committed.setdefault((t, i), 0)
         return MemoryConsumer(self, topics, group)
 
+    async def read(self, topic: str, max_messages: int = 10_000) -> list[Message]:
+        out: list[Message] = []
+        for p in self._topic(topic):
+            out.extend(p.messages[: max(max_messages - len(out), 0)])
+        return out
+
     async def lag(self, topic: str, group: str) -> int:
         committed = self._committed.get(group)
         if committed is None:
@@ -100,6 +113,8 @@ class MemoryConsumer:
     def __init__(self, bus: MemoryBus, topics: list[str], group: str) -> None:
         self._bus = bus
         self._group = group
+        self.group = group
+        self.poison = bus.poison
         self._topics = topics
         committed = bus._committed[group]
         self._position = {(t, i): committed.get((t, i), 0) for t in topics for i in range(bus.partitions(t))}
@@ -134,6 +149,10 @@ class MemoryConsumer:
 
     async def seek(self, topic: str, partition: int, offset: int) -> None:
         self._position[(topic, partition)] = offset
+
+    async def dead_letter(self, message: Message, error: str, tries: int) -> None:
+        key, value = envelope(self._group, message, error, tries, int(time.time() * 1000))
+        await self._bus.publish(DEAD_LETTERS_TOPIC, key, value)
 
     async def close(self) -> None:
         self._closed = True

@@ -11,8 +11,9 @@ from a JSON file (``OBSERVER_ONCALL_FILE``) for the embedded stack:
                     "overrides": []}],
      "contacts":  [{"tenant": "default", "user": "alice", "channel": "log", "target": {}}]}
 
-A tenant without a policy gets ``default_policy``: page the tenant's admin every 15
-minutes, three times.
+A tenant without a policy (for the severity, or a catch-all one) has none: its incidents
+page nobody and say so. There is no invented default: a made-up "admin" user would
+page nobody while the incident claimed to escalate.
 """
 
 from __future__ import annotations
@@ -21,15 +22,11 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from domain.incidents.escalation import EscalationLevel, EscalationPolicy, Target
+from domain.incidents.escalation import EscalationPolicy
 from domain.incidents.incident import Severity
 from domain.incidents.oncall import Schedule
 from ports.oncall import Contact
 from services.escalation import policy_from_dict, schedule_from_dict
-
-
-def default_policy(tenant: str) -> EscalationPolicy:
-    return EscalationPolicy("default", tenant, "Page the admin", (EscalationLevel((Target.user("admin"),), 15 * 60_000),), 2)
 
 
 class MemoryOnCallDirectory:
@@ -48,9 +45,9 @@ class MemoryOnCallDirectory:
     def set_contact(self, tenant: str, contact: Contact) -> None:
         self._contacts[(tenant, contact.user)] = contact
 
-    async def policy_for(self, tenant: str, severity: str) -> EscalationPolicy:
+    async def policy_for(self, tenant: str, severity: str) -> EscalationPolicy | None:
         sev = Severity.parse(severity).value
-        return self._policies.get((tenant, sev)) or self._policies.get((tenant, None)) or default_policy(tenant)
+        return self._policies.get((tenant, sev)) or self._policies.get((tenant, None))
 
     async def schedules(self, tenant: str, ids: Sequence[str]) -> list[Schedule]:
         return [self._schedules[(tenant, i)] for i in ids if (tenant, i) in self._schedules]

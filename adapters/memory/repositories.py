@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -25,7 +27,7 @@ from adapters.memory.identity import (
 )
 from domain.errors import Conflict, ValidationError
 from domain.incidents.incident import IncidentStatus
-from ports.repositories import FactRecord
+from ports.repositories import FactRecord, OutboxMessage, incident_event_messages
 
 T = TypeVar("T")
 _OPEN = (IncidentStatus.TRIGGERED, IncidentStatus.ACKNOWLEDGED, IncidentStatus.MITIGATED)
@@ -94,16 +96,21 @@ def _remember(incident, version: int):
 
 
 class MemoryIncidentRepository:
-    def __init__(self, table: _Table) -> None:
+    def __init__(self, table: _Table, outbox: "MemoryOutboxRepository") -> None:
         self._t = table
+        self._outbox = outbox
 
     def _out(self, incident):
         return None if incident is None else _remember(incident, incident.version)
+
+    def _publish(self, incident) -> None:
+        self._outbox.add(incident_event_messages(incident.pull_events()))
 
     def add(self, incident) -> None:
         if (incident.tenant, incident.id) in self._t.rows:
             raise Conflict(f"incident {incident.id!r} already exists")
         incident.version = max(incident.version, 1)
+        self._publish(incident)
         self._t.put((incident.tenant, incident.id), incident)
         _remember(incident, incident.version)
 
@@ -121,6 +128,7 @@ class MemoryIncidentRepository:
                 f"incident {incident.id!r} changed meanwhile (stored version {stored.version}, "
                 f"read at {read}); read it again and retry"
             )
+        self._publish(incident)
         self._t.put((incident.tenant, incident.id), incident)
         _remember(incident, incident.version)
 
@@ -185,14 +193,78 @@ class MemoryDeliveryRepository:
     def get(self, tenant: str, key: str):
         return self._t.get((tenant, key))
 
-    def list(self, tenant: str, *, statuses: Sequence[Any] = (), receiver: str | None = None,
-             group_key: str | None = None, limit: int = 100) -> list:
-        wanted = {str(getattr(s, "value", s)) for s in statuses}
-        rows = self._t.where(lambda d: d.tenant == tenant and (not wanted or d.status.value in wanted)
-                             and (receiver is None or d.receiver == receiver)
-                             and (group_key is None or d.group_key == group_key))
+    def list(self, tenant: str, query) -> list:
+        rows = self._t.where(lambda d: d.tenant == tenant and query.matches(d))
         rows.sort(key=lambda d: (d.created_at_ms, d.key), reverse=True)
-        return rows[:limit]
+        return rows[: max(query.limit, 0)]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Claimed:
+    message: OutboxMessage
+    owner: str = ""
+    until_ms: int = 0
+
+
+class MemoryOutboxRepository:
+    """Rows are (topic, dedup) -> ``_Claimed``, replaced (never mutated in place) so the
+    runner's rollback snapshot stays valid. Ids come from a counter that a rollback
+    does not rewind (a sequence, as in a database)."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, table: _Table) -> None:
+        self._t = table
+
+    def add(self, messages: Sequence[OutboxMessage]) -> int:
+        added = 0
+        for m in messages:
+            if (m.topic, m.dedup) not in self._t.rows:
+                self._t.rows[(m.topic, m.dedup)] = _Claimed(dataclasses.replace(m, id=next(self._ids)))
+                added += 1
+        return added
+
+    def _of(self, topic: str) -> list[_Claimed]:
+        return sorted((r for (t, _), r in self._t.rows.items() if t == topic), key=lambda r: r.message.id)
+
+    def claim(self, topic: str, owner: str, now_ms: int, lease_ms: int, limit: int) -> list[OutboxMessage]:
+        out: list[OutboxMessage] = []
+        blocked: set[str] = set()
+        for row in self._of(topic):
+            m = row.message
+            if m.key in blocked:
+                continue
+            taken_by_other = row.owner and row.owner != owner and row.until_ms > now_ms
+            if taken_by_other or m.not_before_ms > now_ms or len(out) >= limit:
+                blocked.add(m.key)  # later messages of this key wait for this one
+                continue
+            self._t.rows[(topic, m.dedup)] = _Claimed(m, owner, now_ms + lease_ms)
+            out.append(m)
+        return out
+
+    def _by_id(self, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        wanted = set(ids)
+        return {r.message.id: k for k, r in self._t.rows.items() if r.message.id in wanted}
+
+    def done(self, ids: Sequence[int]) -> None:
+        for key in self._by_id(ids).values():
+            del self._t.rows[key]
+
+    def retry(self, message_id: int, error: str, not_before_ms: int) -> None:
+        for key in self._by_id([message_id]).values():
+            m = self._t.rows[key].message
+            self._t.rows[key] = _Claimed(dataclasses.replace(m, attempts=m.attempts + 1, last_error=error[:2000],
+                                                             not_before_ms=not_before_ms))
+
+    def release(self, ids: Sequence[int]) -> None:
+        for key in self._by_id(ids).values():
+            self._t.rows[key] = _Claimed(self._t.rows[key].message)
+
+    def has(self, topic: str, dedup: str) -> bool:
+        return (topic, dedup) in self._t.rows
+
+    def pending(self, topic: str, limit: int = 100) -> list[OutboxMessage]:
+        return [r.message for r in self._of(topic)[:limit]]
 
 
 class MemoryComplianceRepository:
@@ -233,9 +305,10 @@ class MemoryComplianceRepository:
 
 class MemoryUnitOfWork:
     def __init__(self, tables: dict[str, _Table]) -> None:
+        self.outbox = MemoryOutboxRepository(tables["outbox"])
         self.rules = MemoryRuleRepository(tables["rules"])
         self.alerts = MemoryAlertRepository(tables["alerts"])
-        self.incidents = MemoryIncidentRepository(tables["incidents"])
+        self.incidents = MemoryIncidentRepository(tables["incidents"], self.outbox)
         self.silences = MemorySilenceRepository(tables["silences"])
         self.tenants = MemoryTenantRepository(tables["tenants"])
         self.api_keys = MemoryApiKeyRepository(tables["api_keys"])
@@ -256,7 +329,7 @@ class MemoryUnitOfWorkRunner:
 
     _NAMES = ("rules", "alerts", "incidents", "silences", "tenants", "api_keys", "history", "deliveries",
               "compliance_evaluations", "compliance_facts", "users", "teams", "sessions", "one_time_tokens",
-              "login_throttle", "audit")
+              "login_throttle", "audit", "outbox")
 
     def __init__(self) -> None:
         self._tables = {n: _Table() for n in self._NAMES}

@@ -9,6 +9,10 @@ so a mail system that sees a retry can tell.
 
 Failures: 4xx replies and connection errors are retried; 5xx replies (a refused
 recipient, bad credentials) are final.
+
+A send that is cancelled (the delivery's deadline passed: it must end before its claim
+in the ledger does) stops its thread too: the connection is shut down, so the blocked
+SMTP call returns at once and the thread sends nothing more.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import asyncio
 import smtplib
 import socket
 import ssl
+import threading
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -25,15 +30,41 @@ from adapters.notify.http import SentKeys
 from ports.notify import DeliveryResult, OutgoingNotification
 
 
+class _Session:
+    """The connection of one send, so a cancelled send can cut it from the event loop."""
+
+    def __init__(self) -> None:
+        self.sock: socket.socket | None = None
+        self.aborted = threading.Event()
+
+    def check(self) -> None:
+        if self.aborted.is_set():
+            raise smtplib.SMTPServerDisconnected("the send was cancelled (its deadline passed)")
+
+    def abort(self) -> None:
+        self.aborted.set()
+        if self.sock is not None:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
 class _PinnedSMTP(smtplib.SMTP):
     """Connects to ``address`` while speaking to (and verifying the certificate of) the host name."""
 
-    def __init__(self, address: str, **kwargs) -> None:
+    def __init__(self, address: str, session: _Session, **kwargs) -> None:
         self._address = address
+        self._session = session
         super().__init__(**kwargs)
 
     def _get_socket(self, host, port, timeout):  # noqa: ANN001 - smtplib's signature
-        return socket.create_connection((self._address, port), timeout, self.source_address)
+        sock = socket.create_connection((self._address, port), timeout, self.source_address)
+        self._session.sock = sock
+        if self._session.aborted.is_set():  # cancelled while connecting
+            sock.close()
+            self._session.check()
+        return sock
 
 
 def _one_line(text: str) -> str:
@@ -66,13 +97,14 @@ class EmailNotifier:
     def channels(self) -> frozenset[str]:
         return frozenset({self.channel})
 
-    def _send(self, n: OutgoingNotification, address: str, host: str, port: int) -> None:
+    def _send(self, n: OutgoingNotification, address: str, host: str, port: int, session: _Session) -> None:
         t = n.target
         context = ssl.create_default_context(cafile=t.get("tls_ca_file") or None)
         if t.get("tls_insecure_skip_verify"):
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-        with _PinnedSMTP(address, host=host, port=port, timeout=self._timeout) as smtp:
+        with _PinnedSMTP(address, session, host=host, port=port, timeout=self._timeout) as smtp:
+            session.check()
             smtp.ehlo()
             if t.get("starttls", True):
                 if not smtp.has_extn("starttls"):
@@ -82,6 +114,7 @@ class EmailNotifier:
                 smtp.ehlo()
             if t.get("username"):
                 smtp.login(str(t["username"]), str(t.get("password") or ""))
+            session.check()
             smtp.send_message(build_message(n), from_addr=str(t["from"]), to_addrs=list(t["to"]))
 
     async def send(self, notification: OutgoingNotification) -> DeliveryResult:
@@ -92,9 +125,13 @@ class EmailNotifier:
             port = int(port_text)
             addresses = await self._guard.resolve_all(host, port)
             for i, address in enumerate(addresses):  # the next checked address if one does not answer
+                session = _Session()
                 try:
-                    await asyncio.to_thread(self._send, notification, address, host.strip("[]"), port)
+                    await asyncio.to_thread(self._send, notification, address, host.strip("[]"), port, session)
                     break
+                except asyncio.CancelledError:
+                    session.abort()
+                    raise
                 except ConnectionRefusedError:
                     if i == len(addresses) - 1:
                         raise

@@ -66,19 +66,19 @@ class TemporalWorkflowEngine:
         except RPCError as e:
             raise _lookup(e, workflow_id) from None
 
-    async def update(self, workflow_id: str, update: str, *args: Any) -> Any:
+    async def update(self, workflow_id: str, update: str, *args: Any, result_type: type | None = None) -> Any:
         handle = (await self.client()).get_workflow_handle(workflow_id)
         try:
-            return await handle.execute_update(update, args=list(args))
+            return await handle.execute_update(update, args=list(args), result_type=result_type)
         except WorkflowUpdateFailedError as e:
             raise domain_error(e.cause) from None
         except RPCError as e:
             raise _lookup(e, workflow_id) from None
 
-    async def query(self, workflow_id: str, query: str, *args: Any) -> Any:
+    async def query(self, workflow_id: str, query: str, *args: Any, result_type: type | None = None) -> Any:
         handle = (await self.client()).get_workflow_handle(workflow_id)
         try:
-            return await handle.query(query, args=list(args))
+            return await handle.query(query, args=list(args), result_type=result_type)
         except WorkflowQueryFailedError as e:
             raise ValueError(f"query {query!r} on {workflow_id!r} failed: {e}") from None
         except RPCError as e:

@@ -26,7 +26,7 @@ from domain.metrics.aggregations import Aggregation, aggregate, coerce_aggregati
 from domain.metrics.labels import EMPTY, LABEL_NAME_RE, LabelSet, validate_metric_name
 from domain.metrics.matchers import MatchOp
 from domain.metrics.query import Selector
-from domain.metrics.samples import Sample
+from domain.metrics.samples import Sample, format_value
 
 ALERTNAME = "alertname"
 
@@ -226,17 +226,6 @@ AlertRule = Union[ThresholdRule, AbsenceRule, AnomalyRule]
 
 _TEMPLATE_RE = re.compile(r"\{\{\s*(.*?)\s*\}\}")
 _LABEL_REF_RE = re.compile(r"^\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)$")
-
-
-def format_value(value: float) -> str:
-    """How ``{{ $value }}`` prints: integers without ``.0``, NaN and ±Inf as Prometheus spells them."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return repr(float(value))
 
 
 def render_template(text: str, labels: LabelSet, value: float) -> str:

@@ -76,9 +76,10 @@ class Permission(str, enum.Enum):
     MANAGE_RUNBOOKS = "runbooks:manage"  # the remediation runbook catalogue
     READ_AUDIT = "audit:read"
     MANAGE_TENANTS = "tenants:manage"  # platform administrators only (PLATFORM_PERMISSIONS)
+    MANAGE_DEAD_LETTERS = "dead_letters:manage"  # messages the consumers gave up on: list, replay
 
 
-PLATFORM_PERMISSIONS = frozenset({Permission.MANAGE_TENANTS})
+PLATFORM_PERMISSIONS = frozenset({Permission.MANAGE_TENANTS, Permission.MANAGE_DEAD_LETTERS})
 
 
 _VIEWER = frozenset(

@@ -5,10 +5,11 @@ mitigates, resolves and closes, in that order, and may reopen a resolved inciden
 Anything else raises ``InvalidTransition`` and leaves the incident untouched, so a
 double-clicked button or a replayed workflow signal can never corrupt it.
 
-Every accepted change appends one ``TimelineEntry``, bumps ``version`` by one (the
-repositories' optimistic-concurrency token) and queues one domain event for
-``pull_events``. A change that would change nothing (attaching an alert already
-attached, setting the current severity) is a no-op: no entry, no event, no bump.
+Every accepted change records one domain event (``domain.incidents.events``), queued
+for ``pull_events``; its ``TimelineEntry`` is derived from the event, and ``version``
+(the repositories' optimistic-concurrency token) moves to the event's, one more. A
+change that would change nothing (attaching an alert already attached, setting the
+current severity) is a no-op: no entry, no event, no bump.
 
 Times are caller-supplied milliseconds since the epoch. They never go backwards on one
 incident: a change stamped earlier than the last one (clock skew between replicas) is
@@ -209,9 +210,8 @@ class Incident:
                 fps.append(fp)
         inc = cls(id=id, tenant=tenant, title=title.strip(), severity=sev, status=_S.TRIGGERED,
                   opened_at_ms=now_ms, alerts=tuple(fps), summary=summary, dedup_key=dedup_key)
-        data = (("severity", sev.value), ("alerts", str(len(fps))))
-        inc._record(now_ms, "opened", actor, inc.title, data, ev.IncidentOpened(
-            **inc._base(now_ms, actor), title=inc.title, severity=sev, alerts=inc.alerts, dedup_key=dedup_key))
+        inc._record(ev.IncidentOpened(**inc._base(now_ms, actor), title=inc.title, severity=sev, alerts=inc.alerts,
+                                      dedup_key=dedup_key))
         return inc
 
     # ---------------------------------------------------------------- lifecycle
@@ -221,22 +221,22 @@ class Incident:
         self.acknowledged_at_ms = at
         if self.first_acknowledged_at_ms is None:
             self.first_acknowledged_at_ms = at
-        self._record(at, "acknowledged", actor, "", (), ev.IncidentAcknowledged(**self._base(at, actor)))
+        self._record(ev.IncidentAcknowledged(**self._base(at, actor)))
 
     def mitigate(self, actor: str, now_ms: int, note: str = "") -> None:
         at = self._move(Action.MITIGATE, actor, now_ms)
         self.mitigated_at_ms = at
-        self._record(at, "mitigated", actor, note, (), ev.IncidentMitigated(**self._base(at, actor), note=note))
+        self._record(ev.IncidentMitigated(**self._base(at, actor), note=note))
 
     def resolve(self, actor: str, now_ms: int, note: str = "") -> None:
         at = self._move(Action.RESOLVE, actor, now_ms)
         self.resolved_at_ms = at
-        self._record(at, "resolved", actor, note, (), ev.IncidentResolved(**self._base(at, actor), note=note))
+        self._record(ev.IncidentResolved(**self._base(at, actor), note=note))
 
     def close(self, actor: str, now_ms: int) -> None:
         at = self._move(Action.CLOSE, actor, now_ms)
         self.closed_at_ms = at
-        self._record(at, "closed", actor, "", (), ev.IncidentClosed(**self._base(at, actor)))
+        self._record(ev.IncidentClosed(**self._base(at, actor)))
 
     def reopen(self, actor: str, now_ms: int, reason: str) -> None:
         """Back to triggered for a new cycle; the reason is required (it is the audit trail)."""
@@ -244,8 +244,7 @@ class Incident:
         at = self._move(Action.REOPEN, actor, now_ms)
         self.acknowledged_at_ms = self.mitigated_at_ms = self.resolved_at_ms = None
         self.reopen_count += 1
-        self._record(at, "reopened", actor, reason, (("cycle", str(self.reopen_count + 1)),),
-                     ev.IncidentReopened(**self._base(at, actor), reason=reason))
+        self._record(ev.IncidentReopened(**self._base(at, actor), reason=reason, cycle=self.reopen_count + 1))
 
     # ------------------------------------------------------------ other changes
 
@@ -260,8 +259,7 @@ class Incident:
         if fingerprint in self.alerts:
             return False
         self.alerts = self.alerts + (fingerprint,)
-        self._record(at, "alert_attached", actor, "", (("fingerprint", fingerprint),),
-                     ev.AlertAttached(**self._base(at, actor), fingerprint=fingerprint))
+        self._record(ev.AlertAttached(**self._base(at, actor), fingerprint=fingerprint))
         return True
 
     def add_note(self, actor: str, text: str, now_ms: int) -> None:
@@ -270,7 +268,7 @@ class Incident:
         _require_text(actor, "actor")
         _require_text(text, "text")
         at = self._stamp(now_ms)
-        self._record(at, "note", actor, text, (), ev.NoteAdded(**self._base(at, actor), text=text))
+        self._record(ev.NoteAdded(**self._base(at, actor), text=text))
 
     def change_severity(self, severity: Severity | str, actor: str, now_ms: int) -> bool:
         """Re-rates the incident; False (no-op) when unchanged; refused once closed, so the
@@ -280,8 +278,7 @@ class Incident:
         if new is self.severity:
             return False
         old, self.severity = self.severity, new
-        self._record(at, "severity_changed", actor, "", (("from", old.value), ("to", new.value)),
-                     ev.SeverityChanged(**self._base(at, actor), previous=old, severity=new))
+        self._record(ev.SeverityChanged(**self._base(at, actor), previous=old, severity=new))
         return True
 
     # ------------------------------------------------------------------ queries
@@ -334,9 +331,17 @@ class Incident:
         return at
 
     def _base(self, at: int, actor: str) -> dict:
-        return {"incident_id": self.id, "tenant": self.tenant, "at_ms": at, "actor": actor}
+        """The fields every event of the change about to be recorded shares (one change,
+        one new version)."""
+        return {"incident_id": self.id, "tenant": self.tenant, "at_ms": at, "actor": actor, "version": self.version + 1}
 
-    def _record(self, at: int, kind: str, actor: str, text: str, data, event: ev.IncidentEvent) -> None:
-        self.timeline.append(TimelineEntry(at, kind, actor, text, tuple(data)))
-        self.version += 1
+    def _record(self, event: ev.IncidentEvent) -> None:
+        """The change's timeline entry is the event's own description of it."""
+        self.timeline.append(TimelineEntry(event.at_ms, event.entry, event.actor, event.entry_text(), event.entry_data()))
+        self.version = event.version
         self._pending.append(event)
+
+    def restore_events(self, events: "list[ev.IncidentEvent]") -> None:
+        """Put recorded events back as pending (a snapshot that carries the events of
+        changes not yet stored, e.g. from the incident's workflow to its projection)."""
+        self._pending = list(events) + self._pending

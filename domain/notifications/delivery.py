@@ -1,5 +1,8 @@
-"""The delivery audit: one ``Delivery`` per (alert group notification, receiver channel),
-with every attempt to send it.
+"""The delivery audit: one ``Delivery`` per notification sent anywhere, with every
+attempt to send it: an alert group's notification to a receiver's channel, and a page,
+reminder or approval request to a person (the incident workflows'). One type, one
+ledger, one retry policy and one audit for both (docs/adr/0014-one-alert-path.md), so
+"who was told what, when, and did it arrive" has one answer.
 
 The key is the notification's idempotency key: a retried task, a redelivered message or
 a second worker replica finds the delivery already ``sent`` and sends nothing. Once
@@ -45,9 +48,12 @@ class DeliveryAttempt:
 
 @dataclass(eq=False, slots=True)
 class Delivery:
-    """An entity: identity ``(tenant, key)``. ``channel`` is the channel's name within
-    the receiver, ``channel_type`` what it is (webhook, slack, ...). No secrets here:
-    the audit is readable by every viewer of the tenant."""
+    """An entity: identity ``(tenant, key)``. To a receiver (``receiver``, its
+    ``channel`` by name and ``channel_type``: webhook, slack, ...) for an alert group
+    (``group_key``, ``alerts``), or to a person (``recipient``; the channel is theirs,
+    known from the first attempt) about an incident (``incident_id``). ``subject`` says
+    what it was about. No secrets here: the audit is readable by every viewer of the
+    tenant."""
 
     key: str
     tenant: str
@@ -61,6 +67,9 @@ class Delivery:
     status: DeliveryStatus = DeliveryStatus.QUEUED
     updated_at_ms: int = 0
     attempts: tuple[DeliveryAttempt, ...] = field(default_factory=tuple)
+    recipient: str = ""
+    incident_id: str = ""
+    subject: str = ""
 
     def __post_init__(self) -> None:
         if not self.key or not self.tenant:
@@ -69,6 +78,11 @@ class Delivery:
         self.alerts = tuple(self.alerts)
         self.attempts = tuple(self.attempts)
         self.updated_at_ms = max(self.updated_at_ms, self.created_at_ms)
+
+    @property
+    def to(self) -> str:
+        """Who: the person, else the receiver."""
+        return self.recipient or self.receiver
 
     @property
     def sent(self) -> bool:

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from domain.alerts.inhibition import InhibitRule, Inhibitor
 from domain.alerts.routing import Route
@@ -97,6 +97,39 @@ class AlertingConfig:
             raise ValidationError(f"the routing tree names receiver {missing[0]!r}, which is not configured", field="receivers")
         rules = tuple(_inhibit_rule(r, f"inhibit_rules[{i}]") for i, r in enumerate(_list(doc.get("inhibit_rules", []), "inhibit_rules")))
         return cls(route, receivers, rules)
+
+
+class AlertingConfigs(Protocol):
+    """Where a tenant's routing tree, receivers and inhibit rules come from. Read per
+    pass of the pipeline and per delivery, never kept: a change applies from the next
+    pass on, without a restart (the JSON file today; per tenant resources later)."""
+
+    async def for_tenant(self, tenant: str) -> AlertingConfig: ...
+
+
+class FixedAlertingConfigs:
+    """One configuration for every tenant (``OBSERVER_ALERTING_CONFIG``)."""
+
+    def __init__(self, config: AlertingConfig) -> None:
+        self.config = config
+
+    async def for_tenant(self, tenant: str) -> AlertingConfig:
+        return self.config
+
+
+_CACHE = "alerting_config"
+
+
+async def load_configs(cache: dict[str, Any], source: AlertingConfigs, tenants: Iterable[str]) -> None:
+    """Read the configurations of ``tenants`` once per pass (into the pass' ``cache``)."""
+    known: dict[str, AlertingConfig] = cache.setdefault(_CACHE, {})
+    for tenant in sorted(set(tenants) - set(known)):
+        known[tenant] = await source.for_tenant(tenant)
+
+
+def config_of(cache: dict[str, Any], tenant: str) -> AlertingConfig:
+    """The configuration ``load_configs`` read for ``tenant`` in this pass."""
+    return cache[_CACHE][tenant]
 
 
 def load_alerting_config(path: Path | str | None) -> AlertingConfig:

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from domain.alerts.history import Outcome, Stage
 from domain.alerts.state import AlertState
-from services.pipeline.model import AlertEvent, AlertStore, Context
+from services.pipeline.model import AlertEvent, AlertStore, Context, PassKind
 
 _ACTING = (AlertState.FIRING, AlertState.RESOLVED)
 _UNDO = "dedup.undo"
 
 
 class DedupStage:
+    passes = frozenset({PassKind.ARRIVAL})
+
     def __init__(self, store: AlertStore) -> None:
         self._store = store
 

@@ -3,8 +3,8 @@ form one group per (tenant, route, group labels), which notifies on its own time
 (``group_wait``, ``group_interval``, ``repeat_interval``: ``domain.alerts.grouping``).
 
 ``process`` puts routed alerts into their groups and takes muted ones out (without a
-resolution: they just stop appearing). ``tick(ctx)`` is the clock: run about every
-second, it flushes the groups that are due and returns their notifications.
+resolution: they just stop appearing); on a tick of the clock (about every second) it
+then flushes the groups that are due, into ``ctx.notifications`` for the notify stage.
 
 Groups live in memory. After a restart they are rebuilt from the stored firing alerts
 (``AlertPipeline.restore``): membership and timers start afresh, so each group notifies
@@ -17,10 +17,12 @@ from __future__ import annotations
 from domain.alerts.grouping import AlertGroup, GroupNotification
 from domain.alerts.history import Outcome, Stage
 from domain.alerts.state import AlertState
-from services.pipeline.model import AlertEvent, Context, LiveAlert
+from services.pipeline.model import ALL_PASSES, AlertEvent, Context, LiveAlert, PassKind
 
 
 class GroupStage:
+    passes = ALL_PASSES
+
     def __init__(self) -> None:
         self._groups: dict[tuple[str, str], AlertGroup] = {}
 
@@ -64,9 +66,11 @@ class GroupStage:
                     a.groups[key] = route
             if ev.state is AlertState.RESOLVED:
                 a.groups = {}  # reported (at most) once at the next flush, then dropped by the group
+        if ctx.kind is PassKind.TICK:
+            ctx.notifications += self.flush(ctx)
         return events
 
-    def tick(self, ctx: Context) -> list[tuple[str, GroupNotification]]:
+    def flush(self, ctx: Context) -> list[tuple[str, GroupNotification]]:
         """Flush every group that is due; forget the ones that are done."""
         out: list[tuple[str, GroupNotification]] = []
         for (tenant, key), group in list(self._groups.items()):

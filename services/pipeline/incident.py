@@ -15,8 +15,9 @@ from domain.alerts.rules import ALERTNAME
 from domain.alerts.state import AlertState
 from domain.errors import ValidationError
 from domain.incidents.incident import Severity
+from services.incident_calls import AlertChange
 from services.incidents import IncidentService
-from services.pipeline.model import AlertEvent, Context, LiveAlert
+from services.pipeline.model import AlertEvent, Context, LiveAlert, PassKind
 
 DEFAULT_SEVERITY = Severity.SEV3
 
@@ -36,24 +37,37 @@ def severity_of(text: str) -> Severity:
 
 
 class IncidentStage:
+    """All of a pass' alerts in one unit of work (``IncidentService.take_alerts``): the
+    calls the incidents' workflows must hear are left in the outbox, so the pipeline
+    never waits on the workflow engine."""
+
+    passes = frozenset({PassKind.ARRIVAL, PassKind.TICK})
+
     def __init__(self, incidents: IncidentService) -> None:
         self._incidents = incidents
 
     async def process(self, ctx: Context, events: list[AlertEvent]) -> list[AlertEvent]:
+        taken: list[AlertEvent] = []
+        changes: list[AlertChange] = []
         for ev in events:
             a = ev.alert
             if ev.restored:
-                continue
+                continue  # handled when it fired, before the restart
             if ev.state is AlertState.FIRING and ev.forwarded:
                 title = a.annotations.get("summary") or f"{a.labels.get(ALERTNAME)} firing"
-                incident, opened = await self._incidents.open_or_attach(
-                    a.tenant, incident_key(a), a.fingerprint, title, severity_of(a.labels.get("severity")),
-                    ev.at_ms, a.annotations.get("description", ""),
-                )
-                ctx.decide(a, Stage.INCIDENT, Outcome.INCIDENT_OPENED if opened else Outcome.INCIDENT_UPDATED,
-                           f"incident {incident.id}")
-            elif ev.state is AlertState.RESOLVED:
-                # Noted even when muted: the incident's timeline should stay true.
-                await self._incidents.note_alert_resolved(a.tenant, incident_key(a), a.fingerprint, ev.at_ms)
-                ctx.decide(a, Stage.INCIDENT, Outcome.RESOLVED, "resolution noted on its incident, if any")
+                changes.append(AlertChange(a.tenant, incident_key(a), a.fingerprint, True, ev.at_ms, title,
+                                           severity_of(a.labels.get("severity")), a.annotations.get("description", "")))
+                taken.append(ev)
+            elif ev.state is AlertState.RESOLVED:  # noted even when muted: the incident's timeline should stay true
+                changes.append(AlertChange(a.tenant, incident_key(a), a.fingerprint, False, ev.at_ms))
+                taken.append(ev)
+        for ev, outcome in zip(taken, await self._incidents.take_alerts(changes)):
+            told = " (its workflow is told)" if outcome.queued else ""
+            if ev.state is AlertState.RESOLVED:
+                what = f"resolution noted on incident {outcome.incident_id}{told}" if outcome.incident_id else \
+                    "no open incident holds it"
+                ctx.decide(ev.alert, Stage.INCIDENT, Outcome.RESOLVED, what)
+            else:
+                ctx.decide(ev.alert, Stage.INCIDENT, Outcome.INCIDENT_OPENED if outcome.opened else Outcome.INCIDENT_UPDATED,
+                           f"incident {outcome.incident_id}{told}")
         return events

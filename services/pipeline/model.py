@@ -6,16 +6,22 @@
   loop re-checks mutes against them.
 * ``AlertEvent``: one alert moving through the stages on this pass (a transition from
   the bus, or an alert whose mute changed on a tick, or one restored after a restart).
-* ``Context``: one pass's clock reading and everything it decided, committed at the
-  end in one unit of work (history, delivery audit) before tasks are queued.
+* ``Context``: one pass (``PassKind``: a batch arriving from the bus, a tick of the
+  clock, or the restore after a restart), its clock reading and everything it decided,
+  committed at the end in one unit of work (history, delivery audit) before tasks are
+  queued; the group notifications a tick flushed travel in it to the notify stage.
+* ``PipelineStage``: the one shape of every stage: ``process(ctx, events) -> events``,
+  and the kinds of pass it takes part in (``passes``).
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
+from domain.alerts.grouping import GroupNotification
 from domain.alerts.history import AlertDecision, Outcome, Stage
 from domain.alerts.routing import ResolvedRoute
 from domain.alerts.state import AlertState, AlertTransition
@@ -114,9 +120,20 @@ class Job:
     payload: Mapping[str, Any]
 
 
+class PassKind(enum.Enum):
+    ARRIVAL = "arrival"  # transitions from the alerts topic
+    TICK = "tick"  # the clock: mutes re-checked, due groups flushed and notified
+    RESTORE = "restore"  # the stored firing alerts, back into their groups after a restart
+
+
+ALL_PASSES = frozenset(PassKind)
+
+
 @dataclass(slots=True)
 class Context:
     now_ms: int
+    kind: PassKind = PassKind.ARRIVAL
+    notifications: list[tuple[str, GroupNotification]] = field(default_factory=list)  # (tenant, n) flushed on a tick
     decisions: list[AlertDecision] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
@@ -131,6 +148,10 @@ class Context:
 
 class PipelineStage(Protocol):
     """Every stage has this shape: take the events of a pass, act, record, and return
-    the events that go on (a stage may drop some, or mark them muted)."""
+    the events that go on (a stage may drop some, or mark them muted). ``passes``: the
+    kinds of pass it takes part in; the pipeline runs one list of stages, in order,
+    skipping a stage on the other kinds."""
+
+    passes: ClassVar[frozenset[PassKind]]
 
     async def process(self, ctx: Context, events: list[AlertEvent]) -> list[AlertEvent]: ...

@@ -12,21 +12,22 @@ from __future__ import annotations
 
 import logging
 
-from domain.alerts.grouping import GroupNotification
 from domain.alerts.history import Outcome, Stage
 from domain.metrics.labels import LabelSet
 from domain.notifications.templates import AlertView
 from ports.tasks import TaskQueue
-from services.notifications import NOTIFY_TASK, build_job
-from services.pipeline.config import AlertingConfig
-from services.pipeline.model import AlertStore, Context, Job
+from services.delivery_jobs import NOTIFY_TASK, build_job
+from services.pipeline.config import AlertingConfigs, config_of, load_configs
+from services.pipeline.model import AlertEvent, AlertStore, Context, Job, PassKind
 
 log = logging.getLogger(__name__)
 
 
 class NotifyStage:
-    def __init__(self, config: AlertingConfig, store: AlertStore, tasks: TaskQueue, *, max_outbox: int = 10_000) -> None:
-        self._config = config
+    passes = frozenset({PassKind.TICK})
+
+    def __init__(self, configs: AlertingConfigs, store: AlertStore, tasks: TaskQueue, *, max_outbox: int = 10_000) -> None:
+        self._configs = configs
         self._store = store
         self._tasks = tasks
         self.outbox: list[Job] = []
@@ -36,13 +37,15 @@ class NotifyStage:
         live = self._store.get(tenant, fp)
         return AlertView(fp, status, labels, dict(live.annotations) if live else {}, live.starts_at_ms if live else None)
 
-    async def process(self, ctx: Context, notes: list[tuple[str, GroupNotification]]) -> list[tuple[str, GroupNotification]]:
-        """Turn group notifications into queued deliveries (audit rows, decisions, jobs)."""
-        for tenant, n in notes:
+    async def process(self, ctx: Context, events: list[AlertEvent]) -> list[AlertEvent]:
+        """Turn the tick's group notifications into queued deliveries (audit rows,
+        decisions, jobs); the events pass unchanged."""
+        await load_configs(ctx.cache, self._configs, {tenant for tenant, _ in ctx.notifications})
+        for tenant, n in ctx.notifications:
             firing = [self._view(tenant, a.fingerprint, a.labels, "firing") for a in n.firing]
             resolved = [self._view(tenant, a.fingerprint, a.labels, "resolved") for a in n.resolved]
             status = {a.fingerprint: "firing" for a in n.firing} | {a.fingerprint: "resolved" for a in n.resolved}
-            channels = self._config.channels(n.receiver)
+            channels = config_of(ctx.cache, tenant).channels(n.receiver)
             if not channels:
                 for fp in status:
                     ctx.decide_for(tenant, fp, Stage.NOTIFY, Outcome.SKIPPED, f"receiver {n.receiver} has no channels",
@@ -57,12 +60,12 @@ class NotifyStage:
                 job = build_job(tenant, n, channel, firing, resolved)
                 ctx.deliveries.append(job.new_delivery(ctx.now_ms))
                 ctx.jobs.append(Job(job.key, job.to_payload()))
-                for a in job.view.alerts:
+                for a in job.message.view.alerts:
                     ctx.decide_for(tenant, a.fingerprint, Stage.NOTIFY, Outcome.QUEUED,
                                    f"{status[a.fingerprint]}, in a notification of {len(n.firing)} firing and "
-                                   f"{len(job.view.resolved)} resolved alert(s) queued for {channel.name} ({channel.type})",
+                                   f"{len(job.message.view.resolved)} resolved alert(s) queued for {channel.name} ({channel.type})",
                                    receiver=n.receiver, group_key=n.group_key, key=job.key)
-        return notes
+        return events
 
     async def dispatch(self, jobs: list[Job]) -> None:
         """Queue ``jobs`` (and whatever the outbox still holds)."""

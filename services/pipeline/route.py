@@ -5,19 +5,22 @@ are not routed; they go on so the group stage can take them out of their groups.
 from __future__ import annotations
 
 from domain.alerts.history import Outcome, Stage
-from domain.alerts.routing import Route
-from services.pipeline.model import AlertEvent, Context
+from services.pipeline.config import AlertingConfigs, config_of, load_configs
+from services.pipeline.model import ALL_PASSES, AlertEvent, Context
 
 
 class RouteStage:
-    def __init__(self, root: Route) -> None:
-        self._root = root
+    passes = ALL_PASSES
+
+    def __init__(self, configs: AlertingConfigs) -> None:
+        self._configs = configs
 
     async def process(self, ctx: Context, events: list[AlertEvent]) -> list[AlertEvent]:
+        await load_configs(ctx.cache, self._configs, {ev.alert.tenant for ev in events if ev.forwarded})
         for ev in events:
             if not ev.forwarded:
                 continue
-            ev.routes = self._root.match(ev.alert.labels)
+            ev.routes = config_of(ctx.cache, ev.alert.tenant).route.match(ev.alert.labels)
             for r in ev.routes:
                 t = r.timing
                 ctx.decide(

@@ -11,7 +11,7 @@ from domain.alerts.history import Stage
 from domain.alerts.silences import Silence
 from domain.metrics.labels import LabelSet
 from ports.repositories import UnitOfWork, UnitOfWorkRunner
-from services.pipeline.model import AlertEvent, Context, Mute
+from services.pipeline.model import AlertEvent, Context, Mute, PassKind
 
 _CACHE = "silences"
 
@@ -26,6 +26,8 @@ def _describe(s: Silence) -> str:
 
 
 class SilenceStage:
+    passes = frozenset({PassKind.ARRIVAL, PassKind.RESTORE})  # the clock re-checks mutes in RemuteStage
+
     def __init__(self, uow: UnitOfWorkRunner) -> None:
         self._uow = uow
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from adapters.system.clock import SystemClock
 from ports.clock import Clock
 

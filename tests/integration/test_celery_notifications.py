@@ -33,7 +33,7 @@ from domain.metrics.labels import LabelSet
 from domain.notifications.templates import AlertView
 from entrypoints.container import build_container
 from entrypoints.settings import Settings
-from services.notifications import NOTIFY_TASK, build_job
+from services.delivery_jobs import NOTIFY_TASK, build_job
 from tests.notify_receivers import HttpReceiver
 
 pytestmark = pytest.mark.integration
@@ -189,7 +189,7 @@ def stray_task(setup: Setup, payload: dict):
 
 
 def a_job_payload(setup: Setup) -> dict:
-    cfg = setup.container.notifications().config
+    cfg = setup.container.alerting_config()
     n = GroupNotification("feedfacefeedface", "hook", (GroupedAlert(fingerprint(LABELS), LABELS),), (),
                           int(time.time() * 1000), LabelSet.of({"alertname": "DiskFull"}))
     view = AlertView(fingerprint(LABELS), "firing", LABELS, {"summary": "disk full on a"})

@@ -21,6 +21,7 @@ from domain.metrics.kinds import HistogramBuckets, MetricKind
 from domain.metrics.labels import LabelSet
 from domain.metrics.matchers import Matcher
 from domain.notifications.delivery import AttemptOutcome, Delivery, DeliveryStatus
+from ports.repositories import DeliveryQuery
 from tests.contract.django_support import django_runner
 from tests.contract.repositories_support import T0, incident
 
@@ -158,13 +159,13 @@ def notification_story(u) -> tuple:
         u.history.add([AlertDecision("acme", "fp-1", Stage.ROUTE, Outcome.ROUTED, f"route {n}", T0 + n, "ops"),
                        AlertDecision("acme", "fp-2", Stage.DEDUP, Outcome.DUPLICATE, "seen", T0 + n)])
     u.history.add([])
-    listed = lambda **kw: [d.key for d in u.deliveries.list("acme", **kw)]  # noqa: E731
+    listed = lambda **kw: [d.key for d in u.deliveries.list("acme", DeliveryQuery(**kw))]  # noqa: E731
     return (
         added,
         delivery_fields(u.deliveries.get("acme", "b-key")),
-        delivery_fields(u.deliveries.get("initech", "b-key")), [d.key for d in u.deliveries.list("globex")],
-        listed(), listed(statuses=[DeliveryStatus.SENT]), listed(receiver="dev"), listed(group_key="g-1"),
-        listed(limit=2), listed(statuses=["queued"], receiver="ops"),
+        delivery_fields(u.deliveries.get("initech", "b-key")), [d.key for d in u.deliveries.list("globex", DeliveryQuery())],
+        listed(), listed(statuses=[DeliveryStatus.SENT]), listed(to="dev"), listed(group_key="g-1"),
+        listed(limit=2), listed(statuses=["queued"], to="ops"),
         u.history.for_alert("acme", "fp-1", limit=3), len(u.history.for_alert("acme", "fp-2")),
         u.history.for_alert("acme", "fp-1", limit=0), u.history.for_alert("globex", "fp-1"),
     )

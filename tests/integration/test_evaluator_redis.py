@@ -17,7 +17,7 @@ import pytest
 
 from adapters.memory.bus import MemoryBus
 from adapters.memory.cache import MemoryRateLimiter
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
 from adapters.redis import connect
 from adapters.redis.state import RedisEvaluatorStateStore

@@ -4,9 +4,12 @@ against aiosmtpd, and the guard that keeps notifications away from private addre
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import ipaddress
+import socket
+import threading
 from collections.abc import Iterator
 from email import message_from_bytes
 from pathlib import Path
@@ -194,6 +197,44 @@ async def test_email_refuses_a_server_without_starttls():
         assert plain.delivered and len(smtp.messages) == 1
     finally:
         smtp.close()
+
+
+class SilentSmtp:
+    """Accepts a connection and never says a word (a hung relay); notes when the client hangs up."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.hung_up = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        conn, _ = self.sock.accept()
+        with conn:
+            conn.settimeout(30)
+            try:
+                while conn.recv(1024):
+                    pass
+            except OSError:
+                pass
+            self.hung_up.set()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+async def test_a_cancelled_email_send_stops_its_thread_at_once():
+    """The delivery's deadline cancels a send; the SMTP thread must not go on talking to
+    the relay after its claim could lapse (the per-call timeout here is 30 s)."""
+    relay = SilentSmtp()
+    try:
+        target = {"to": ["ops@example.com"], "from": "o@example.com", "smarthost": f"127.0.0.1:{relay.port}"}
+        slow = ChannelNotifier(channel_notifiers(LOOPBACK, timeout_s=30))
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(slow.send(note("email", target)), 0.5)
+        assert await asyncio.to_thread(relay.hung_up.wait, 5), "the SMTP thread kept the connection open"
+    finally:
+        relay.close()
 
 
 # -- the private-address guard ---------------------------------------------------------------

@@ -4,7 +4,10 @@ with every activity bound to the real services over in-memory adapters.
 ``harness()`` starts a fresh test server (about 0.2 s) and a worker for one test; the
 server's clock only moves when the test sleeps (``h.sleep``) or waits for a result,
 so hours of escalation take seconds. Responders act through the real
-``IncidentService`` on the Temporal engine adapter, as the REST API does.
+``IncidentService`` on the Temporal engine adapter, as the REST API does; alerts open
+incidents through the outbox and its relay (``open_incident``), as the pipeline does;
+pages go through the one delivery path (``NotificationService`` on an in-process task
+queue), as in production.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import gc
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +24,6 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from adapters.memory.clock import FakeClock
 from adapters.memory.notify import MemoryDeliveryLedger
 from adapters.memory.oncall import MemoryOnCallDirectory
 from adapters.memory.postmortems import MemoryPostmortemStore
@@ -34,15 +36,20 @@ from domain.incidents.escalation import EscalationLevel, EscalationPolicy, Targe
 from domain.incidents.incident import Incident, Severity
 from domain.remediation.policy import RemediationPolicy
 from ports.notify import DeliveryResult, OutgoingNotification
+from ports.workflows import IncidentWorkflowState
 from services.escalation import EscalationService
 from services.incident_projection import IncidentProjection
 from services.incidents import IncidentService
 from services.maintenance import MaintenanceService
+from services.notifications import NotificationService
+from services.outbox import OutboxSignal
+from services.pipeline.config import AlertingConfig, FixedAlertingConfigs
 from services.postmortem import PostmortemService
 from services.remediation import RemediationService
 from services.runbooks import RunbookService
-from services.user_notifications import UserNotifications
+from tests.support.clock import FakeClock
 from tests.support.infrastructure import MemoryInfrastructure, RecordingHttpCaller
+from tests.support.outbox import incident_relay
 from workflows.common import TASK_QUEUE
 from workflows.incident.activities import IncidentActivities, NotifyActivities
 from workflows.postmortem.activities import PostmortemActivities
@@ -108,9 +115,15 @@ class Harness:
 
     def __post_init__(self) -> None:
         self.engine = TemporalWorkflowEngine(self.env.client, TASK_QUEUE)
+        signal = OutboxSignal()
         self.catalogue = MemoryRunbookCatalogue()
         self.runbooks = RunbookService(self.catalogue, self.clock, POLICY)
-        self.incidents = IncidentService(self.uow, self.engine, self.clock, orchestrated=True, runbooks=self.runbooks)
+        self.incidents = IncidentService(self.uow, self.engine, self.clock, orchestrated=True, outbox=signal,
+                                         runbooks=self.runbooks)
+        self.relay = incident_relay(self.uow, self.clock, self.engine, self.incidents, signal)
+        self.notifications = NotificationService(
+            self.uow, self.notifier, self.ledger, FixedAlertingConfigs(AlertingConfig.default()), self.clock, self.tasks,
+            self.directory)
         self.tasks.register("cache.flush", self._task)
         self.task_payloads: list[dict[str, Any]] = []
 
@@ -122,10 +135,9 @@ class Harness:
         return self.env.client
 
     def activities(self, incident_cls: type[IncidentActivities] = IncidentActivities) -> ActivityImpls:
-        notifications = UserNotifications(self.directory, self.notifier, self.ledger)
         return ActivityImpls(
-            incident=incident_cls(IncidentProjection(self.uow), EscalationService(self.directory, notifications)),
-            notify=NotifyActivities(notifications),
+            incident=incident_cls(IncidentProjection(self.uow), EscalationService(self.directory, self.notifications)),
+            notify=NotifyActivities(self.notifications),
             remediation=RemediationActivities(RemediationService(self.infra, self.http, self.tasks, policy=POLICY)),
             postmortem=PostmortemActivities(PostmortemService(self.postmortems)),
             scheduled=ScheduledActivities(self.compliance, MaintenanceService(self.uow)),
@@ -142,10 +154,14 @@ class Harness:
         self.clock.set(at)
         incident, opened = await self.incidents.open_or_attach(TENANT, key, f"fp-{key}", title, Severity.parse(severity), at)
         assert opened
+        await self.relay.drain()  # the start call the pipeline leaves in the outbox
         return incident
 
     async def state(self, workflow_id: str) -> dict[str, Any]:
-        return await self.engine.query(workflow_id, "state")
+        """The ``state`` query (an ``IncidentWorkflowState``) as plain data, once the
+        deliveries queued so far went out."""
+        await self.tasks.drain()
+        return asdict(await self.engine.query(workflow_id, "state", result_type=IncidentWorkflowState))
 
     async def pages(self, workflow_id: str) -> list[dict[str, Any]]:
         return (await self.state(workflow_id))["pages"]

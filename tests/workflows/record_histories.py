@@ -31,6 +31,8 @@ SCENARIOS = {
     "paused_and_resumed": scenarios.paused_and_resumed,
     "escalated_now_and_reopened": scenarios.escalated_now_and_reopened,
     "continued_as_new": scenarios.continued_as_new,
+    "alert_storm": scenarios.alert_storm,
+    "no_policy": scenarios.no_policy,
     "approval_timeout": scenarios_response.approval_timeout,
     "failed_step_compensates": scenarios_response.failed_step_compensates,
     "escalated_approval": scenarios_response.escalated_approval,

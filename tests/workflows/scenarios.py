@@ -13,9 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.incidents.escalation import Target
-from domain.incidents.incident import Incident
+from domain.incidents.incident import Incident, Severity
 from domain.incidents.oncall import Layer, Override, Rotation, Schedule
 from ports.workflows import INCIDENT_WORKFLOW
+from services.incident_calls import AlertChange
 from services.incident_commands import snapshot
 from tests.workflows.harness import HOUR, MIN, TENANT, Harness, simple_policy
 from workflows.incident.types import IncidentSettings
@@ -114,3 +115,32 @@ async def continued_as_new(h: Harness) -> Outcome:
     await h.sleep(2 * HOUR + 150_000)  # pages at 0, 5, ..., 120 min
     await h.incidents.acknowledge(TENANT, incident.id, "alice")
     return Outcome(incident.id, at, [incident.id])
+
+
+async def alert_storm(h: Harness) -> Outcome:
+    """300 alerts of one rule: the first batch opens the incident holding them, the next
+    ones reach its workflow as ``attach_alerts`` updates (one per relay pass), the most
+    severe raising the incident's severity; then it is acknowledged."""
+    three_levels(h)
+    at = await h.now_ms()
+    h.clock.set(at)
+    first = [AlertChange(TENANT, "rule:storm", f"fp-{i}", True, at, "storm", Severity.SEV3) for i in range(100)]
+    [opened, *_] = await h.incidents.take_alerts(first)
+    await h.relay.drain()
+    await h.sleep(MIN)
+    later = [AlertChange(TENANT, "rule:storm", f"fp-{i}", True, at, "storm", Severity.SEV1 if i == 250 else Severity.SEV3)
+             for i in range(100, 300)]
+    await h.incidents.take_alerts(later)
+    await h.relay.drain()
+    await h.incidents.acknowledge(TENANT, opened.incident_id, "alice")
+    await h.sleep(MIN)
+    return Outcome(opened.incident_id, at, [opened.incident_id])
+
+
+async def no_policy(h: Harness) -> Outcome:
+    """A tenant without an escalation policy: the incident says so and pages nobody."""
+    incident = await h.open_incident(severity="SEV2")
+    await h.sleep(2 * HOUR)
+    state = await h.state(incident.id)
+    await h.incidents.acknowledge(TENANT, incident.id, "dee")
+    return Outcome(incident.id, incident.opened_at_ms, [incident.id], {"state": state})

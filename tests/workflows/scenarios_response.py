@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from domain.incidents.escalation import Target
@@ -23,7 +24,7 @@ def scale_web(replicas: int = 6) -> dict[str, Any]:
 async def _remediate(h: Harness, iid: str, runbook: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
     """An admin puts the runbook in the catalogue; alice runs it by id."""
     await h.runbooks.create(TENANT, "admin", runbook)
-    return await h.incidents.remediate(TENANT, iid, "alice", runbook["id"], dry_run=dry_run)
+    return asdict(await h.incidents.remediate(TENANT, iid, "alice", runbook["id"], dry_run=dry_run))
 
 
 async def _incident(h: Harness) -> str:
@@ -46,7 +47,7 @@ async def approval_timeout(h: Harness) -> Outcome:
     started = await _remediate(h, iid, runbook)
     await h.sleep(HOUR)
     rid = started["workflow_id"]
-    state = await h.incidents.remediation_state(TENANT, iid, rid)
+    state = asdict(await h.incidents.remediation_state(TENANT, iid, rid))
     incident_state = await h.state(iid)
     return Outcome(iid, 0, [iid, rid], {"started": started, "state": state, "incident_state": incident_state})
 
@@ -90,7 +91,7 @@ async def escalated_approval(h: Harness) -> Outcome:
     await h.sleep(MIN)
     await h.incidents.decide_step(TENANT, iid, rid, "complete_step", "check", "alice", True, "error rate normal")
     result = await h.client.get_workflow_handle(rid, result_type=RemediationResult).result()
-    state = await h.incidents.remediation_state(TENANT, iid, rid)
+    state = asdict(await h.incidents.remediation_state(TENANT, iid, rid))
     return Outcome(iid, 0, [iid, rid], {"result": result, "state": state})
 
 
@@ -111,6 +112,7 @@ async def postmortem_published(h: Harness) -> Outcome:
     drafted = await h.state(iid)
     [draft] = await h.postmortems.for_incident(TENANT, iid)
     await h.sleep(4 * DAY + HOUR)
+    await h.tasks.drain()  # the reminders queued on the delivery path
     reminded = [n.subject for n in h.notifier.to("alice") if "reminder" in n.idempotency_key]
     await h.sleep(DAY)
     await h.incidents.publish_postmortem(TENANT, iid, "alice", "# Postmortem\nroot cause: config")

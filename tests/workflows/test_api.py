@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 
 from adapters.temporal.engine import TemporalWorkflowEngine
 from adapters.temporal.servers import TEST_SERVER, shipped_binary
+from domain.incidents.escalation import EscalationLevel, EscalationPolicy, Target
 from domain.incidents.incident import Severity
 from entrypoints.container import build_container
 from entrypoints.runtime import build_app
@@ -35,6 +36,8 @@ async def test_responders_drive_the_workflow_through_the_api(tmp_path) -> None:
         container.workflows.override(providers.Object(TemporalWorkflowEngine(env.client, TASK_QUEUE)))
         await container.tenants().bootstrap_tenant("default")
         _, key = await container.api_keys().create_api_key("default", "responder", ["admin"])
+        container.oncall().set_policy(EscalationPolicy("p", "default", "Page the responder", (
+            EscalationLevel((Target.user("responder"),), 15 * 60_000),)))
         app = build_app(container, with_agent=False)
         async with Worker(env.client, task_queue=TASK_QUEUE, workflows=WORKFLOWS, activities=activities(container).all()):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test",
@@ -42,12 +45,17 @@ async def test_responders_drive_the_workflow_through_the_api(tmp_path) -> None:
                 now = int((await env.get_current_time()).timestamp() * 1000)
                 incident, _ = await container.incidents().open_or_attach(
                     "default", "grp", "fp-1", "disk full on db-1", Severity.SEV2, now)
+                await container.outbox_relay().drain()  # the workflow's start, left in the outbox as the pipeline does
                 url = f"/api/v1/incidents/{incident.id}"
                 await env.sleep(timedelta(minutes=1))
 
                 shown = (await api.get(url)).json()["data"]
                 assert shown["status"] == "triggered"
-                assert shown["workflow"]["escalation"]["awaiting"] and shown["workflow"]["pages"][0]["user"] == "admin"
+                assert shown["workflow"]["escalation"]["awaiting"] and shown["workflow"]["pages"][0]["user"] == "responder"
+                await container.task_queue().drain()
+                pages = (await api.get("/api/v1/notifications/deliveries", params={"incident": incident.id})).json()["data"]
+                assert [(d["recipient"], d["status"], d["channel"]) for d in pages] == [("responder", "sent", "log")]
+                assert pages[0]["idempotency_key"] == shown["workflow"]["pages"][0]["key"]
 
                 acked = await api.post(f"{url}/acknowledge")
                 assert acked.status_code == 200 and acked.json()["data"]["status"] == "acknowledged"

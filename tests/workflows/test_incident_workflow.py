@@ -14,6 +14,7 @@ from domain.incidents.incident import IncidentStatus
 from services.escalation import PageRequest, PageResult
 from tests.workflows import scenarios
 from domain.incidents.escalation import Target
+from ports.repositories import DeliveryQuery
 from tests.workflows.harness import HOUR, MIN, TENANT, harness, simple_policy
 from workflows.incident.activities import IncidentActivities
 
@@ -151,9 +152,12 @@ async def test_a_page_retried_after_sending_is_not_sent_twice() -> None:
         incident = await h.open_incident()
         await h.sleep(45 * MIN)
         pages = await h.pages(incident.id)
+        audit = await h.notifications.deliveries(TENANT, DeliveryQuery(incident_id=incident.id))
     assert [p["user"] for p in pages] == ["alice", "bob"]
-    assert [p["detail"] for p in pages] == ["already sent"] * 2  # the retry found the key in the ledger
+    assert {p["status"] for p in pages} <= {"queued", "sent"}  # the retry queued the same keys again: a no-op
     assert [n.target["user"] for n in h.notifier.calls] == ["alice", "bob"]
+    assert sorted((d.recipient, [a.outcome.value for a in d.attempts]) for d in audit) == [
+        ("alice", ["sent"]), ("bob", ["sent"])]
 
 
 async def test_the_policy_is_frozen_when_the_incident_opens() -> None:
@@ -165,3 +169,26 @@ async def test_the_policy_is_frozen_when_the_incident_opens() -> None:
         await h.sleep(HOUR)
         pages = await h.pages(incident.id)
     assert [p["user"] for p in pages] == ["alice", "bob", "carol"]
+
+
+async def test_an_alert_storm_reaches_the_workflow_in_a_few_updates() -> None:
+    async with harness() as h:
+        out = await scenarios.alert_storm(h)
+        row = await h.row(out.incident_id)
+        state = await h.state(out.incident_id)
+        history = await h.client.get_workflow_handle(out.incident_id).fetch_history()
+    updates = [e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")]
+    assert len(row.alerts) == 300 and row.severity.value == "SEV1" and row.status is IncidentStatus.ACKNOWLEDGED
+    assert state["version"] == row.version and len(updates) <= 3  # attach_alerts (one per relay pass) and acknowledge
+    size = sum(e.ByteSize() for e in history.events)
+    assert size < 300_000, f"the history grows with the alerts, not with alerts x timeline: {size} bytes"
+
+
+async def test_without_a_policy_the_incident_says_so_and_pages_nobody() -> None:
+    async with harness() as h:
+        out = await scenarios.no_policy(h)
+        timeline = await h.engine.query(out.incident_id, "timeline")
+    escalation = out.extra["state"]["escalation"]
+    assert escalation["policy"] is None and not escalation["active"] and "no escalation policy" in escalation["reason"]
+    assert out.extra["state"]["pages"] == [] and h.notifier.calls == []
+    assert any(e["kind"] == "escalation_frozen" and "nobody is paged" in e["text"] for e in timeline)

@@ -55,6 +55,7 @@ async def test_a_gated_run_needs_a_second_person_and_the_dry_run_says_so(tmp_pat
                 now = int((await env.get_current_time()).timestamp() * 1000)
                 incident, _ = await container.incidents().open_or_attach("default", "grp", "fp-1", "web down",
                                                                          Severity.SEV2, now)
+                await container.outbox_relay().drain()  # the workflow's start, left in the outbox
                 url = f"/api/v1/incidents/{incident.id}"
                 await env.sleep(timedelta(minutes=1))
 
@@ -110,8 +111,8 @@ async def test_the_workflow_itself_refuses_the_requesters_approval() -> None:
         await h.engine.signal(rid, "approve", "restart-api", "alice", "admin")  # around the service
         await h.sleep(MIN)
         state = await h.incidents.remediation_state(TENANT, iid, rid)
-        assert state["decisions"] == {} and state["refusals"][-1]["by"] == "alice"
-        assert "cannot approve" in state["refusals"][-1]["reason"]
+        assert state.decisions == {} and state.refusals[-1]["by"] == "alice"
+        assert "cannot approve" in state.refusals[-1]["reason"]
         await h.incidents.decide_step(TENANT, iid, rid, "approve", "restart-api", "bob", "admin")
         result = await h.client.get_workflow_handle(rid).result()
     assert result["status"] == "succeeded" and h.infra.restarts["prod/api"]

@@ -51,3 +51,4 @@ class IncidentCarry:
     remediations: list[dict[str, Any]] = field(default_factory=list)
     postmortem: dict[str, Any] | None = None
     runs: int = 0
+    stored: int = 0  # timeline entries the stored row has (0: unknown, the next persist sends them all)

@@ -28,6 +28,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError, InvalidTransition
     from domain.incidents.incident import IncidentStatus
     from domain.remediation.runbook import Runbook
+    from ports.workflows import (
+        EscalationState, IncidentWorkflowState, PageRecord, PostmortemPublishing, PostmortemRecord, RemediationRecord,
+        RemediationStarted)
     from services.escalation import PageRequest, policy_from_dict
     from services.incident_commands import Command, entry_to_dict, restore, snapshot
     from workflows.common import (
@@ -42,6 +45,25 @@ from workflows.incident.responders import ResponderActions  # noqa: E402 (sandbo
 S = IncidentStatus
 ABANDON = workflow.ParentClosePolicy.ABANDON
 DRY_RUN_TIMELINE = "dry run: no infrastructure was changed"
+
+
+def _policy(frozen: dict[str, Any]) -> Any:
+    """The frozen escalation policy, or None when the tenant has none for the severity."""
+    return None if frozen.get("policy") is None else policy_from_dict(frozen["policy"])
+
+
+def _page_record(p: dict[str, Any]) -> PageRecord:
+    return PageRecord(p["at_ms"], p["round"], p["step"], p["level"], p["target"], p.get("user"), p["key"],
+                      p["delivered"], p.get("detail", ""), p.get("status", "sent" if p["delivered"] else "failed"))
+
+
+def _remediation_record(r: dict[str, Any]) -> RemediationRecord:
+    return RemediationRecord(r["workflow_id"], r.get("runbook"), r["requested_by"], r["dry_run"], r["status"],
+                             r["at_ms"], r.get("failed_step"), r.get("reason", ""), r.get("version"), r.get("note", ""))
+
+
+def _postmortem_record(pm: dict[str, Any]) -> PostmortemRecord:
+    return PostmortemRecord(pm["workflow_id"], pm["round"], pm["status"], pm["started_at_ms"])
 
 
 def _detach(handle: Any) -> None:
@@ -60,6 +82,7 @@ class IncidentWorkflow(ResponderActions):
         self._lock = asyncio.Lock()
         self._wake = 0  # bumped by every change the escalation loop must look at
         self._incident, self._frozen, self._policy = None, None, None
+        self._stored = 0  # timeline entries the stored row has (the persist activity sends the rest)
         self._esc, self._runs = Escalation(), 0
         self._pages: list[dict[str, Any]] = []
         self._log: list[dict[str, Any]] = []
@@ -67,7 +90,8 @@ class IncidentWorkflow(ResponderActions):
         self._postmortem: dict[str, Any] | None = None
         if carry is not None:
             self._incident, self._frozen = restore(carry.snapshot), carry.frozen
-            self._policy = policy_from_dict(carry.frozen["policy"])
+            self._policy = _policy(carry.frozen)
+            self._stored = carry.stored
             self._esc, self._pages, self._log = carry.escalation, carry.pages, carry.log
             self._remediations, self._postmortem, self._runs = carry.remediations, carry.postmortem, carry.runs + 1
         elif opened is not None:
@@ -80,12 +104,18 @@ class IncidentWorkflow(ResponderActions):
         if self._incident is None:
             loaded = await workflow.execute_activity_method(IncidentActivities.load, args=[tenant, incident_id], **LOOKUP)
             self._incident = restore(loaded)
+            self._stored = len(self._incident.timeline)
             self._esc = Escalation(round=self._incident.reopen_count)
         if self._frozen is None:
             self._frozen = await workflow.execute_activity_method(
                 IncidentActivities.freeze_escalation, args=[tenant, self._incident.severity.value], **LOOKUP)
-            self._policy = policy_from_dict(self._frozen["policy"])
-            self._note("escalation_frozen", "system", f"policy {self._policy.name!r}, {self._policy.total_steps} steps")
+            self._policy = _policy(self._frozen)
+            if self._policy is None:
+                self._note("escalation_frozen", "system", f"no escalation policy for {self._incident.severity.value} "
+                                                          "in this tenant: nobody is paged")
+            else:
+                self._note("escalation_frozen", "system",
+                           f"policy {self._policy.name!r}, {self._policy.total_steps} steps")
         while self._incident.status is not S.CLOSED:
             if self._continue_as_new_due():
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -103,7 +133,8 @@ class IncidentWorkflow(ResponderActions):
 
     def _should_page(self) -> bool:
         e = self._esc
-        return self._incident.status is S.TRIGGERED and not (e.paused or e.awaiting or e.exhausted)
+        return (self._policy is not None and self._incident.status is S.TRIGGERED
+                and not (e.paused or e.awaiting or e.exhausted))
 
     def _timer_running(self) -> bool:
         e = self._esc
@@ -154,11 +185,14 @@ class IncidentWorkflow(ResponderActions):
             results = []
             self._note("page_failed", "escalation", f"step {e.step + 1}: {err.cause or err}")
         for r in results:
+            # Queued on the delivery path (its audit says whether it arrived); histories from
+            # before queuing carry ``delivered`` only.
+            ok = r.delivered or (r.user is not None and r.status in ("queued", "retrying", "sent"))
             self._pages.append({"at_ms": at, "round": e.round, "step": e.step, "level": step.level_index,
                                 "target": r.target, "user": r.user, "key": r.key, "delivered": r.delivered,
-                                "detail": r.detail})
+                                "detail": r.detail, "status": r.status or ("sent" if r.delivered else "failed")})
             what = f"paged {r.user} via {r.target}" if r.user else f"nobody on call for {r.target}"
-            self._note("paged" if r.delivered else "page_failed", "escalation", what,
+            self._note("paged" if ok else "page_failed", "escalation", what,
                        level=str(step.level_index + 1), step=str(e.step + 1), key=r.key)
         self._pages = self._pages[-200:]
         e.awaiting = True
@@ -190,7 +224,7 @@ class IncidentWorkflow(ResponderActions):
         self._wake += 1
 
     @workflow.update
-    async def escalate_now(self, actor: str) -> dict[str, Any]:
+    async def escalate_now(self, actor: str) -> IncidentWorkflowState:
         e = self._esc
         e.escalate_requested, e.paused = True, False
         if e.awaiting and e.deadline_ms is None:
@@ -210,7 +244,7 @@ class IncidentWorkflow(ResponderActions):
     # ------------------------------------------------ remediation and postmortem
 
     @workflow.update
-    async def start_remediation(self, actor: str, runbook: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
+    async def start_remediation(self, actor: str, runbook: dict[str, Any], dry_run: bool = False) -> RemediationStarted:
         wid = f"{self._id}.remediation.{len(self._remediations) + 1}"
         entry = {"workflow_id": wid, "runbook": runbook.get("id"), "version": runbook.get("version"),
                  "requested_by": actor, "dry_run": dry_run, "status": "running", "at_ms": now_ms()}
@@ -219,11 +253,11 @@ class IncidentWorkflow(ResponderActions):
         if dry_run:
             result = await workflow.execute_child_workflow(REMEDIATION_WORKFLOW, inp, id=wid, result_type=RemediationResult)
             entry["status"] = "dry_run"
-            return {"workflow_id": wid, "dry_run": True, "plan": result.plan}
+            return RemediationStarted(wid, True, result.plan)
         _detach(await workflow.start_child_workflow(REMEDIATION_WORKFLOW, inp, id=wid, parent_close_policy=ABANDON))
         version = f" v{runbook['version']}" if "version" in runbook else ""  # catalogue runbooks carry theirs
         self._note("remediation_started", actor, f"runbook {runbook.get('id')!r}{version} as {wid}")
-        return {"workflow_id": wid, "dry_run": False, "plan": Runbook.from_dict(runbook).plan()}
+        return RemediationStarted(wid, False, Runbook.from_dict(runbook).plan())
 
     @start_remediation.validator
     def _v_start_remediation(self, actor: str, runbook: dict[str, Any], dry_run: bool = False) -> None:
@@ -278,10 +312,10 @@ class IncidentWorkflow(ResponderActions):
         self._note("postmortem_cancelled", "system", f"{pm['workflow_id']}: {why}")
 
     @workflow.update
-    async def publish_postmortem(self, actor: str, body: str = "") -> dict[str, Any]:
+    async def publish_postmortem(self, actor: str, body: str = "") -> PostmortemPublishing:
         wid = self._postmortem["workflow_id"]
         await workflow.get_external_workflow_handle(wid).signal("publish", args=[actor, body])
-        return {"postmortem": wid, "status": "publishing"}
+        return PostmortemPublishing(wid, "publishing")
 
     @publish_postmortem.validator
     def _v_publish_postmortem(self, actor: str, body: str = "") -> None:
@@ -307,24 +341,24 @@ class IncidentWorkflow(ResponderActions):
     # ----------------------------------------------------------------- queries
 
     @workflow.query
-    def state(self) -> dict[str, Any]:
+    def state(self) -> IncidentWorkflowState:
         e, inc, pol = self._esc, self._incident, self._policy
         step = None if pol is None or e.exhausted else pol.step_at(e.step)
-        return {
-            "incident_id": self._id, "tenant": self._tenant,
-            "status": "loading" if inc is None else inc.status.value,
-            "severity": None if inc is None else inc.severity.value,
-            "version": None if inc is None else inc.version,
-            "escalation": {
-                "policy": None if pol is None else pol.id, "total_steps": None if pol is None else pol.total_steps,
-                "round": e.round, "step": e.step, "level": None if step is None else step.level_index,
-                "awaiting": e.awaiting, "deadline_ms": e.deadline_ms, "paused": e.paused,
-                "remaining_ms": e.remaining_ms, "exhausted": e.exhausted,
-                "active": inc is not None and inc.status is S.TRIGGERED and not e.exhausted,
-            },
-            "pages": self._pages[-50:], "remediations": self._remediations, "postmortem": self._postmortem,
-            "continued_as_new": self._runs, "history_length": workflow.info().get_current_history_length(),
-        }
+        reason = ""
+        if pol is None:
+            reason = "loading" if self._frozen is None else "no escalation policy for this severity: nobody is paged"
+        escalation = EscalationState(
+            policy=None if pol is None else pol.id, total_steps=None if pol is None else pol.total_steps,
+            round=e.round, step=e.step, level=None if step is None else step.level_index, awaiting=e.awaiting,
+            deadline_ms=e.deadline_ms, paused=e.paused, remaining_ms=e.remaining_ms, exhausted=e.exhausted,
+            active=pol is not None and inc is not None and inc.status is S.TRIGGERED and not e.exhausted, reason=reason)
+        return IncidentWorkflowState(
+            incident_id=self._id, tenant=self._tenant, status="loading" if inc is None else inc.status.value,
+            severity=None if inc is None else inc.severity.value, version=None if inc is None else inc.version,
+            escalation=escalation, pages=[_page_record(p) for p in self._pages[-50:]],
+            remediations=[_remediation_record(r) for r in self._remediations],
+            postmortem=None if self._postmortem is None else _postmortem_record(self._postmortem),
+            continued_as_new=self._runs, history_length=workflow.info().get_current_history_length())
 
     @workflow.query
     def status(self) -> str:
@@ -349,4 +383,4 @@ class IncidentWorkflow(ResponderActions):
 
     def _carry(self) -> IncidentCarry:
         return IncidentCarry(snapshot(self._incident), self._frozen, self._esc, self._pages, self._log,
-                             self._remediations, self._postmortem, self._runs)
+                             self._remediations, self._postmortem, self._runs, len(self._incident.timeline))

@@ -19,7 +19,7 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from ports.postmortems import Postmortem
-    from services.user_notifications import UserMessage
+    from services.delivery_jobs import UserMessage
     from services.postmortem import DraftRequest, reminder_times
     from workflows.common import PERSIST, notify_options, now_ms
     from workflows.incident.activities import NotifyActivities

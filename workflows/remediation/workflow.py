@@ -25,7 +25,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.remediation.runbook import Runbook, Step
-    from services.user_notifications import UserMessage
+    from ports.workflows import RemediationState
+    from services.delivery_jobs import UserMessage
     from services.remediation import StepRequest
     from workflows.common import notify_options, now_ms
     from workflows.incident.activities import NotifyActivities
@@ -212,10 +213,10 @@ class RemediationWorkflow:
             self._completions[step_id] = {"ok": ok, "by": actor, "note": note}
 
     @workflow.query
-    def state(self) -> dict[str, Any]:
-        return {"workflow_id": workflow.info().workflow_id, "incident_id": self._inp.incident_id,
-                "runbook": None if self._runbook is None else self._runbook.id, "phase": self._phase,
-                "requested_by": self._inp.requested_by,
-                "current_step": self._current, "steps": self._steps, "compensated": self._compensated,
-                "decisions": self._decisions, "refusals": self._refusals,
-                "plan": [] if self._runbook is None else self._runbook.plan()}
+    def state(self) -> RemediationState:
+        return RemediationState(
+            workflow_id=workflow.info().workflow_id, incident_id=self._inp.incident_id,
+            runbook=None if self._runbook is None else self._runbook.id, phase=self._phase,
+            current_step=self._current, steps=self._steps, compensated=self._compensated,
+            decisions=self._decisions, refusals=self._refusals,
+            plan=[] if self._runbook is None else self._runbook.plan(), requested_by=self._inp.requested_by)

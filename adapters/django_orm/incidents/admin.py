@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from adapters.django_orm.incidents.models import Incident, Postmortem, TimelineEntry
+from adapters.django_orm.incidents.models import Incident, OutboxMessage, Postmortem, TimelineEntry
 
 
 class TimelineInline(admin.TabularInline):
@@ -38,3 +38,18 @@ class PostmortemAdmin(admin.ModelAdmin):
     list_filter = ("status", "tenant")
     search_fields = ("postmortem_id", "incident_id", "title", "owner", "tenant")
     readonly_fields = ("version",)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """What the relay has still to do or to tell (read-only: the relay owns it)."""
+
+    list_display = ("id", "topic", "tenant", "key", "attempts", "not_before_ms", "last_error", "created_at_ms")
+    list_filter = ("topic", "tenant")
+    search_fields = ("key", "dedup", "tenant")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

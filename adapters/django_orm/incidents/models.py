@@ -104,3 +104,31 @@ class Postmortem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant}/{self.postmortem_id}: {self.title}"
+
+
+class OutboxMessage(models.Model):
+    """The transactional outbox (ports.repositories.OutboxMessage): written in the unit of
+    work that makes a change, handled after it commits by the outbox relay. Here because
+    its messages are the incidents': their domain events and the workflow calls the
+    alert pipeline hands over. ``dedup`` is unique per topic; ``claimed_by`` and
+    ``claimed_until_ms`` are a relay's lease."""
+
+    topic = models.CharField(max_length=64)
+    tenant = tenant_field()
+    key = models.CharField(max_length=200, help_text="messages of one key are handled in order")
+    dedup = models.CharField(max_length=400)
+    payload = models.JSONField(default=dict)
+    created_at_ms = models.BigIntegerField()
+    attempts = models.PositiveIntegerField(default=0)
+    not_before_ms = models.BigIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    claimed_by = models.CharField(max_length=200, blank=True, default="")
+    claimed_until_ms = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "outbox message"
+        constraints = [models.UniqueConstraint(fields=["topic", "dedup"], name="oe_outbox_topic_dedup_uniq")]
+        indexes = [models.Index(fields=["topic", "id"], name="oe_outbox_topic_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.topic} {self.key} ({self.attempts} attempts)"

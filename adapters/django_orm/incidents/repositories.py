@@ -16,9 +16,11 @@ from collections.abc import Sequence
 from adapters.django_orm.incidents import mappers
 from adapters.django_orm.incidents.models import Incident as IncidentRow
 from adapters.django_orm.incidents.models import TimelineEntry as EntryRow
+from adapters.django_orm.incidents.outbox import DjangoOutboxRepository
 from adapters.django_orm.rows import insert
 from domain.errors import Conflict
 from domain.incidents.incident import ACTIVE_STATUSES, Incident, IncidentStatus
+from ports.repositories import incident_event_messages
 
 _ACTIVE = sorted(s.value for s in ACTIVE_STATUSES)
 _TOKEN = "_stored_version"
@@ -36,8 +38,12 @@ def stored_version(incident: Incident) -> int | None:
 
 
 class DjangoIncidentRepository:
-    def __init__(self, using: str) -> None:
+    """``add`` and ``save`` store the incident's pending events in the outbox, in the
+    same transaction."""
+
+    def __init__(self, using: str, outbox: DjangoOutboxRepository | None = None) -> None:
         self._db = using
+        self._outbox = outbox or DjangoOutboxRepository(using)
 
     def _rows(self):
         return IncidentRow.objects.using(self._db)
@@ -54,6 +60,7 @@ class DjangoIncidentRepository:
         incident.version = max(incident.version, 1)
         row = insert(IncidentRow, self._db, mappers.incident_fields(incident), f"incident {incident.id!r}")
         EntryRow.objects.using(self._db).bulk_create(mappers.entry_rows(row, incident.timeline, 0))
+        self._outbox.add(incident_event_messages(incident.pull_events()))
         _remember(incident, incident.version)
 
     def get(self, tenant: str, incident_id: str) -> Incident | None:
@@ -80,6 +87,7 @@ class DjangoIncidentRepository:
         written = EntryRow.objects.using(self._db).filter(incident=row).count()
         if written < len(incident.timeline):
             EntryRow.objects.using(self._db).bulk_create(mappers.entry_rows(row, incident.timeline[written:], written))
+        self._outbox.add(incident_event_messages(incident.pull_events()))
         _remember(incident, incident.version)
 
     def find_open_by_dedup_key(self, tenant: str, dedup_key: str) -> Incident | None:

@@ -7,10 +7,10 @@ from adapters.django_orm.notifications.models import Delivery
 class DeliveryAdmin(admin.ModelAdmin):
     """The delivery audit: read-only."""
 
-    list_display = ("key", "tenant", "receiver", "channel", "channel_type", "status", "tries", "last_outcome",
-                    "created_at_ms")
+    list_display = ("key", "tenant", "receiver", "recipient", "incident_id", "channel", "channel_type", "status", "tries",
+                    "last_outcome", "created_at_ms")
     list_filter = ("status", "channel_type", "tenant")
-    search_fields = ("key", "receiver", "channel", "group_key", "tenant")
+    search_fields = ("key", "receiver", "recipient", "incident_id", "channel", "group_key", "tenant")
 
     @admin.display(description="attempts")
     def tries(self, obj: Delivery) -> int:

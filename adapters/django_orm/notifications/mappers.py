@@ -32,6 +32,9 @@ def delivery_fields(d: Delivery) -> dict[str, Any]:
         "status": d.status.value,
         "alerts": list(d.alerts),
         "attempts": [attempt_to_json(a) for a in d.attempts],
+        "recipient": d.recipient,
+        "incident_id": d.incident_id,
+        "subject": d.subject[:500],
     }
 
 
@@ -49,4 +52,7 @@ def delivery_from_row(row: m.Delivery) -> Delivery:
         status=DeliveryStatus(row.status),
         updated_at_ms=row.updated_at_ms,
         attempts=tuple(attempt_from_json(a) for a in row.attempts),
+        recipient=row.recipient,
+        incident_id=row.incident_id,
+        subject=row.subject,
     )

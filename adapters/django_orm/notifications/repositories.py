@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from django.db import IntegrityError, connections, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Collate
 
 from adapters.django_orm.notifications import mappers
 from adapters.django_orm.notifications.models import Delivery as DeliveryRow
 from adapters.django_orm.rows import upsert
 from domain.notifications.delivery import Delivery, DeliveryStatus
+from ports.repositories import DeliveryQuery
 
 
 class DjangoDeliveryRepository:
@@ -38,19 +37,23 @@ class DjangoDeliveryRepository:
         row = self._rows().filter(tenant=tenant, key=key).first()
         return mappers.delivery_from_row(row) if row is not None else None
 
-    def list(
-        self, tenant: str, *, statuses: Sequence[DeliveryStatus] = (), receiver: str | None = None,
-        group_key: str | None = None, limit: int = 100,
-    ) -> list[Delivery]:
+    def list(self, tenant: str, query: DeliveryQuery) -> list[Delivery]:
         """Newest first, ties by key in code-point order (the "C" collation on PostgreSQL,
         SQLite's binary one), as the reference sorts them."""
+        q = query
         rows = self._rows().filter(tenant=tenant)
-        if statuses:
-            rows = rows.filter(status__in=sorted(DeliveryStatus(s).value for s in statuses))
-        if receiver is not None:
-            rows = rows.filter(receiver=receiver)
-        if group_key is not None:
-            rows = rows.filter(group_key=group_key)
+        if q.statuses:
+            rows = rows.filter(status__in=sorted(DeliveryStatus(s).value for s in q.statuses))
+        if q.to is not None:
+            rows = rows.filter(Q(receiver=q.to) | Q(recipient=q.to))
+        if q.group_key is not None:
+            rows = rows.filter(group_key=q.group_key)
+        if q.incident_id is not None:
+            rows = rows.filter(incident_id=q.incident_id)
+        if q.since_ms is not None:
+            rows = rows.filter(created_at_ms__gte=q.since_ms)
+        if q.until_ms is not None:
+            rows = rows.filter(created_at_ms__lt=q.until_ms)
         by_key = Collate(F("key"), "C") if connections[self._db].vendor == "postgresql" else F("key")
-        rows = rows.order_by(F("created_at_ms").desc(), by_key.desc())[: max(limit, 0)]
+        rows = rows.order_by(F("created_at_ms").desc(), by_key.desc())[: max(q.limit, 0)]
         return [mappers.delivery_from_row(r) for r in rows]

@@ -11,7 +11,6 @@ posture.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Annotated, Any
@@ -29,6 +28,7 @@ from domain.compliance.evaluation import Evaluation
 from domain.errors import NotFound, ValidationError
 from domain.identity.permissions import Permission
 from domain.identity.principal import Principal
+from domain.metrics.samples import json_value
 from services.compliance import ComplianceService, posture_out
 
 router = APIRouter(prefix="/api/v1/compliance", tags=["compliance"])
@@ -46,8 +46,8 @@ def _iso(ms: int | None) -> str | None:
 def json_safe(value: object) -> object:
     """Evidence as JSON: non-finite numbers as Prometheus spells them ("NaN", "+Inf"),
     since JSON has none (a metric aggregate may be NaN or infinite)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
+    if isinstance(value, float):
+        return json_value(value)
     if isinstance(value, Mapping):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

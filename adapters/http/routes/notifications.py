@@ -1,5 +1,11 @@
-"""The delivery audit (every notification, every attempt, status and response code)
-and the configured receivers (names and channel types only: settings hold secrets)."""
+"""The delivery audit and the configured receivers (names and channel types only:
+settings hold secrets).
+
+The audit answers "who was told what, when, and did it arrive" for every notification,
+whatever sent it: an alert group's to a receiver's channel, a page, reminder or
+approval request to a person (docs/adr/0014-one-alert-path.md). Filters: ``status``,
+``to`` (a receiver or a person), ``incident``, ``group_key``, ``since``/``until``
+(Unix seconds or RFC 3339, on the time it was queued)."""
 
 from __future__ import annotations
 
@@ -9,10 +15,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 
 from adapters.http.deps import ApiServices, require, services
+from adapters.http.params import parse_time_ms
 from domain.errors import NotFound
 from domain.identity.permissions import Permission
 from domain.identity.principal import Principal
 from domain.notifications.delivery import Delivery, DeliveryStatus
+from ports.repositories import DeliveryQuery
 from services.notifications import NotificationService
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
@@ -26,8 +34,11 @@ def _iso(ms: int | None) -> str | None:
 
 def delivery_out(d: Delivery) -> dict:
     return {
-        "idempotency_key": d.key, "status": d.status.value, "receiver": d.receiver, "channel": d.channel,
-        "channel_type": d.channel_type, "group_key": d.group_key, "alerts": list(d.alerts),
+        # ``receiver`` and ``group_key`` stay strings (empty for a person's delivery), as before
+        # people were on this path; ``to`` is whoever it was for, receiver or person.
+        "idempotency_key": d.key, "status": d.status.value, "to": d.to, "receiver": d.receiver,
+        "recipient": d.recipient or None, "incident_id": d.incident_id or None, "subject": d.subject,
+        "channel": d.channel, "channel_type": d.channel_type, "group_key": d.group_key, "alerts": list(d.alerts),
         "notification_at": _iso(d.notification_at_ms), "created_at": _iso(d.created_at_ms), "updated_at": _iso(d.updated_at_ms),
         "attempts": [
             {"number": a.number, "at": _iso(a.at_ms), "outcome": a.outcome.value, "status_code": a.status_code,
@@ -43,19 +54,24 @@ def _notifications(svc: ApiServices) -> NotificationService:
     return svc.notifications
 
 
-@router.get("/deliveries", summary="The delivery audit, newest first")
+@router.get("/deliveries", summary="Who was notified of what, when, and did it arrive: newest first")
 async def list_deliveries(
     principal: Annotated[Principal, Depends(require(Permission.READ_ALERTS))],
     svc: Annotated[ApiServices, Depends(services)],
     status: Annotated[list[Literal["queued", "retrying", "sent", "failed"]], Query()] = [],
-    receiver: str | None = None,
+    to: Annotated[str | None, Query(description="a receiver or a person")] = None,
+    receiver: Annotated[str | None, Query(description="the same as to (kept for older clients)")] = None,
+    incident: str | None = None,
     group_key: str | None = None,
+    since: Annotated[str | None, Query(description="queued at or after: Unix seconds or RFC 3339")] = None,
+    until: Annotated[str | None, Query(description="queued before: Unix seconds or RFC 3339")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict:
-    found = await _notifications(svc).deliveries(
-        principal.tenant, statuses=[DeliveryStatus(s) for s in status], receiver=receiver, group_key=group_key, limit=limit
-    )
-    return {"data": [delivery_out(d) for d in found]}
+    query = DeliveryQuery(
+        statuses=[DeliveryStatus(s) for s in status], to=to or receiver, group_key=group_key, incident_id=incident,
+        since_ms=None if since is None else parse_time_ms(since, field="since"),
+        until_ms=None if until is None else parse_time_ms(until, field="until"), limit=limit)
+    return {"data": [delivery_out(d) for d in await _notifications(svc).deliveries(principal.tenant, query)]}
 
 
 @router.get("/deliveries/{key}", summary="One delivery and its attempts")
@@ -72,4 +88,4 @@ async def list_receivers(
     principal: Annotated[Principal, Depends(require(Permission.READ_ALERTS))],
     svc: Annotated[ApiServices, Depends(services)],
 ) -> dict:
-    return {"data": _notifications(svc).receivers()}
+    return {"data": await _notifications(svc).receivers(principal.tenant)}

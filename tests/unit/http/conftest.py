@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from entrypoints.container import Container, build_container
 from entrypoints.runtime import build_app
 from entrypoints.settings import Settings

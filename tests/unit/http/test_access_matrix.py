@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from domain.alerts.history import AlertDecision
 from domain.alerts.rules import Comparison, ThresholdRule
 from domain.alerts.silences import Silence
@@ -131,6 +131,9 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/tenants"): P.MANAGE_TENANTS,
     ("POST", "/api/v1/tenants/{tenant_id}/deactivate"): P.MANAGE_TENANTS,
     ("POST", "/api/v1/tenants/{tenant_id}/reactivate"): P.MANAGE_TENANTS,
+    ("GET", "/api/v1/dead-letters"): P.MANAGE_DEAD_LETTERS,
+    ("GET", "/api/v1/dead-letters/{letter_id}"): P.MANAGE_DEAD_LETTERS,
+    ("POST", "/api/v1/dead-letters/{letter_id}/replay"): P.MANAGE_DEAD_LETTERS,
     ("GET", "/api/v1/audit"): P.READ_AUDIT,
     ("GET", "/api/v1/audit/export"): P.READ_AUDIT,
 }
@@ -152,7 +155,8 @@ QUERY = {
 ALERT_LABELS = LabelSet.of({"alertname": "SeedAlert"})  # the same fingerprint in both tenants
 SHARED_IDS = {"fingerprint": Alert.new("alpha", "rule-1", ALERT_LABELS).fingerprint, "incident_id": "inc-1", "rule_id": "rule-1", "silence_id": "sil-1", "key": "del-1", "user_id": "usr-1",
               "team_id": "team-1", "key_id": "key-1", "control_id": "OE-NET-01", "run_id": "run-1",
-              "step_id": "step-1", "provider": "kc", "tenant_id": "bravo", "runbook_id": "rb-1"}
+              "step_id": "step-1", "provider": "kc", "tenant_id": "bravo", "runbook_id": "rb-1",
+              "letter_id": "pipeline/alerts/0/1"}
 ALPHA_ONLY_IDS = {**SHARED_IDS, "incident_id": "inc-2", "rule_id": "rule-2", "silence_id": "sil-2", "key": "del-2",
                   "user_id": "usr-2", "team_id": "team-2", "key_id": "key-2", "runbook_id": "rb-2"}
 MARK = {"alpha": "alphamark", "bravo": "bravomark"}

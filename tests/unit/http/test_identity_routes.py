@@ -11,7 +11,7 @@ import httpx
 import pytest
 from dependency_injector import providers
 
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from domain.errors import AuthenticationFailed
 from domain.identity import ExternalIdentity, SignInPolicy
 from entrypoints.container import build_container

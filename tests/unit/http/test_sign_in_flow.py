@@ -9,7 +9,7 @@ import httpx
 import pyotp
 import pytest
 
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from entrypoints.container import build_container
 from entrypoints.runtime import build_app
 from entrypoints.settings import Settings

@@ -6,19 +6,22 @@ import pytest
 
 from adapters.memory.bus import MemoryBus
 from adapters.memory.cache import MemoryLatestValueCache, MemoryPubSub, MemoryRateLimiter
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from adapters.memory.notify import LogNotifier, MemoryDeliveryLedger
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
 from adapters.memory.samples import MemorySampleStore
 from adapters.memory.tasks import InProcessTaskQueue
-from adapters.memory.workflows import RecordingWorkflowEngine
+from adapters.memory.oncall import MemoryOnCallDirectory
+from adapters.memory.workflows import InProcessWorkflowEngine
 from ports.bus import ALERTS_TOPIC, TELEMETRY_TOPIC
 from services.alerting import AlertPipeline, AlertService
 from services.evaluator import RuleEvaluator
 from services.incidents import IncidentService
 from services.ingest import IngestLimits, IngestService, RawSeries
 from services.notifications import NotificationService
-from services.pipeline.config import AlertingConfig
+from services.outbox import OutboxRelay, OutboxSignal
+from services.pipeline.config import AlertingConfig, FixedAlertingConfigs
+from tests.support.outbox import incident_relay
 from services.writer import SampleWriter
 
 NOW_MS = 1_800_000_000_000
@@ -32,7 +35,7 @@ class System:
     bus: MemoryBus
     uow: MemoryUnitOfWorkRunner
     store: MemorySampleStore
-    workflows: RecordingWorkflowEngine
+    workflows: InProcessWorkflowEngine
     ingest: IngestService
     writer: SampleWriter
     evaluator: RuleEvaluator
@@ -42,6 +45,7 @@ class System:
     tasks: InProcessTaskQueue
     notifier: LogNotifier
     notifications: NotificationService
+    relay: OutboxRelay
 
     def new_pipeline(self) -> AlertPipeline:
         """Another pipeline process on the same bus, store and queue (a restart)."""
@@ -50,6 +54,7 @@ class System:
     async def tick(self) -> None:
         """One pipeline clock tick, and every delivery task it queued run to the end."""
         await self.pipeline.tick()
+        await self.relay.drain()
         await self.tasks.drain()
 
     async def send(self, name: str, labels: dict[str, str], samples: list[tuple[int, float]]) -> None:
@@ -68,6 +73,7 @@ class System:
                 await handler(msgs)
                 await consumer.commit({(m.topic, m.partition): m.offset + 1 for m in msgs})
             await consumer.close()
+        await self.relay.drain()
 
 
 def make_system(
@@ -77,11 +83,13 @@ def make_system(
     bus = MemoryBus(partitions=2)
     uow = uow or MemoryUnitOfWorkRunner()
     store = MemorySampleStore()
-    workflows = RecordingWorkflowEngine()
-    incidents = IncidentService(uow, workflows, clock)
+    workflows = InProcessWorkflowEngine()
+    signal = OutboxSignal()
+    incidents = IncidentService(uow, workflows, clock, outbox=signal)
     tasks = InProcessTaskQueue(base_backoff_s=0.001)
     notifier = LogNotifier()
-    notifications = NotificationService(uow, notifier, MemoryDeliveryLedger(), config or AlertingConfig.default(), clock)
+    notifications = NotificationService(uow, notifier, MemoryDeliveryLedger(), FixedAlertingConfigs(config or AlertingConfig.default()),
+                                        clock, tasks, MemoryOnCallDirectory())
     return System(
         clock=clock, bus=bus, uow=uow, store=store, workflows=workflows,
         ingest=IngestService(bus, clock, MemoryRateLimiter(), IngestLimits()),
@@ -93,6 +101,7 @@ def make_system(
         tasks=tasks,
         notifier=notifier,
         notifications=notifications,
+        relay=incident_relay(uow, clock, workflows, incidents, signal),
     )
 
 

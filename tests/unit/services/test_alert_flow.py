@@ -143,3 +143,42 @@ async def test_absence_rule_fires_on_the_timer_and_resolves_when_data_returns(sy
     await system.step()
     await system.evaluator.tick()
     assert await alert_states(system) == ["resolved"]
+
+
+async def test_rules_are_read_on_an_interval_and_at_once_when_one_changes() -> None:
+    import asyncio
+
+    from adapters.memory.cache import MemoryPubSub
+    from services.alerting import AlertService
+    from services.evaluator import RuleEvaluator
+
+    system = make_system()
+    pubsub = MemoryPubSub()
+    evaluator = RuleEvaluator(system.bus, system.uow, system.clock, pubsub=pubsub, rules_refresh_s=60)
+    alerts = AlertService(system.uow, system.clock, pubsub=pubsub)
+    reads = {"n": 0}
+    real = system.uow.run
+
+    async def counting(work):
+        names = work.__code__.co_names
+        reads["n"] += "rules" in names and "list" in names  # the evaluator reading every rule
+        return await real(work)
+
+    system.uow.run = counting  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(evaluator.watch_rules(stop))
+    await asyncio.sleep(0)
+    system.evaluator = evaluator
+    await system.send("cpu", {"env": "prod", "host": "a"}, ramp(NOW_MS - 30_000, [0.9]))
+    await system.step()
+    await system.send("cpu", {"env": "prod", "host": "a"}, ramp(NOW_MS - 25_000, [0.9]))
+    await system.step()
+    assert reads["n"] == 1  # read for the first batch, not again for the second
+    await alerts.add_rule(high_cpu(for_ms=0))  # announced: read again before the next batch
+    await asyncio.sleep(0.01)
+    await system.send("cpu", {"env": "prod", "host": "a"}, ramp(NOW_MS - 20_000, [0.9]))
+    await system.step()
+    assert reads["n"] == 2 and await alert_states(system) == ["firing"]
+    stop.set()
+    watcher.cancel()
+    await asyncio.gather(watcher, return_exceptions=True)

@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
 from adapters.memory.samples import MemorySampleStore
 from domain.alerts.rules import AbsenceRule, Comparison, ThresholdRule

@@ -9,7 +9,7 @@ import json
 import random
 
 from adapters.memory.bus import MemoryBus
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
 from adapters.memory.state import MemoryEvaluatorStateStore
 from domain.alerts.rules import AbsenceRule, AnomalyRule, Comparison, ThresholdRule

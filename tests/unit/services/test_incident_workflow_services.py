@@ -8,22 +8,28 @@ from typing import Any
 
 import pytest
 
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from adapters.memory.notify import MemoryDeliveryLedger
 from adapters.memory.oncall import MemoryOnCallDirectory
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
+from adapters.memory.tasks import InProcessTaskQueue
 from domain.errors import InvalidTransition, NotFound
 from domain.incidents.escalation import EscalationLevel, EscalationPolicy, Target
 from domain.incidents.incident import Incident, IncidentStatus, Severity
 from domain.incidents.oncall import Layer, Override, Rotation, Schedule
 from ports.notify import DeliveryResult, OutgoingNotification
+from ports.repositories import INCIDENT_EVENTS, DeliveryQuery
+from ports.workflows import EscalationState, IncidentChange, IncidentWorkflowState
 from services.escalation import EscalationService, PageRequest, policy_from_dict, policy_to_dict, schedule_from_dict, schedule_to_dict
-from services.incident_commands import Command, apply, check, restore, snapshot
-from services.incident_projection import IncidentProjection
+from services.incident_commands import Command, apply, check, events_to_data, restore, snapshot
+from services.incident_projection import IncidentProjection, TimelineGap
 from services.incidents import IncidentService
 from services.maintenance import MaintenanceService
+from services.notifications import NotificationService
+from services.outbox import OutboxSignal
+from services.pipeline.config import AlertingConfig, FixedAlertingConfigs
 from services.postmortem import choose_owner, reminder_times
-from services.user_notifications import DeliveryFailed, UserNotifications
+from tests.support.outbox import incident_relay
 
 T0 = 1_800_000_000_000
 
@@ -60,6 +66,24 @@ async def test_the_projection_only_moves_forward() -> None:
     assert (await projection.load("acme", "inc-1"))["status"] == "acknowledged"
 
 
+async def test_a_partial_snapshot_builds_on_the_stored_timeline_and_stores_its_events() -> None:
+    uow = MemoryUnitOfWorkRunner()
+    projection = IncidentProjection(uow)
+    inc = opened()
+    assert await projection.store(snapshot(inc), events_to_data(inc))
+    apply(inc, Command("acknowledge", "bob"), T0 + 5)
+    apply(inc, Command("add_note", "bob", text="on it"), T0 + 6)
+    partial = snapshot(inc, timeline_from=1)
+    assert [e["kind"] for e in partial["timeline"]] == ["acknowledged", "note"]  # only what the row lacks
+    assert await projection.store(partial, events_to_data(inc))
+    row = await uow.run(lambda u: u.incidents.get("acme", "inc-1"))
+    assert [e.kind for e in row.timeline] == ["opened", "acknowledged", "note"] and row.version == 3
+    kinds = [m.payload["kind"] for m in await uow.run(lambda u: u.outbox.pending(INCIDENT_EVENTS))]
+    assert kinds == ["incident.opened", "incident.acknowledged", "incident.note_added"]
+    with pytest.raises(TimelineGap):  # a repository that never saw the start: the workflow sends it whole
+        await IncidentProjection(MemoryUnitOfWorkRunner()).store(partial)
+
+
 class FlakyNotifier:
     def __init__(self, results: list[DeliveryResult]) -> None:
         self.results, self.calls = results, []
@@ -80,19 +104,33 @@ async def test_paging_resolves_on_call_at_the_instant_and_sends_each_key_once() 
     policy = EscalationPolicy("p", "acme", "P", (EscalationLevel((Target.schedule("primary"), Target.user("bo")), 60_000),))
     directory.set_policy(policy)
     notifier = FlakyNotifier([DeliveryResult(False, 503, "down", retryable=True)])
-    escalation = EscalationService(directory, UserNotifications(directory, notifier, MemoryDeliveryLedger()))
+    uow, tasks = MemoryUnitOfWorkRunner(), InProcessTaskQueue(base_backoff_s=0.001)
+    notifications = NotificationService(uow, notifier, MemoryDeliveryLedger(), FixedAlertingConfigs(AlertingConfig.default()),
+                                        FakeClock(T0), tasks, directory)
+    escalation = EscalationService(directory, notifications)
     frozen = await escalation.freeze("acme", "SEV1")
     assert policy_from_dict(frozen["policy"]) == policy and schedule_from_dict(frozen["schedules"]["primary"]) == schedule
     req = PageRequest("acme", "inc-1", "db down", "SEV1", 0, 0, 0, policy_to_dict(policy)["levels"][0]["targets"],
                       frozen["schedules"], T0 + 1500, "inc-1/r0/s0")
-    with pytest.raises(DeliveryFailed):
-        await escalation.page(req)  # the first send failed: the activity is retried
     results = await escalation.page(req)
-    again = await escalation.page(req)
-    assert [(r.user, r.delivered) for r in results] == [("olga", True), ("bo", True)]  # the override at T0+1500
-    assert [r.detail for r in again] == ["already sent", "already sent"]
-    assert [n.idempotency_key for n in notifier.calls] == ["inc-1/r0/s0/t0", "inc-1/r0/s0/t0", "inc-1/r0/s0/t1"]
+    assert [(r.user, r.status) for r in results] == [("olga", "queued"), ("bo", "queued")]  # the override at T0+1500
+    await tasks.drain()  # the first send failed and was retried by the task queue, like any delivery
+    again = await escalation.page(req)  # a retried activity: the keys are known sent
+    assert [(r.delivered, r.status) for r in again] == [(True, "sent"), (True, "sent")]
+    await tasks.drain()
+    assert [n.idempotency_key for n in notifier.calls] == ["inc-1/r0/s0/t0", "inc-1/r0/s0/t1", "inc-1/r0/s0/t0"]
+    audit = await notifications.deliveries("acme", DeliveryQuery(incident_id="inc-1"))
+    assert sorted((d.recipient, d.status.value, len(d.attempts)) for d in audit) == [("bo", "sent", 1), ("olga", "sent", 2)]
     assert schedule_to_dict(schedule_from_dict(schedule_to_dict(schedule))) == schedule_to_dict(schedule)
+
+
+async def test_a_tenant_without_a_policy_has_none_frozen() -> None:
+    directory = MemoryOnCallDirectory()
+    uow = MemoryUnitOfWorkRunner()
+    notifications = NotificationService(uow, FlakyNotifier([]), MemoryDeliveryLedger(),
+                                        FixedAlertingConfigs(AlertingConfig.default()), FakeClock(T0), InProcessTaskQueue(),
+                                        directory)
+    assert await EscalationService(directory, notifications).freeze("acme", "SEV1") == {"policy": None, "schedules": {}}
 
 
 def test_postmortem_owner_and_reminders() -> None:
@@ -117,55 +155,78 @@ async def test_a_maintenance_occurrence_opens_once_and_closes() -> None:
 
 
 class FakeEngine:
-    """Answers updates like a running workflow would, or says none runs."""
+    """Answers updates like a running workflow would (applies the change and stores it,
+    as its persist activity does), or says none runs."""
 
-    def __init__(self, running: bool) -> None:
-        self.running, self.calls = running, []
+    def __init__(self, uow: MemoryUnitOfWorkRunner, running: bool) -> None:
+        self.uow, self.running, self.calls = uow, running, []
 
     async def start(self, *a: Any) -> bool:
         self.calls.append(("start", a[1]))
         return True
 
-    async def update(self, wid: str, name: str, *args: Any) -> Any:
+    async def update(self, wid: str, name: str, *args: Any, result_type: Any = None) -> Any:
         self.calls.append(("update", name, args))
         if not self.running:
             raise LookupError(wid)
-        inc = opened()
-        apply(inc, Command.from_args(name, args), T0 + 10)
-        return snapshot(inc)
+        cmds = ([Command("attach_alert", args[2], severity=args[1], fingerprint=fp) for fp in args[0]]
+                if name == "attach_alerts" else [Command.from_args(name, args)])
+
+        def work(u: Any) -> IncidentChange:
+            inc = u.incidents.get("acme", wid)
+            for cmd in cmds:
+                apply(inc, cmd, T0 + 10)
+            u.incidents.save(inc)
+            return IncidentChange(inc.id, inc.version, inc.status.value, inc.severity.value, True)
+
+        return await self.uow.run(work)
 
     async def signal(self, *a: Any) -> None:
         self.calls.append(("signal",) + a)
 
-    async def query(self, wid: str, name: str, *a: Any) -> Any:
+    async def query(self, wid: str, name: str, *a: Any, result_type: Any = None) -> Any:
         if not self.running:
             raise LookupError(wid)
-        return {"status": "triggered"}
+        return IncidentWorkflowState(wid, "acme", "triggered", "SEV2", 1, EscalationState(None, None))
+
+
+def service(engine: FakeEngine, now: int = T0) -> tuple[IncidentService, Any]:
+    signal = OutboxSignal()
+    svc = IncidentService(engine.uow, engine, FakeClock(now), orchestrated=True, outbox=signal)
+    return svc, incident_relay(engine.uow, FakeClock(now), engine, svc, signal)
 
 
 async def test_an_orchestrated_service_sends_updates_and_never_writes_a_running_incidents_row() -> None:
     uow = MemoryUnitOfWorkRunner()
     await uow.run(lambda u: u.incidents.add(opened()))
-    engine = FakeEngine(running=True)
-    svc = IncidentService(uow, engine, FakeClock(T0), orchestrated=True)
+    engine = FakeEngine(uow, running=True)
+    svc, relay = service(engine)
     acked = await svc.acknowledge("acme", "inc-1", "ann")
-    assert acked.status is IncidentStatus.ACKNOWLEDGED
-    assert (await svc.get("acme", "inc-1")).status is IncidentStatus.TRIGGERED  # the activity writes it, not us
+    assert acked.status is IncidentStatus.ACKNOWLEDGED  # as the workflow stored it before answering
     attached, new = await svc.open_or_attach("acme", "grp", "fp-9", "x", Severity.SEV1, T0)
-    assert not new and attached.alerts == ("fp-1", "fp-9") and attached.severity is Severity.SEV1
+    assert not new and attached.alerts == ("fp-1",)  # the attach waits in the outbox: nobody waited on the engine
     with pytest.raises(NotFound):
         await svc.acknowledge("other-tenant", "inc-1", "ann")
-    assert engine.calls == [("update", "acknowledge", ("ann",)), ("update", "attach_alert", ("fp-9", "SEV1", "system"))]
-    assert len((await svc.get("acme", "inc-1")).alerts) == 1  # the row is the workflow's to write
-    assert await svc.workflow_state("acme", "inc-1") == {"status": "triggered"}
+    assert engine.calls == [("update", "acknowledge", ("ann",))]
+    await relay.drain()
+    assert engine.calls[1:] == [("update", "attach_alerts", (["fp-9"], "SEV1", "system"))]
+    after = await svc.get("acme", "inc-1")
+    assert after.alerts == ("fp-1", "fp-9") and after.severity is Severity.SEV1
+    assert (await svc.workflow_state("acme", "inc-1")).status == "triggered"
 
 
 async def test_without_a_running_workflow_the_service_writes_the_row() -> None:
     uow = MemoryUnitOfWorkRunner()
     await uow.run(lambda u: u.incidents.add(opened()))
-    svc = IncidentService(uow, FakeEngine(running=False), FakeClock(T0 + 20), orchestrated=True)
+    engine = FakeEngine(uow, running=False)
+    svc, relay = service(engine, T0 + 20)
     noted = await svc.add_note("acme", "inc-1", "ann", "closed ticket")
     assert (await svc.get("acme", "inc-1")).timeline[-1].text == "closed ticket" == noted.timeline[-1].text
     assert await svc.workflow_state("acme", "inc-1") is None
     with pytest.raises(NotFound):
         await svc.escalate_now("acme", "inc-1", "ann")
+    # an alert for it: the call fails on the missing workflow, so the row takes it and the workflow is started again
+    await svc.open_or_attach("acme", "grp", "fp-7", "x", Severity.SEV3, T0 + 30)
+    await relay.drain()
+    assert (await svc.get("acme", "inc-1")).alerts == ("fp-1", "fp-7")
+    assert ("start", "inc-1") in engine.calls

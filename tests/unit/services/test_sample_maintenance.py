@@ -10,7 +10,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from adapters.memory.samples import MemorySampleStore
 from adapters.sqlite_store import SqliteSampleStore
 from domain.metrics.batch import SampleBatch, SeriesSamples

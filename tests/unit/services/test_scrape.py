@@ -11,7 +11,7 @@ import pytest
 
 from adapters.memory.bus import MemoryBus
 from adapters.memory.cache import MemoryRateLimiter
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from domain.errors import ValidationError
 from ports.bus import TELEMETRY_TOPIC
 from ports.scrape import ScrapeError, ScrapeResponse

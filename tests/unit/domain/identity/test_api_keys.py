@@ -93,7 +93,7 @@ def test_scopes_and_principal():
     assert principal.can(Permission.INGEST_TELEMETRY) and principal.can(Permission.READ_INCIDENTS)
     assert not principal.can(Permission.MANAGE_USERS) and not principal.can(Permission.ACT_ON_INCIDENTS)
     admin, _ = mint(scopes=[ApiKeyScope.ADMIN])
-    assert admin.permissions == frozenset(Permission) - {Permission.MANAGE_TENANTS}
+    assert admin.permissions == frozenset(Permission) - {Permission.MANAGE_TENANTS, Permission.MANAGE_DEAD_LETTERS}
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,8 @@ def test_the_documented_split():
     for admin_only in (P.MANAGE_RULES, P.MANAGE_COMPLIANCE, P.MANAGE_USERS, P.MANAGE_TEAMS,
                        P.MANAGE_API_KEYS, P.READ_AUDIT, P.INGEST_TELEMETRY):
         assert minimum_role(admin_only) is Role.ADMIN
-    assert PLATFORM_PERMISSIONS == {P.MANAGE_TENANTS} and minimum_role(P.MANAGE_TENANTS) is None
+    assert PLATFORM_PERMISSIONS == {P.MANAGE_TENANTS, P.MANAGE_DEAD_LETTERS}
+    assert minimum_role(P.MANAGE_TENANTS) is None and minimum_role(P.MANAGE_DEAD_LETTERS) is None
 
 
 @given(roles, st.sampled_from(sorted(PLATFORM_PERMISSIONS)))

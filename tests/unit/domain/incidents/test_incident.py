@@ -94,7 +94,7 @@ def test_open_records_entry_and_event():
                                             (("severity", "SEV2"), ("alerts", "2")))
     assert inc.timeline[0].get("severity") == "SEV2"
     (event,) = inc.pull_events()
-    assert event == ev.IncidentOpened(incident_id="inc-1", tenant="acme", at_ms=T0, actor="alertmanager",
+    assert event == ev.IncidentOpened(incident_id="inc-1", tenant="acme", at_ms=T0, actor="alertmanager", version=1,
                                       title="API latency", severity=Severity.SEV2, alerts=("fp1", "fp2"),
                                       dedup_key="grp:api")
     assert event.kind == "incident.opened"
@@ -167,7 +167,8 @@ def test_reopen_starts_a_new_cycle_and_keeps_first_ack():
     assert inc.first_acknowledged_at_ms == first_ack and inc.reopen_count == 1
     assert inc.timeline[-1].kind == "reopened" and inc.timeline[-1].get("cycle") == "2"
     assert inc.pull_events()[-1] == ev.IncidentReopened(incident_id="inc-1", tenant="acme", at_ms=T0 + 50_000,
-                                                       actor="carol", reason="errors are back")
+                                                       actor="carol", version=inc.version, reason="errors are back",
+                                                       cycle=2)
     inc.acknowledge("carol", T0 + 60_000)
     assert inc.first_acknowledged_at_ms == first_ack and inc.acknowledged_at_ms == T0 + 60_000
 
@@ -200,7 +201,7 @@ def test_attach_alert_is_idempotent():
     assert inc.attach_alert("fp1", T0 + 3) is False
     assert inc == before and inc.alerts == ("fp1", "fp2")
     assert inc.pull_events() == [ev.AlertAttached(incident_id="inc-1", tenant="acme", at_ms=T0 + 1,
-                                                  actor="system", fingerprint="fp2")]
+                                                  actor="system", version=2, fingerprint="fp2")]
 
 
 def test_closed_incident_refuses_alerts_and_severity_but_takes_notes():
@@ -227,8 +228,8 @@ def test_change_severity():
     assert inc.change_severity(Severity.SEV1, "alice", T0 + 6) is False
     assert inc.severity is Severity.SEV1
     assert inc.timeline[-1].data == (("from", "SEV3"), ("to", "SEV1"))
-    assert inc.pull_events() == [ev.SeverityChanged(incident_id="inc-1", tenant="acme", at_ms=T0 + 5,
-                                                    actor="alice", previous=Severity.SEV3, severity=Severity.SEV1)]
+    assert inc.pull_events() == [ev.SeverityChanged(incident_id="inc-1", tenant="acme", at_ms=T0 + 5, actor="alice",
+                                                    version=2, previous=Severity.SEV3, severity=Severity.SEV1)]
     with pytest.raises(ValidationError):
         inc.change_severity("nope", "alice", T0 + 7)
 
@@ -321,7 +322,13 @@ def test_random_event_sequences_respect_the_lifecycle(data):
         assert len(inc._pending) == len(before._pending) + 1
         new_event = inc._pending[-1]
         assert (new_event.incident_id, new_event.tenant, new_event.at_ms) == ("inc-1", "acme", now)
+        assert new_event.version == inc.version
+        entry = inc.timeline[-1]  # the timeline is the events' own account of the changes
+        assert (entry.kind, entry.actor, entry.text, entry.data) == (
+            new_event.entry, new_event.actor, new_event.entry_text(), new_event.entry_data())
+        assert ev.from_dict(ev.to_dict(new_event)) == new_event
         check_invariants(inc)
     events = inc.pull_events()
     assert len(events) == inc.version and isinstance(events[0], ev.IncidentOpened)
+    assert [e.version for e in events] == list(range(1, inc.version + 1))
     assert inc.pull_events() == []

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pyotp
 import pytest
 
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from adapters.memory.passwords import ScryptPasswordHasher
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
 from adapters.totp import TotpAuthenticator

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from adapters.memory.bus import MemoryBus
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from adapters.memory.notify import MemoryDeliveryLedger
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
 from adapters.memory.tasks import InProcessTaskQueue
-from adapters.memory.workflows import RecordingWorkflowEngine
+from adapters.memory.oncall import MemoryOnCallDirectory
+from adapters.memory.workflows import InProcessWorkflowEngine
 from domain.alerts.fingerprint import fingerprint
 from domain.alerts.silences import Silence
 from domain.alerts.state import AlertState, AlertTransition
@@ -24,7 +25,9 @@ from ports.notify import DeliveryResult, OutgoingNotification
 from services.alerting import AlertPipeline
 from services.incidents import IncidentService
 from services.notifications import NotificationService
-from services.pipeline.config import AlertingConfig
+from services.outbox import OutboxRelay, OutboxSignal
+from services.pipeline.config import AlertingConfig, FixedAlertingConfigs
+from tests.support.outbox import incident_relay
 
 NOW_MS = 1_800_000_000_000
 TENANT = "t1"
@@ -72,13 +75,14 @@ def labels(**pairs: str) -> LabelSet:
 class Harness:
     clock: FakeClock
     uow: MemoryUnitOfWorkRunner
-    workflows: RecordingWorkflowEngine
+    workflows: InProcessWorkflowEngine
     incidents: IncidentService
     tasks: InProcessTaskQueue
     notifier: ScriptedNotifier
     ledger: MemoryDeliveryLedger
     notifications: NotificationService
     pipeline: AlertPipeline
+    relay: OutboxRelay
     states: dict[str, AlertState] = field(default_factory=dict)
 
     def transition(self, ls: LabelSet, to: AlertState, at_ms: int | None = None, rule: str = "r1") -> AlertTransition:
@@ -90,16 +94,19 @@ class Harness:
     async def fire(self, ls: LabelSet, annotations: Mapping[str, str] | None = None, **kw: Any) -> str:
         t = self.transition(ls, AlertState.FIRING, **kw)
         await self.pipeline.process(t, annotations or {"summary": f"{ls.get('alertname')} on {ls.get('host')}"})
+        await self.relay.drain()
         return t.fingerprint
 
     async def resolve(self, ls: LabelSet, **kw: Any) -> str:
         t = self.transition(ls, AlertState.RESOLVED, **kw)
         await self.pipeline.process(t, {})
+        await self.relay.drain()
         return t.fingerprint
 
     async def tick(self, advance_ms: int = 0) -> None:
         self.clock.advance(advance_ms)
         await self.pipeline.tick()
+        await self.relay.drain()
         await self.tasks.drain()
 
     async def silence(self, matchers: str, minutes: int = 60, sid: str = "s1", **kw: Any) -> Silence:
@@ -131,14 +138,17 @@ def make_harness(config: Mapping[str, Any] | None = None, clock: FakeClock | Non
     clock = clock or FakeClock(NOW_MS)
     uow = MemoryUnitOfWorkRunner()
     uow.run_sync(lambda u: u.tenants.add(Tenant(TENANT, "Tenant one")))
-    workflows = RecordingWorkflowEngine()
-    incidents = IncidentService(uow, workflows, clock)
+    workflows = InProcessWorkflowEngine()
+    signal = OutboxSignal()
+    incidents = IncidentService(uow, workflows, clock, outbox=signal)
     tasks = InProcessTaskQueue(base_backoff_s=0.001)
     notifier = ScriptedNotifier()
     ledger = MemoryDeliveryLedger()
-    notifications = NotificationService(uow, notifier, ledger, AlertingConfig.from_dict(config or CONFIG), clock, max_retries=3)
+    notifications = NotificationService(uow, notifier, ledger, FixedAlertingConfigs(AlertingConfig.from_dict(config or CONFIG)),
+                                        clock, tasks, MemoryOnCallDirectory(), max_retries=3)
     pipeline = AlertPipeline(MemoryBus(), uow, incidents, notifications, tasks, clock)
-    return Harness(clock, uow, workflows, incidents, tasks, notifier, ledger, notifications, pipeline)
+    relay = incident_relay(uow, clock, workflows, incidents, signal)
+    return Harness(clock, uow, workflows, incidents, tasks, notifier, ledger, notifications, pipeline, relay)
 
 
 @pytest.fixture

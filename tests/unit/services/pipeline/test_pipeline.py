@@ -128,11 +128,12 @@ async def test_a_key_already_delivered_is_never_sent_again(h: Harness):
 
 
 def _payload_of(h: Harness, key: str) -> dict:
-    from services.notifications import PAYLOAD_VERSION
+    from services.delivery_jobs import PAYLOAD_VERSION
 
     n = h.notifier.sent[0]
     p = n.payload
-    return {"v": PAYLOAD_VERSION, "key": key, "tenant": p["tenant"], "receiver": p["receiver"], "channel": p["channel"],
+    return {"v": PAYLOAD_VERSION, "kind": "group", "key": key, "tenant": p["tenant"], "receiver": p["receiver"],
+            "channel": p["channel"],
             "channel_type": n.channel, "group_key": p["group_key"], "at_ms": p["at_ms"], "group_labels": list(p["group_labels"].items()),
             "firing": [{"fingerprint": a["fingerprint"], "status": a["status"], "labels": list(a["labels"].items()),
                         "annotations": a["annotations"], "starts_at_ms": None} for a in p["alerts"]], "resolved": []}
@@ -172,7 +173,7 @@ async def test_a_batch_that_failed_midway_is_processed_again_when_redelivered(h:
     from domain.alerts.state import AlertState
 
     calls = {"n": 0}
-    real = h.incidents.open_or_attach
+    real = h.incidents.take_alerts
 
     async def flaky(*args, **kwargs):
         calls["n"] += 1
@@ -180,7 +181,7 @@ async def test_a_batch_that_failed_midway_is_processed_again_when_redelivered(h:
             raise ConnectionError("database went away")
         return await real(*args, **kwargs)
 
-    h.incidents.open_or_attach = flaky  # type: ignore[method-assign]
+    h.incidents.take_alerts = flaky  # type: ignore[method-assign]
     t = h.transition(DISK_A, AlertState.FIRING)
     with pytest.raises(ConnectionError):
         await h.pipeline.process(t, {"summary": "disk a"})
@@ -190,3 +191,29 @@ async def test_a_batch_that_failed_midway_is_processed_again_when_redelivered(h:
     assert h.told() == [("log", ["a"], [])]
     await h.pipeline.process(t, {})  # and once it went through, a replay is a duplicate
     assert h.pipeline.decisions[-1].outcome.value == "duplicate"
+
+
+async def test_one_list_of_stages_of_one_shape_serves_every_kind_of_pass(h: Harness):
+    from services.pipeline.model import PassKind
+
+    names = [type(s).__name__ for s in h.pipeline.stages]
+    assert names == ["RemuteStage", "DedupStage", "SilenceStage", "InhibitStage", "IncidentStage", "RouteStage",
+                     "GroupStage", "ResolvedMuteStage", "NotifyStage"]
+    for kind in PassKind:
+        assert [n for n, s in zip(names, h.pipeline.stages) if kind in s.passes], kind  # every pass has stages
+    assert all(callable(s.process) for s in h.pipeline.stages)
+
+
+async def test_a_routing_change_applies_on_the_next_pass_without_a_restart(h: Harness):
+    from services.pipeline.config import AlertingConfig
+
+    await h.fire(DISK_A)
+    await h.tick(10_000)
+    assert h.told() == [("log", ["a"], [])]
+    h.notifications.configs.config = AlertingConfig.from_dict({  # what a per-tenant source will do on an edit
+        "route": {"receiver": "ops", "group_by": ["alertname"], "group_wait": "0s"},
+        "receivers": [{"name": "ops", "slack_configs": [{"url": "https://hooks.example/slack"}]}]})
+    fp = await h.fire(labels(alertname="Cpu", host="c", severity="warning", cluster="c1"))
+    await h.tick(1_000)
+    assert h.told() == [("log", ["a"], []), ("slack", ["c"], [])]
+    assert [d.receiver for d in await h.uow.run(lambda u: u.history.for_alert(TENANT, fp)) if d.stage.value == "route"] == ["ops"]

@@ -7,24 +7,31 @@ from datetime import datetime, timezone
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
 from domain.alerts.fingerprint import fingerprint
 from domain.alerts.history import Outcome, Stage
-from domain.alerts.inhibition import Inhibitor
 from domain.alerts.silences import Recurrence, Silence
 from domain.alerts.state import AlertState
 from domain.metrics.matchers import parse_matchers
-from services.pipeline.config import AlertingConfig
+from services.pipeline.config import AlertingConfig, FixedAlertingConfigs
 from services.pipeline.dedup import DedupStage
 from services.pipeline.group import GroupStage
 from services.pipeline.inhibit import InhibitStage
-from services.pipeline.model import AlertEvent, AlertStore, Context, LiveAlert, Mute
+from services.pipeline.model import AlertEvent, AlertStore, Context, LiveAlert, Mute, PassKind
 from services.pipeline.notify import NotifyStage
 from services.pipeline.route import RouteStage
 from services.pipeline.silence import SilenceStage
 from tests.unit.services.pipeline.conftest import CONFIG, NOW_MS, TENANT, Harness, labels
 
 CFG = AlertingConfig.from_dict(CONFIG)
+CONFIGS = FixedAlertingConfigs(CFG)
 DISK_A = labels(alertname="Disk", host="a", severity="warning", cluster="c1")
 DISK_B = labels(alertname="Disk", host="b", severity="warning", cluster="c1")
 DOWN = labels(alertname="ClusterDown", severity="critical", cluster="c1")
+
+
+async def tick(stage: GroupStage, at_ms: int) -> Context:
+    """A tick's pass through the group stage: the due groups flushed into ``ctx.notifications``."""
+    ctx = Context(at_ms, PassKind.TICK)
+    await stage.process(ctx, [])
+    return ctx
 
 
 def outcomes(ctx: Context) -> list[tuple[str, str]]:
@@ -77,7 +84,7 @@ async def test_inhibition_names_the_rule_and_the_source_and_does_not_inhibit_its
     store = AlertStore()
     for ls in (DOWN, DISK_A):
         store.put(live(ls))
-    stage = InhibitStage(store, CFG.inhibitor)
+    stage = InhibitStage(store, CONFIGS)
     ctx = Context(NOW_MS)
     ev_a = AlertEvent(store.get(TENANT, live(DISK_A).fingerprint), AlertState.FIRING, NOW_MS)
     ev_down = AlertEvent(store.get(TENANT, live(DOWN).fingerprint), AlertState.FIRING, NOW_MS)
@@ -87,7 +94,10 @@ async def test_inhibition_names_the_rule_and_the_source_and_does_not_inhibit_its
     assert "ClusterDown" in ev_a.mute.reason and "rule #0" in ev_a.mute.reason and ev_a.alert.mute == ev_a.mute
     assert ev_down.mute is None and other_cluster.mute is None
     assert outcomes(ctx) == [("inhibit", "inhibited")]
-    assert InhibitStage(store, Inhibitor([])).mute(ctx, TENANT, DISK_A) is None
+    bare = InhibitStage(store, FixedAlertingConfigs(AlertingConfig(CFG.route, CFG.receivers)))  # no inhibit rules
+    ctx_none = Context(NOW_MS)
+    await bare.load(ctx_none, [TENANT])
+    assert bare.mute(ctx_none, TENANT, DISK_A) is None
 
 
 async def test_routing_records_receiver_and_group_and_skips_muted():
@@ -95,7 +105,7 @@ async def test_routing_records_receiver_and_group_and_skips_muted():
     crit = AlertEvent(live(DOWN), AlertState.FIRING, NOW_MS)
     warn = AlertEvent(live(DISK_A), AlertState.FIRING, NOW_MS)
     muted = AlertEvent(live(DISK_B), AlertState.FIRING, NOW_MS, mute=Mute(Stage.SILENCE, "silence:x", "x"))
-    await RouteStage(CFG.route).process(ctx, [crit, warn, muted])
+    await RouteStage(CONFIGS).process(ctx, [crit, warn, muted])
     assert [r.receiver for r in crit.routes] == ["pager"] and [r.receiver for r in warn.routes] == ["default"]
     assert muted.routes == []
     assert [(d.receiver, d.outcome.value) for d in ctx.decisions] == [("pager", "routed"), ("default", "routed")]
@@ -111,15 +121,15 @@ async def test_grouping_waits_then_notifies_together_and_takes_muted_alerts_out(
         ev.routes = route.match(ev.alert.labels)
     await stage.process(ctx, [a, b])
     assert len(stage) == 1 and all(d.outcome is Outcome.GROUPED for d in ctx.decisions)
-    assert stage.tick(Context(NOW_MS + 9_999)) == []
-    [(tenant, n)] = stage.tick(Context(NOW_MS + 10_000))
+    assert (await tick(stage, NOW_MS + 9_999)).notifications == []
+    [(tenant, n)] = (await tick(stage, NOW_MS + 10_000)).notifications
     assert tenant == TENANT and n.receiver == "default" and len(n.firing) == 2
     # b gets muted: taken out without a resolution; the group carries on with a.
     b.mute = Mute(Stage.SILENCE, "silence:x", "x")
     ctx2 = Context(NOW_MS + 20_000)
     await stage.process(ctx2, [b])
     assert b.alert.groups == {} and outcomes(ctx2) == [("group", "grouped")]
-    [(_, n2)] = stage.tick(Context(NOW_MS + 10_000 + 3_600_000))  # the repeat
+    [(_, n2)] = (await tick(stage, NOW_MS + 10_000 + 3_600_000)).notifications  # the repeat
     assert [x.labels.get("host") for x in n2.firing] == ["a"] and n2.resolved == ()
 
 
@@ -139,14 +149,14 @@ async def test_notify_queues_one_task_per_channel_and_keeps_what_it_could_not_qu
 
     store = AlertStore()
     tasks = Broken()
-    stage = NotifyStage(CFG, store, tasks)
+    stage = NotifyStage(CONFIGS, store, tasks)
     group = GroupStage()
     ev = AlertEvent(live(DOWN), AlertState.FIRING, NOW_MS)
     store.put(ev.alert)
     ev.routes = CFG.route.match(DOWN)
     await group.process(Context(NOW_MS), [ev])
-    ctx = Context(NOW_MS + 10_000)
-    await stage.process(ctx, group.tick(ctx))
+    ctx = await tick(group, NOW_MS + 10_000)
+    await stage.process(ctx, [])
     [job] = ctx.jobs
     [delivery] = ctx.deliveries
     assert delivery.key == job.key and delivery.receiver == "pager" and delivery.channel_type == "webhook"
@@ -164,17 +174,17 @@ async def test_notify_skips_resolved_only_notifications_for_channels_that_do_not
            "receivers": [{"name": "r", "log_configs": [{"send_resolved": False}]}, {"name": "nobody"}]}
     cfg = AlertingConfig.from_dict(doc)
     store, group = AlertStore(), GroupStage()
-    stage = NotifyStage(cfg, store, None)  # type: ignore[arg-type]
+    stage = NotifyStage(FixedAlertingConfigs(cfg), store, None)  # type: ignore[arg-type]
     ev = AlertEvent(live(DISK_A), AlertState.FIRING, NOW_MS)
     ev.routes = cfg.route.match(DISK_A)
     await group.process(Context(NOW_MS), [ev])
-    ctx = Context(NOW_MS)
-    await stage.process(ctx, group.tick(ctx))
+    ctx = await tick(group, NOW_MS)
+    await stage.process(ctx, [])
     assert len(ctx.jobs) == 1
     ev.alert.state = AlertState.RESOLVED
     resolved = AlertEvent(ev.alert, AlertState.RESOLVED, NOW_MS + 1, routes=cfg.route.match(DISK_A))
     await group.process(Context(NOW_MS + 1), [resolved])
-    ctx2 = Context(NOW_MS + 300_000)
-    await stage.process(ctx2, group.tick(ctx2))
+    ctx2 = await tick(group, NOW_MS + 300_000)
+    await stage.process(ctx2, [])
     assert ctx2.jobs == [] and outcomes(ctx2) == [("notify", "skipped")]
     assert "send_resolved is off" in ctx2.decisions[0].reason

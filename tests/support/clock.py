@@ -1,3 +1,5 @@
+"""A clock that moves only when a test moves it (the system clock is adapters.system.clock)."""
+
 from __future__ import annotations
 
 
