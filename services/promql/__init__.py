@@ -1,6 +1,6 @@
 """PromQL: the engine (``PromQLEngine``), its limits and its results.
 
-``entrypoints/container.py`` builds one engine over the configured sample store; the
+``entrypoints/container/`` builds one engine over the configured sample store; the
 Prometheus HTTP API and PromQL rules call it. See docs/adr/0012-promql-engine.md.
 """
 
