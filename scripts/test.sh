@@ -15,5 +15,9 @@ ensure_bundled_binaries
 echo "== import contracts (DESIGN.md §2)"
 $BIN/lint-imports
 
+echo "== dashboard (frontend/): unit tests and the production build"
+bash scripts/frontend.sh test
+bash scripts/frontend.sh build
+
 echo "== tests"
 $BIN/python -m pytest "$@"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from adapters.http.deps import ApiServices
+from adapters.http.frontend import install_frontend
 from adapters.http.problems import install_problem_handlers
 from adapters.http.routes import compliance, stream
 from adapters.http.routes import (
@@ -17,7 +19,9 @@ from adapters.http.routes import (
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
-def create_app(svc: ApiServices, lifespan: Lifespan | None = None, version: str = "0.1.0") -> FastAPI:
+def create_app(
+    svc: ApiServices, lifespan: Lifespan | None = None, version: str = "0.1.0", frontend_dir: Path | None = None
+) -> FastAPI:
     app = FastAPI(
         title="Observer-Eye",
         version=version,
@@ -30,4 +34,6 @@ def create_app(svc: ApiServices, lifespan: Lifespan | None = None, version: str 
         app.include_router(module.router)
     app.include_router(stream.router)  # WebSocket /api/v1/stream
     app.include_router(compliance.router)  # /api/v1/compliance
+    if frontend_dir is not None:
+        install_frontend(app, frontend_dir)  # the dashboard at / (when it was built)
     return app
