@@ -9,6 +9,7 @@ millions of points is several times faster than building it and calling ``json.d
 from __future__ import annotations
 
 import json
+from itertools import chain
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,24 +26,51 @@ def format_time(t_ms: int) -> str:
     return f"{sign}{whole}.{frac:03d}".rstrip("0").rstrip(".") if frac else f"{sign}{whole}"
 
 
-def _metric(labels: Labels) -> dict[str, str]:
-    return dict(labels)
+def _metric_json(labels: Labels) -> str:
+    return json.dumps(dict(labels), separators=(",", ":"))
+
+
+def _special(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where Python's float repr is not Prometheus' text: (positions, whole-number flags).
+    Whole numbers print without ".0", and outside [1e-4, 1e16) Go and Python switch
+    to exponents at different points; NaN and ±Inf are spelled differently."""
+    magnitude = np.abs(values)
+    whole = np.isfinite(values) & (values == np.trunc(values)) & (magnitude < 1e15)
+    whole &= ~((values == 0) & np.signbit(values))  # -0 prints as "-0"
+    plain = ~whole & (magnitude >= 1e-4) & (magnitude < 1e16) & (values != np.trunc(values))
+    fix = np.flatnonzero(~plain)
+    return fix, whole[fix]
 
 
 def format_values(values: np.ndarray) -> list[str]:
-    """``format_sample`` over an array, fast where values are whole numbers."""
+    """``format_sample`` over an array, at C speed where it can: whole numbers through
+    numpy's integer printing, others through the repr of a list (Python's shortest
+    round-trip digits are Go's for finite values in [1e-4, 1e16)), the rest one by one."""
     if not values.size:
         return []
-    whole = np.isfinite(values) & (values == np.trunc(values)) & (np.abs(values) < 1e15)
-    whole &= ~((values == 0) & np.signbit(values))  # -0 prints as "-0"
-    ints = np.where(whole, values, 0).astype(np.int64).astype(str).tolist()
-    if whole.all():
-        return ints
-    return [s if w else format_sample(v) for s, w, v in zip(ints, whole.tolist(), values.tolist())]
+    fix, whole = _special(values)
+    if fix.size == values.size and whole.all():
+        return values.astype(np.int64).astype(str).tolist()
+    out = repr(values.tolist())[1:-1].split(", ")
+    for i, v, w in zip(fix.tolist(), values[fix].tolist(), whole.tolist()):
+        out[i] = str(int(v)) if w else format_sample(v)
+    return out
 
 
-def _point_json(times: list[str], values: list[str]) -> str:
-    return ",".join(f'[{t},"{v}"]' for t, v in zip(times, values))
+def _points_json(prefixes: list[str], values: np.ndarray) -> str:
+    """``[t,"v"],[t,"v"]`` from the ``[t,"`` prefixes and the values, assembled by C
+    loops (repr, replace, split, join): a range result can hold millions of points."""
+    if not values.size:
+        return ""
+    fix, whole = _special(values)
+    if fix.size == values.size and whole.all():
+        texts = np.char.add(values.astype(np.int64).astype(str), '"],').tolist()
+    else:
+        texts = repr(values.tolist())[1:-1].replace(", ", '"],\x00').split("\x00")
+        texts[-1] += '"],'
+        for i, v, w in zip(fix.tolist(), values[fix].tolist(), whole.tolist()):
+            texts[i] = (str(int(v)) if w else format_sample(v)) + '"],'
+    return "".join(chain.from_iterable(zip(prefixes, texts)))[:-1]
 
 
 @dataclass
@@ -103,12 +131,20 @@ class QueryResult:
             assert self.values is not None
             texts = format_values(self.values)
             result = "[" + ",".join(
-                f'{{"metric":{json.dumps(_metric(ls))},"value":[{t},"{v}"]}}' for ls, v in zip(self.labels, texts)
+                f'{{"metric":{_metric_json(ls)},"value":[{t},"{v}"]}}' for ls, v in zip(self.labels, texts)
             ) + "]"
         else:
             parts = []
+            prefix: dict[int, str] = {}  # "[t," per timestamp: a range query's series share its steps
             for ls, (times, values) in zip(self.labels, self.points):
-                stamps = [format_time(x) for x in times.tolist()] if (times % 1000).any() else (times // 1000).astype(str).tolist()
-                parts.append(f'{{"metric":{json.dumps(_metric(ls))},"values":[{_point_json(stamps, format_values(values))}]}}')
+                stamps = times.tolist()
+                try:
+                    prefixes = [prefix[x] for x in stamps]
+                except KeyError:
+                    for x in stamps:
+                        if x not in prefix:
+                            prefix[x] = f'[{format_time(x)},"'
+                    prefixes = [prefix[x] for x in stamps]
+                parts.append(f'{{"metric":{_metric_json(ls)},"values":[{_points_json(prefixes, values)}]}}')
             result = "[" + ",".join(parts) + "]"
         return f'{{"resultType":"{self.result_type}","result":{result}}}'.encode()
