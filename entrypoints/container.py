@@ -41,6 +41,8 @@ from services.incidents import IncidentService
 from services.ingest import IngestLimits, IngestService
 from services.maintenance import MaintenanceService
 from services.postmortem import PostmortemService
+from services.promql.engine import PromQLEngine
+from services.promql.limits import QueryLimits
 from services.queries import TelemetryQueries
 from services.sample_maintenance import MaintenancePolicy, SampleMaintenance
 from services.remediation import RemediationService
@@ -279,6 +281,14 @@ def _sample_maintenance(s: Settings, store, clock) -> SampleMaintenance | None:
     return SampleMaintenance(store, clock, policy)
 
 
+def _promql_engine(s: Settings, store) -> PromQLEngine:
+    limits = QueryLimits(
+        max_series=s.query_max_series, max_samples=s.query_max_samples, max_points=s.query_max_points,
+        timeout_s=s.query_timeout_s, max_concurrent_per_tenant=s.query_max_concurrent,
+    )
+    return PromQLEngine(store, limits)
+
+
 def _stream_limits(s: Settings) -> StreamLimits:
     return StreamLimits(
         max_pending_series=s.stream_max_pending_series, max_pending_events=s.stream_max_pending_events,
@@ -374,6 +384,7 @@ class Container(containers.DeclarativeContainer):
     ingest_limits = providers.Singleton(_limits, settings)
     ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits)
     queries = providers.Singleton(TelemetryQueries, sample_store)
+    promql = providers.Singleton(_promql_engine, settings, sample_store)
     identity = providers.Singleton(IdentityService, uow, clock, tokens)
     # With Temporal the incident's workflow owns the incident (docs/adr/0002-incident-workflows.md).
     incidents = providers.Singleton(
@@ -421,6 +432,7 @@ class Container(containers.DeclarativeContainer):
         notifications=notifications,
         stream=stream_hub,
         compliance=compliance,
+        promql=promql,
     )
 
 

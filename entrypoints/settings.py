@@ -151,6 +151,16 @@ class Settings(BaseSettings):
     scrape_config: Path | None = None
     scrape_verify_tls: bool = True
 
+    # PromQL (the Prometheus API under /prometheus and PromQL rules; services/promql/):
+    # per query at most query_max_series series and query_max_samples samples read
+    # (counted before reading), query_max_points points, query_timeout_s seconds; a
+    # tenant runs at most query_max_concurrent queries at once (the others wait).
+    query_timeout_s: float = Field(120.0, gt=0)
+    query_max_series: int = Field(10_000, ge=1)
+    query_max_samples: int = Field(50_000_000, ge=1)
+    query_max_points: int = Field(20_000_000, ge=1)
+    query_max_concurrent: int = Field(2, ge=1)
+
     # Live updates on /api/v1/stream (docs/streaming.md): each client's backlog bounds,
     # and how long it may stay over them before it is closed with 1013.
     stream_max_pending_series: int = Field(10_000, ge=1)

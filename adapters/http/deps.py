@@ -17,6 +17,7 @@ from services.identity import IdentityService
 from services.incidents import IncidentService
 from services.notifications import NotificationService
 from services.ingest import IngestService
+from services.promql.engine import PromQLEngine
 from services.queries import TelemetryQueries
 from services.streaming import StreamHub
 from ports.clock import Clock
@@ -41,6 +42,7 @@ class ApiServices:
     notifications: NotificationService | None = None  # delivery audit, receivers (alert pipeline)
     stream: StreamHub | None = None  # live updates for /api/v1/stream (routes/stream.py)
     compliance: ComplianceService | None = None  # controls, posture, evidence (routes/compliance.py)
+    promql: PromQLEngine | None = None  # the Prometheus API under /prometheus (routes/prometheus/)
 
 
 def services(request: Request) -> ApiServices:

@@ -79,7 +79,7 @@ async def test_head_has_the_length_but_no_body(web: httpx.AsyncClient) -> None:
 
 
 async def test_api_paths_keep_their_problems(web: httpx.AsyncClient) -> None:
-    for path in ("/api/v1/nope", "/api", "/prometheus/api/v1/query", "/v1/traces", "/metrics"):
+    for path in ("/api/v1/nope", "/api", "/prometheus/api/v1/nope", "/v1/traces", "/metrics"):
         r = await web.get(path)
         assert r.status_code == 404, path
         assert r.headers["content-type"] == "application/problem+json"
@@ -88,6 +88,7 @@ async def test_api_paths_keep_their_problems(web: httpx.AsyncClient) -> None:
     assert r.status_code == 405
     assert (await web.get("/healthz")).json() == {"status": "ok"}
     assert (await web.get("/api/v1/series")).status_code == 401
+    assert (await web.get("/prometheus/api/v1/query")).status_code == 401
     assert (await web.get("/openapi.json")).json()["info"]["title"] == "Observer-Eye"
 
 
