@@ -99,6 +99,9 @@ class PrometheusServer(ChildProcess):
     def get(self, path: str, params: dict | None = None) -> httpx.Response:
         return self._client.get(path, params=params)
 
+    def post(self, path: str, data: dict | None = None) -> httpx.Response:
+        return self._client.post(path, data=data)
+
 
 def create_blocks(openmetrics: Iterable[str], out_dir: Path) -> None:
     """``promtool tsdb create-blocks-from openmetrics`` over the given text lines."""
