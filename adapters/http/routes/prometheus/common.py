@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse, Response
 
 from domain.errors import QueryCanceled, QueryLimitExceeded, QueryTimeout, ValidationError
 from domain.promql.errors import PromQLError
+from domain.metrics.durations import parse_duration_ms as go_duration_ms
 from domain.promql.gofloat import parse_float
 
 PREFIX = "/prometheus/api/v1"
@@ -38,10 +39,6 @@ MAX_TIME_TEXT = "292277025-08-18T07:12:54.999999999Z"
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})\Z"
 )
-_DURATION = re.compile(
-    r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?\Z"
-)
-_DURATION_MS = (365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1)
 MAX_INT64 = 2**63 - 1
 
 
@@ -196,15 +193,10 @@ def parse_duration_ms(text: str) -> int:
         if not math.isfinite(nanos) or abs(nanos) > MAX_INT64:
             raise ValueError(f"cannot parse {json.dumps(text)} to a valid duration. It overflows int64")
         return int(math.trunc(nanos) / 1_000_000)
-    m = _DURATION.match(text)
-    if text and text != "0" and m and any(m.groups()):
-        total = sum(int(n) * unit for n, unit in zip(m.groups(), _DURATION_MS) if n)
-        if total * 1_000_000 > MAX_INT64:
-            raise ValueError(f"cannot parse {json.dumps(text)} to a valid duration")
-        return total
-    if text == "0":
-        return 0
-    raise ValueError(f"cannot parse {json.dumps(text)} to a valid duration")
+    try:
+        return go_duration_ms(text)
+    except ValueError:
+        raise ValueError(f"cannot parse {json.dumps(text)} to a valid duration") from None
 
 
 def duration_param(form: Form, name: str) -> int:
