@@ -33,6 +33,7 @@ from adapters.django_orm.compliance.repositories import DjangoComplianceReposito
 from adapters.django_orm.identity.repositories import DjangoApiKeyRepository, DjangoTenantRepository
 from adapters.django_orm.incidents.repositories import DjangoIncidentRepository
 from adapters.django_orm.notifications.repositories import DjangoDeliveryRepository
+from adapters.django_orm.rules.repositories import DjangoRuleGroupRepository
 
 T = TypeVar("T")
 
@@ -43,6 +44,7 @@ class DjangoUnitOfWork:
     def __init__(self, using: str = "default") -> None:
         self.using = using
         self.rules = DjangoRuleRepository(using)
+        self.rule_groups = DjangoRuleGroupRepository(using)
         self.alerts = DjangoAlertRepository(using)
         self.incidents = DjangoIncidentRepository(using)
         self.silences = DjangoSilenceRepository(using)

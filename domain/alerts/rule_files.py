@@ -246,5 +246,5 @@ def _rule(raw: object, where: str, title: str, check_expr: ExprCheck, errors: _E
     if problems:
         return None
     if alert:
-        return AlertingRule(alert, expr, for_ms, keep_ms, tuple(labels.items()), tuple(annotations.items()))
-    return RecordingRule(record, expr, tuple(labels.items()))
+        return AlertingRule(alert, expr, for_ms, keep_ms, tuple(sorted(labels.items())), tuple(sorted(annotations.items())))
+    return RecordingRule(record, expr, tuple(sorted(labels.items())))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Union
 
 from domain.metrics.durations import format_duration, parse_duration_ms
@@ -22,7 +22,7 @@ ALERTS_FOR_STATE_METRIC = "ALERTS_FOR_STATE"
 ALERT_STATE_LABEL = "alertstate"
 ALERTNAME = "alertname"
 
-Pairs = tuple[tuple[str, str], ...]
+Pairs = tuple[tuple[str, str], ...]  # sorted by name: label and annotation order carries no meaning
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,15 +107,18 @@ class RuleGroup:
         saved; ``domain.alerts.rule_files`` reads and checks what users send)."""
         rules: list[PromRule] = []
         for r in doc.get("rules", ()):
-            labels = tuple(r.get("labels", {}).items())
+            labels = tuple(sorted(r.get("labels", {}).items()))
             if "alert" in r:
                 rules.append(AlertingRule(
                     r["alert"], r["expr"], parse_duration_ms(r.get("for", "0s")),
-                    parse_duration_ms(r.get("keep_firing_for", "0s")), labels, tuple(r.get("annotations", {}).items())))
+                    parse_duration_ms(r.get("keep_firing_for", "0s")), labels, tuple(sorted(r.get("annotations", {}).items()))))
             else:
                 rules.append(RecordingRule(r["record"], r["expr"], labels))
         interval = parse_duration_ms(doc["interval"]) if doc.get("interval") else 0
         return cls(tenant, doc["name"], tuple(rules), interval, int(doc.get("limit", 0)), source)
+
+    def with_interval(self, interval_ms: int) -> "RuleGroup":
+        return replace(self, interval_ms=interval_ms)
 
     def rule_ids(self) -> list[str]:
         """A stable id per rule: alerts keep their rule across edits that only reorder,
