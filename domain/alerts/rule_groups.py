@@ -160,6 +160,11 @@ class GroupStatus:
     evaluation_s: float = 0.0
     rules: Mapping[str, RuleStatus] = field(default_factory=dict)  # by rule id
 
+    def with_error(self, message: str) -> "GroupStatus":
+        """The same evaluation, every rule failed with ``message`` (its output was lost)."""
+        rules = {rid: RuleStatus("err", message, s.last_evaluation_ms, s.evaluation_s) for rid, s in self.rules.items()}
+        return GroupStatus(self.last_evaluation_ms, self.evaluation_s, rules)
+
     def document(self) -> dict:
         return {
             "last": self.last_evaluation_ms, "took": self.evaluation_s,
