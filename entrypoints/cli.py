@@ -97,9 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     openapi = sub.add_parser("openapi", help="print the OpenAPI document")
     openapi.set_defaults(func=cmd_openapi)
 
-    from entrypoints import admin, anomaly_cli, celery_worker, consume, scrape, temporal_worker
+    from entrypoints import admin, anomaly_cli, celery_worker, consume, rules_cli, scrape, temporal_worker
 
     consume.add_parser(sub)
+    rules_cli.add_parser(sub)
     scrape.add_parser(sub)
     admin.add_parser(sub)
     anomaly_cli.add_parser(sub)

@@ -43,6 +43,9 @@ from services.maintenance import MaintenanceService
 from services.postmortem import PostmortemService
 from services.promql.engine import PromQLEngine
 from services.promql.limits import QueryLimits
+from services.promrules.groups import RuleGroupService
+from services.promrules.manager import RuleManager
+from services.promrules.overlay import RecordedOverlay
 from services.queries import TelemetryQueries
 from services.sample_maintenance import MaintenancePolicy, SampleMaintenance
 from services.remediation import RemediationService
@@ -289,6 +292,19 @@ def _promql_engine(s: Settings, store) -> PromQLEngine:
     return PromQLEngine(store, limits)
 
 
+def _rule_manager(s: Settings, uow, engine, overlay, ingest, bus, clock, pubsub, state, limits: IngestLimits) -> RuleManager:
+    """PromQL rules on their own engine (its own threads: rules never wait behind
+    dashboard queries) reading through the overlay of what they just recorded."""
+    if s.rules_shard >= s.rules_shards:
+        raise ValueError(f"OBSERVER_RULES_SHARD={s.rules_shard} must be below OBSERVER_RULES_SHARDS={s.rules_shards}")
+    return RuleManager(
+        uow, engine, overlay, ingest, bus, clock, pubsub=pubsub, state=state,
+        default_interval_ms=int(s.rules_evaluation_interval_s * 1000), external_labels=s.rules_external_labels,
+        external_url=s.rules_external_url or s.url, shard=s.rules_shard, shards=s.rules_shards,
+        refresh_s=s.rules_refresh_s, label_limits=limits.labels,
+    )
+
+
 def _stream_limits(s: Settings) -> StreamLimits:
     return StreamLimits(
         max_pending_series=s.stream_max_pending_series, max_pending_events=s.stream_max_pending_events,
@@ -385,6 +401,9 @@ class Container(containers.DeclarativeContainer):
     ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits)
     queries = providers.Singleton(TelemetryQueries, sample_store)
     promql = providers.Singleton(_promql_engine, settings, sample_store)
+    rule_overlay = providers.Singleton(RecordedOverlay, sample_store)
+    rule_engine = providers.Singleton(_promql_engine, settings, rule_overlay)
+    rule_groups = providers.Singleton(RuleGroupService, uow, evaluator_state)
     identity = providers.Singleton(IdentityService, uow, clock, tokens)
     # With Temporal the incident's workflow owns the incident (docs/adr/0002-incident-workflows.md).
     incidents = providers.Singleton(
@@ -408,6 +427,9 @@ class Container(containers.DeclarativeContainer):
     notifications = providers.Singleton(
         NotificationService, uow, notifier, delivery_ledger, alerting_config, clock,
         max_retries=settings.provided.notify_max_retries,
+    )
+    rule_manager = providers.Singleton(
+        _rule_manager, settings, uow, rule_engine, rule_overlay, ingest, bus, clock, pubsub, evaluator_state, ingest_limits,
     )
     pipeline = providers.Singleton(
         AlertPipeline, bus, uow, incidents, notifications, task_queue, clock,
@@ -433,6 +455,8 @@ class Container(containers.DeclarativeContainer):
         stream=stream_hub,
         compliance=compliance,
         promql=promql,
+        rule_groups=rule_groups,
+        rule_interval_ms=providers.Callable(lambda s: int(s.rules_evaluation_interval_s * 1000), settings),
     )
 
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from adapters.http.deps import ApiServices
 from adapters.http.frontend import install_frontend
 from adapters.http.problems import install_problem_handlers
-from adapters.http.routes import compliance, prometheus, stream
+from adapters.http.routes import compliance, prometheus, rule_groups, stream
 from adapters.http.routes import (
     alerts, health, incidents, ingest, integrations, notifications, otlp, remote_write, telemetry,
 )
@@ -35,6 +35,7 @@ def create_app(
     app.include_router(stream.router)  # WebSocket /api/v1/stream
     app.include_router(compliance.router)  # /api/v1/compliance
     app.include_router(prometheus.router)  # the Prometheus HTTP API under /prometheus
+    app.include_router(rule_groups.router)  # /api/v1/rule-groups: PromQL rules
     if frontend_dir is not None:
         install_frontend(app, frontend_dir)  # the dashboard at / (when it was built)
     return app

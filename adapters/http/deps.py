@@ -18,6 +18,7 @@ from services.incidents import IncidentService
 from services.notifications import NotificationService
 from services.ingest import IngestService
 from services.promql.engine import PromQLEngine
+from services.promrules.groups import RuleGroupService
 from services.queries import TelemetryQueries
 from services.streaming import StreamHub
 from ports.clock import Clock
@@ -43,6 +44,8 @@ class ApiServices:
     stream: StreamHub | None = None  # live updates for /api/v1/stream (routes/stream.py)
     compliance: ComplianceService | None = None  # controls, posture, evidence (routes/compliance.py)
     promql: PromQLEngine | None = None  # the Prometheus API under /prometheus (routes/prometheus/)
+    rule_groups: RuleGroupService | None = None  # PromQL rule groups (routes/rule_groups.py)
+    rule_interval_ms: int = 60_000  # a rule group's evaluation interval when it sets none
 
 
 def services(request: Request) -> ApiServices:

@@ -76,6 +76,21 @@ def format_g(v: float) -> str:
     return f"{head}{text[:exp10 + 1]}.{text[exp10 + 1:]}"
 
 
+def format_e(v: float) -> str:
+    """``strconv.FormatFloat(v, 'e', -1, 64)``: shortest digits, always an exponent
+    (how Prometheus' API writes an alert's value: ``1e+00``, ``2.5e-01``)."""
+    special = _special(v)
+    if special:
+        return special
+    if v == 0:
+        return ("-" if math.copysign(1, v) < 0 else "") + "0e+00"
+    sign, digits, exponent = Decimal(repr(v)).as_tuple()
+    text = "".join(map(str, digits)).rstrip("0") or "0"
+    exp10 = len(digits) + exponent - 1
+    mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+    return f"{'-' if sign else ''}{mantissa}e{'-' if exp10 < 0 else '+'}{abs(exp10):02d}"
+
+
 def format_value(value: object) -> str:
     """``fmt.Sprint(value)`` for one value (``%v``)."""
     if value is None:

@@ -52,6 +52,17 @@ async def test_save_and_test_fails_clearly_without_a_credential(grafana: Grafana
     assert not ok and message.startswith("401")
 
 
+async def test_data_source_init_loads_recording_rules(grafana: GrafanaDataSource, api: Api) -> None:
+    # datasource.ts loadRules(): recording rules map names to queries for "expand rules"
+    await api.client.post("/api/v1/rule-groups", json={"name": "g", "rules": [
+        {"record": "job:up:sum", "expr": "sum by (job) (up)"}, {"alert": "Down", "expr": "up == 0"}]})
+    resp = await grafana.resource("api/v1/rules")
+    groups = resp.json()["data"]["groups"]
+    mapping = {r["name"]: r["query"] for g in groups for r in g["rules"] if r["type"] == "recording"}
+    assert mapping == {"job:up:sum": "sum by (job) (up)"}
+    assert grafana.sent[-2:] == [("POST", "api/v1/rules"), ("GET", "api/v1/rules")]  # GET-only, as in Prometheus
+
+
 async def test_explore_opening_the_metric_browser(grafana: GrafanaDataSource) -> None:
     # language_provider.start(): metric names, then metadata and label names
     names = await grafana.resource("api/v1/label/__name__/values", snapped())

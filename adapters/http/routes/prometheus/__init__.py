@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from adapters.http.routes.prometheus import query, series, status
+from adapters.http.routes.prometheus import query, rules, series, status
 from adapters.http.routes.prometheus.common import PREFIX
 
 router = APIRouter(prefix=PREFIX)
-for module in (query, series, status):
+for module in (query, series, status, rules):
     router.include_router(module.router)

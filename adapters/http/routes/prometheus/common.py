@@ -24,7 +24,8 @@ from urllib.parse import parse_qsl
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from domain.errors import QueryCanceled, QueryLimitExceeded, QueryTimeout, ValidationError
+from adapters.http.body import media_type, read_body
+from domain.errors import LimitExceeded, QueryCanceled, QueryLimitExceeded, QueryTimeout, ValidationError
 from domain.promql.errors import PromQLError
 from domain.metrics.durations import parse_duration_ms as go_duration_ms
 from domain.promql.gofloat import parse_float
@@ -108,17 +109,11 @@ class Form:
 async def read_form(request: Request, max_body_bytes: int) -> Form:
     pairs: list[tuple[str, str]] = []
     if request.method == "POST":
-        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
-            raise PromApiError("bad_data", f"request body is larger than {max_body_bytes} bytes", limit="max_body_bytes")
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > max_body_bytes:
-                raise PromApiError("bad_data", f"request body is larger than {max_body_bytes} bytes",
-                                   limit="max_body_bytes")
-        if media == FORM and body:
+        try:
+            body = await read_body(request, max_body_bytes)
+        except LimitExceeded as exc:
+            raise PromApiError("bad_data", exc.message, field="body", limit=exc.limit) from None
+        if media_type(request)[0] == FORM and body:
             try:
                 pairs += parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=False)
             except UnicodeDecodeError:
