@@ -18,6 +18,10 @@ class ValidationError(DomainError, ValueError):
     def at(self, prefix: str) -> "ValidationError":
         """The same error with its field path prefixed (``series[3]`` + ``labels.host``)."""
         field = f"{prefix}.{self.field}" if self.field else prefix
+        return self.renamed(field)
+
+    def renamed(self, field: str | None) -> "ValidationError":
+        """The same error naming ``field`` (an adapter spelling the domain's field its way)."""
         return type(self)(self.message, field=field)
 
 
@@ -29,8 +33,7 @@ class LimitExceeded(ValidationError):
         self.limit = limit
         self.value = value
 
-    def at(self, prefix: str) -> "LimitExceeded":
-        field = f"{prefix}.{self.field}" if self.field else prefix
+    def renamed(self, field: str | None) -> "LimitExceeded":
         return LimitExceeded(self.message, field=field, limit=self.limit, value=self.value)
 
 

@@ -39,9 +39,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     elif pending := pending_migrations():
         print(f"observer-eye admin: {len(pending)} migrations are not applied; run `observer-eye admin migrate`",
               file=sys.stderr, flush=True)
-    url = f"http://{args.host}:{args.port}/admin/"
+    host = args.host or settings.admin_host
+    url = f"http://{host}:{args.port}/admin/"
     print(f"Observer-Eye admin on {url}  (first account: observer-eye admin create-superuser)", flush=True)
-    uvicorn.run(admin_application(), host=args.host, port=args.port, log_level=settings.log_level.lower(),
+    uvicorn.run(admin_application(), host=host, port=args.port, log_level=settings.log_level.lower(),
                 lifespan="off")
     return 0
 
@@ -82,7 +83,7 @@ def cmd_manage(args: argparse.Namespace) -> int:
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register ``admin`` and its subcommands on the CLI's subparsers."""
     serve_opts = argparse.ArgumentParser(add_help=False)
-    serve_opts.add_argument("--host", default="127.0.0.1")
+    serve_opts.add_argument("--host", default=None, help="default: OBSERVER_ADMIN_HOST (127.0.0.1)")
     serve_opts.add_argument("--port", type=int, default=8000)
     serve_opts.add_argument("--migrate", action="store_true", help="apply migrations before serving")
     admin = subparsers.add_parser(
@@ -115,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="observer-eye")
     add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["admin", *(sys.argv[1:] if argv is None else argv)])
+    from entrypoints.data_dir import prepare_data_dir
+
+    prepare_data_dir(Settings().data_dir)
     return args.func(args)
 
 

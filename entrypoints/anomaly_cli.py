@@ -70,4 +70,4 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     nab.add_argument("--out", required=True, help="folder for <category>/<detector>_<name>.csv outputs")
     nab.add_argument("--detector", default=BEST, choices=sorted(DETECTORS), help=f"default: {BEST}")
     nab.add_argument("--labels", help="combined_windows.json (default: DIR/../labels/)")
-    nab.set_defaults(func=cmd_nab)
+    nab.set_defaults(func=cmd_nab, uses_data_dir=False)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 
 from entrypoints.settings import Settings
 
@@ -41,16 +44,49 @@ def cmd_api(args: argparse.Namespace) -> int:
     return 0
 
 
+AGENT_KEY_ENV = "OBSERVER_AGENT_KEY"
+AGENT_KEY_FILE_ENV = "OBSERVER_AGENT_KEY_FILE"
+
+
+class AgentKeyError(Exception):
+    """No usable key: says where the agent looked."""
+
+
+def agent_key(key_file: str | None, environ: Mapping[str, str]) -> str:
+    """The agent's API key: from ``--key-file``, else the file ``OBSERVER_AGENT_KEY_FILE``
+    names, else ``OBSERVER_AGENT_KEY``. Never from the command line: argv is readable by
+    every user of the host (``ps``, ``/proc/<pid>/cmdline``)."""
+    path = key_file or environ.get(AGENT_KEY_FILE_ENV)
+    if path:
+        try:
+            key = Path(path).read_text().strip()
+        except OSError as exc:
+            raise AgentKeyError(f"cannot read the key file {path}: {exc.strerror}") from None
+        if not key:
+            raise AgentKeyError(f"the key file {path} is empty")
+        return key
+    key = environ.get(AGENT_KEY_ENV, "").strip()
+    if not key:
+        raise AgentKeyError(f"no API key: give --key-file FILE, or set {AGENT_KEY_FILE_ENV} (a file) or {AGENT_KEY_ENV}")
+    return key
+
+
 def cmd_agent(args: argparse.Namespace) -> int:
     """Send this host's metrics to an Observer-Eye API."""
     from adapters.agent.sender import IngestSender, run_agent
     from adapters.system.host import HostCollector
 
-    _logging("INFO")
-    key = args.api_key or (open(args.key_file).read().strip() if args.key_file else "")
-    if not key:
-        print("observer-eye agent: give --api-key or --key-file", file=sys.stderr)
+    if args.refused_api_key is not None:
+        print("observer-eye agent: --api-key is not accepted: a key on the command line is visible to every user "
+              f"of this host; use --key-file FILE, or the {AGENT_KEY_FILE_ENV} or {AGENT_KEY_ENV} environment variable",
+              file=sys.stderr)
         return 2
+    try:
+        key = agent_key(args.key_file, os.environ)
+    except AgentKeyError as exc:
+        print(f"observer-eye agent: {exc}", file=sys.stderr)
+        return 2
+    _logging("INFO")
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -89,13 +125,14 @@ def main(argv: list[str] | None = None) -> int:
 
     agent = sub.add_parser("agent", help="send this host's metrics to an Observer-Eye API")
     agent.add_argument("--url", default="http://127.0.0.1:8400")
-    agent.add_argument("--api-key")
-    agent.add_argument("--key-file")
+    agent.add_argument("--key-file", help=f"file holding the API key (or set {AGENT_KEY_FILE_ENV} or {AGENT_KEY_ENV})")
+    # Gone: refused with an explanation rather than "unrecognized arguments".
+    agent.add_argument("--api-key", dest="refused_api_key", nargs="?", const="", help=argparse.SUPPRESS)
     agent.add_argument("--interval", type=float, default=5.0)
-    agent.set_defaults(func=cmd_agent)
+    agent.set_defaults(func=cmd_agent, uses_data_dir=False)
 
     openapi = sub.add_parser("openapi", help="print the OpenAPI document")
-    openapi.set_defaults(func=cmd_openapi)
+    openapi.set_defaults(func=cmd_openapi, uses_data_dir=False)
 
     from entrypoints import admin, anomaly_cli, celery_worker, consume, rules_cli, scrape, temporal_worker
 
@@ -110,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     celery_worker.register_worker_command(worker_kinds)
 
     args = parser.parse_args(argv)
+    if getattr(args, "uses_data_dir", True):
+        from entrypoints.data_dir import prepare_data_dir
+
+        prepare_data_dir(Settings().data_dir)
     return args.func(args)
 
 

@@ -13,19 +13,23 @@ from adapters.http.deps import ApiServices
 from adapters.http.ingest_formats.otlp_mapping import OtlpOptions
 from adapters.memory.bus import MemoryBus
 from adapters.memory.cache import MemoryLatestValueCache, MemoryPubSub, MemoryRateLimiter
-from adapters.memory.infrastructure import MemoryInfrastructure
+from adapters.memory.infrastructure import DryRunInfrastructure
 from adapters.memory.notify import LogNotifier, MemoryDeliveryLedger
 from adapters.memory.oncall import MemoryOnCallDirectory
 from adapters.memory.postmortems import MemoryPostmortemStore
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
+from adapters.memory.runbooks import MemoryRunbookCatalogue
 from adapters.memory.samples import MemorySampleStore
 from adapters.memory.state import MemoryEvaluatorStateStore
 from adapters.memory.tasks import InProcessTaskQueue
 from adapters.memory.tokens import LocalTokenIssuer
 from adapters.memory.workflows import RecordingWorkflowEngine
 from adapters.system.clock import SystemClock
+from domain.alerts.silences import SilenceLimits
 from domain.metrics.batch import TimeWindow
 from domain.metrics.labels import LabelLimits
+from domain.remediation.policy import RemediationPolicy
+from entrypoints import credentials
 from entrypoints.settings import Settings
 from ports.samples import Maintainable
 from services.alerting import AlertPipeline, AlertService
@@ -49,6 +53,7 @@ from services.promrules.overlay import RecordedOverlay
 from services.queries import TelemetryQueries
 from services.sample_maintenance import MaintenancePolicy, SampleMaintenance
 from services.remediation import RemediationService
+from services.runbooks import RunbookService
 from services.user_notifications import UserNotifications
 from services.writer import WRITER_GROUP, SampleWriter
 from services.scrape import ScrapeService
@@ -74,7 +79,7 @@ def setup_database(s: Settings) -> None:
     """Configure Django and run ``django.setup()``: once per process, here only."""
     from adapters.django_orm import setup_django
 
-    setup_django(s.database_url, data_dir=s.data_dir)
+    setup_django(credentials.django_database_url(s), data_dir=s.data_dir)
 
 
 def _django_uow(s: Settings):
@@ -82,6 +87,16 @@ def _django_uow(s: Settings):
     from adapters.django_orm.unit_of_work import DjangoUnitOfWorkRunner  # models need setup first
 
     return DjangoUnitOfWorkRunner()
+
+
+def _django_runbooks(runner):
+    from adapters.django_orm.remediation.catalogue import DjangoRunbookCatalogue  # after Django is set up
+
+    return DjangoRunbookCatalogue(runner)
+
+
+def _remediation_policy(s: Settings) -> RemediationPolicy:
+    return RemediationPolicy.of(s.remediation_namespaces, s.remediation_tasks)
 
 
 def _django_postmortems(runner):
@@ -110,6 +125,7 @@ def _kafka_bus(s: Settings, store, evaluator_release=None):
         bootstrap=s.kafka_bootstrap, partitions=s.bus_partitions, replication=s.kafka_replication,
         idempotence=s.kafka_idempotence, compression=None if s.kafka_compression == "none" else s.kafka_compression,
         session_timeout_ms=s.kafka_session_timeout_ms, lag_cache_s=s.kafka_lag_cache_s,
+        security=credentials.kafka_security(s),
     )
     flush = getattr(store, "flush", None)  # ports.samples.Flushable, where the store buffers
     hooks = {WRITER_GROUP: GroupHooks(positions=store.positions, before_revoke=flush)}
@@ -121,7 +137,7 @@ def _kafka_bus(s: Settings, store, evaluator_release=None):
 def _redis_client(s: Settings):
     from adapters.redis import connect
 
-    return connect(s.redis_url)
+    return connect(s.redis_url, **credentials.redis_options(s))
 
 
 class _LateHook:
@@ -175,23 +191,22 @@ async def close_adapters(container: "Container") -> None:
         await container.temporal().close()  # and stops the embedded dev server if we started it
 
 
-def _celery_broker(s: Settings) -> str:
-    return s.celery_broker_url or s.redis_url
-
-
 def _celery_queue(s: Settings):
     from adapters.celery.app import create_celery_app  # Celery is only loaded when chosen
     from adapters.celery.tasks import CeleryTaskQueue
 
-    app = create_celery_app(_celery_broker(s), s.celery_result_backend, s.celery_queue)
-    return CeleryTaskQueue(app, _celery_broker(s), queue=s.celery_queue, backoff_base_s=s.task_backoff_s,
-                           backoff_max_s=s.task_backoff_max_s)
+    broker = credentials.celery_broker_url(s)
+    app = create_celery_app(broker, s.celery_result_backend, s.celery_queue, ssl=credentials.celery_ssl(s))
+    return CeleryTaskQueue(app, broker, queue=s.celery_queue, backoff_base_s=s.task_backoff_s,
+                           backoff_max_s=s.task_backoff_max_s, redis_options=credentials.redis_options(s, broker))
 
 
 def _redis_ledger(s: Settings):
     from adapters.celery.ledger import RedisDeliveryLedger
 
-    return RedisDeliveryLedger(_celery_broker(s), namespace=f"observer-eye:{s.celery_queue}")
+    broker = credentials.celery_broker_url(s)
+    return RedisDeliveryLedger(broker, namespace=f"observer-eye:{s.celery_queue}",
+                               redis_options=credentials.redis_options(s, broker))
 
 
 def _in_process_queue(s: Settings) -> InProcessTaskQueue:
@@ -213,13 +228,14 @@ def _sqlite_samples(s: Settings):
 def _postgres_samples(s: Settings):
     from adapters.postgres import PostgresSampleStore  # psycopg and numpy only when chosen
 
-    return PostgresSampleStore(s.samples_database_url, flush_interval_s=s.samples_flush_interval_s)
+    return PostgresSampleStore(credentials.samples_database_url(s), flush_interval_s=s.samples_flush_interval_s)
 
 
 def _temporal_connection(s: Settings):
     from adapters.temporal.connection import TemporalConnection  # temporalio only when chosen
 
-    return TemporalConnection(s.temporal_address, s.temporal_namespace, data_dir=s.data_dir, dev_port=s.temporal_dev_port)
+    return TemporalConnection(s.temporal_address, s.temporal_namespace, data_dir=s.data_dir, dev_port=s.temporal_dev_port,
+                              **credentials.temporal_options(s))
 
 
 def _temporal_engine(s: Settings, connection):
@@ -305,6 +321,11 @@ def _rule_manager(s: Settings, uow, engine, overlay, ingest, bus, clock, pubsub,
     )
 
 
+def silence_limits(s: Settings) -> SilenceLimits:
+    return SilenceLimits(max_duration_ms=s.max_silence_duration_s * 1000, max_window_ms=s.max_maintenance_window_s * 1000,
+                         max_span_ms=s.max_maintenance_span_s * 1000)
+
+
 def _stream_limits(s: Settings) -> StreamLimits:
     return StreamLimits(
         max_pending_series=s.stream_max_pending_series, max_pending_events=s.stream_max_pending_events,
@@ -381,7 +402,7 @@ class Container(containers.DeclarativeContainer):
     oncall = providers.Singleton(_oncall_directory, settings)
     infrastructure = providers.Selector(
         config.infrastructure,
-        memory=providers.Singleton(MemoryInfrastructure, lenient=True),
+        memory=providers.Singleton(DryRunInfrastructure),  # no cluster: every result says "dry run"
         kubernetes=providers.Singleton(_kubernetes, settings),
     )
     http_caller = providers.Singleton(_http_caller, settings)
@@ -390,6 +411,12 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(MemoryPostmortemStore),
         django=providers.Singleton(_django_postmortems, uow),
     )
+    runbook_catalogue = providers.Selector(
+        config.repository,
+        memory=providers.Singleton(MemoryRunbookCatalogue),
+        django=providers.Singleton(_django_runbooks, uow),
+    )
+    remediation_policy = providers.Singleton(_remediation_policy, settings)
     log_notifier = providers.Singleton(LogNotifier)
     notifier = providers.Selector(
         config.notifier, log=log_notifier, channels=providers.Singleton(_channels_notifier, settings, log_notifier)
@@ -405,18 +432,20 @@ class Container(containers.DeclarativeContainer):
     rule_engine = providers.Singleton(_promql_engine, settings, rule_overlay)
     rule_groups = providers.Singleton(RuleGroupService, uow, evaluator_state)
     identity = providers.Singleton(IdentityService, uow, clock, tokens)
+    runbooks = providers.Singleton(RunbookService, runbook_catalogue, clock, remediation_policy)
     # With Temporal the incident's workflow owns the incident (docs/adr/0002-incident-workflows.md).
     incidents = providers.Singleton(
         IncidentService, uow, workflows, clock, orchestrated=providers.Callable(lambda w: w == "temporal", config.workflows),
-        pubsub=pubsub,
+        pubsub=pubsub, runbooks=runbooks,
     )
     user_notifications = providers.Singleton(UserNotifications, oncall, notifier, delivery_ledger)
     escalation = providers.Singleton(EscalationService, oncall, user_notifications)
     incident_projection = providers.Singleton(IncidentProjection, uow)
-    remediation = providers.Singleton(RemediationService, infrastructure, http_caller, task_queue)
+    remediation = providers.Singleton(RemediationService, infrastructure, http_caller, task_queue,
+                                      policy=remediation_policy)
     postmortems = providers.Singleton(PostmortemService, postmortem_store)
     maintenance = providers.Singleton(MaintenanceService, uow)
-    alerts = providers.Singleton(AlertService, uow, clock)
+    alerts = providers.Singleton(AlertService, uow, clock, providers.Singleton(silence_limits, settings))
     external_alerts = providers.Singleton(
         ExternalAlertService, uow, bus, clock, ingest_limits.provided.labels
     )
@@ -457,6 +486,7 @@ class Container(containers.DeclarativeContainer):
         promql=promql,
         rule_groups=rule_groups,
         rule_interval_ms=providers.Callable(lambda s: int(s.rules_evaluation_interval_s * 1000), settings),
+        runbooks=runbooks,
     )
 
 

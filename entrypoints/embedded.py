@@ -63,7 +63,7 @@ async def serve(settings: Settings) -> None:
         from adapters.django_orm.asgi import admin_application
 
         servers.append(uvicorn.Server(uvicorn.Config(
-            admin_application(), host=settings.host, port=settings.admin_port, log_level=level, lifespan="off")))
+            admin_application(), host=settings.admin_host, port=settings.admin_port, log_level=level, lifespan="off")))
     tasks = [asyncio.create_task(s.serve()) for s in servers]
     # Each uvicorn server installs its own signal handlers; when one stops, stop all.
     _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -81,7 +81,7 @@ def run(settings: Settings) -> int:
     print(f"  API: send 'Authorization: Bearer <key>' with the admin API key in {settings.api_key_file}", flush=True)
     if settings.repository == "django" and settings.admin_port:
         where = admin_password_file or "the password you set before"
-        print(f"  Admin: http://{settings.host}:{settings.admin_port}/admin/  user '{ADMIN_USER}', password in {where}", flush=True)
+        print(f"  Admin: http://{settings.admin_host}:{settings.admin_port}/admin/  user '{ADMIN_USER}', password in {where}", flush=True)
     print(f"  adapters: repository={settings.repository} sample_store={settings.sample_store} "
           f"workflows={settings.workflows} bus={settings.bus}", flush=True)
     try:

@@ -85,7 +85,8 @@ def build_app(container: Container, *, with_agent: bool | None = None) -> FastAP
             finally:
                 await close_adapters(container)  # flushes the sample store's head even if a task hung
 
-    app = create_app(container.api_services(), lifespan, frontend_dir=settings.frontend_build)
+    app = create_app(container.api_services(), lifespan, frontend_dir=settings.frontend_build,
+                     trust_forwarded_proto=settings.trust_forwarded_proto)
 
     async def background_running() -> None:
         dead = [t.get_name() for t in getattr(app.state, "background", []) if t.done()]

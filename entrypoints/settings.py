@@ -5,16 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Secrets that may also come from a file: OBSERVER_<NAME>_FILE names it (a mounted
+# Kubernetes/Docker secret), so the secret is in neither the environment nor argv.
+SECRET_FILES = (
+    "kafka_sasl_password", "kafka_ssl_key_password", "temporal_api_key", "database_password",
+    "samples_database_password", "redis_password", "kubernetes_token",
+)
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="OBSERVER_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a validation error must not print the secrets it was given.
+    model_config = SettingsConfigDict(env_prefix="OBSERVER_", env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     host: str = "127.0.0.1"
     port: int = Field(8400, ge=1, le=65535)
     admin_port: int = Field(8000, ge=0, le=65535)  # Django admin in `observer-eye run`; 0 = off
+    # Where Django's admin listens: loopback unless an operator opens it (it signs in
+    # with passwords, and the API's host setting must not expose it along with the API).
+    admin_host: str = "127.0.0.1"
     data_dir: Path = Path("var")
     log_level: str = "INFO"
     # The dashboard's production build, served at / (adapters/http/frontend.py) when its
@@ -36,11 +47,25 @@ class Settings(BaseSettings):
     # The Django adapter's database (repository="django"): postgresql://... or sqlite:///...;
     # unset: the DATABASE_URL variable, else SQLite in data_dir (adapters/django_orm/config.py).
     database_url: str | None = None
+    # PostgreSQL credentials of that database, kept out of the URL: password, and TLS as
+    # libpq takes it (sslmode verify-full with sslrootcert, the CA; sslcert/sslkey: a client certificate).
+    database_password: SecretStr | None = None
+    database_password_file: Path | None = None
+    database_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = None
+    database_sslrootcert: Path | None = None
+    database_sslcert: Path | None = None
+    database_sslkey: Path | None = None
     tenant: str = "default"
     # Sample store (docs/adr/0004-sample-store.md): "sqlite" keeps data_dir/samples.db;
     # "postgres" writes compressed chunks to this database, flushing its head this often.
     samples_database_url: str = "postgresql://postgres@127.0.0.1:5432/observer_eye"
     samples_flush_interval_s: float = Field(1.0, gt=0)
+    samples_database_password: SecretStr | None = None  # as database_* above, for the sample store's database
+    samples_database_password_file: Path | None = None
+    samples_database_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = None
+    samples_database_sslrootcert: Path | None = None
+    samples_database_sslcert: Path | None = None
+    samples_database_sslkey: Path | None = None
     # Sample store upkeep (services/sample_maintenance.py), run by the writer (`consume
     # --group writer`, or the embedded runtime when it runs the writer): keep samples
     # this many days, compact chunks once they are this old (range queries then read
@@ -59,10 +84,30 @@ class Settings(BaseSettings):
     kafka_compression: Literal["none", "gzip"] = "none"
     kafka_session_timeout_ms: int = Field(10_000, ge=500)
     kafka_lag_cache_s: float = Field(0.5, ge=0)  # how stale ingest's view of the consumer lag may be
+    # Kafka credentials (entrypoints/credentials.py): TLS with a CA and optionally a client
+    # certificate (SSL, SASL_SSL), SASL PLAIN or SCRAM (SASL_PLAINTEXT, SASL_SSL).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_ssl_ca_file: Path | None = None
+    kafka_ssl_cert_file: Path | None = None
+    kafka_ssl_key_file: Path | None = None
+    kafka_ssl_key_password: SecretStr | None = None
+    kafka_ssl_key_password_file: Path | None = None
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_sasl_password_file: Path | None = None
     # Redis (cache="redis"): latest values, live fan-out, ingest rate limits. The prefix
     # lets several deployments (or test runs) share one Redis.
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "oe"
+    # Redis credentials (the cache and Celery's Redis broker): a password (and ACL user);
+    # TLS with a rediss:// URL, verified against redis_ssl_ca_file, with an optional client certificate.
+    redis_username: str | None = None
+    redis_password: SecretStr | None = None
+    redis_password_file: Path | None = None
+    redis_ssl_ca_file: Path | None = None
+    redis_ssl_cert_file: Path | None = None
+    redis_ssl_key_file: Path | None = None
     live_queue_size: int = Field(1000, ge=1)  # per live subscriber; the oldest is dropped beyond it
 
     # Alerting and notifications (docs/adr/0005-alert-pipeline.md). alerting_config: a JSON
@@ -71,7 +116,7 @@ class Settings(BaseSettings):
     # reach although private/loopback (JSON list: OBSERVER_OUTGOING_ALLOW='["10.0.0.0/8"]').
     alerting_config: Path | None = None
     outgoing_allow: list[str] = []
-    notify_timeout_s: float = Field(10.0, gt=0)
+    notify_timeout_s: float = Field(10.0, gt=0)  # the total time one send may take (connect, send, read the answer)
     notify_max_retries: int = Field(8, ge=0)
     task_backoff_s: float = Field(1.0, gt=0)  # first retry after ~this, doubling up to task_backoff_max_s
     task_backoff_max_s: float = Field(600.0, gt=0)
@@ -103,6 +148,15 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "observer-eye"
     temporal_dev_port: int = Field(7233, ge=1, le=65535)
+    # A Temporal cluster's credentials: TLS (a private CA, mTLS client certificate, the
+    # server name to verify) and/or an API key (Temporal Cloud; implies TLS).
+    temporal_tls: bool = False
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: SecretStr | None = None
+    temporal_api_key_file: Path | None = None
     # Host the Temporal worker inside the API process (the embedded stack, where in-memory
     # repositories are only visible in this process). Production runs `observer-eye worker temporal`.
     temporal_worker_in_api: bool = True
@@ -110,10 +164,26 @@ class Settings(BaseSettings):
     infrastructure: Literal["memory", "kubernetes"] = "memory"
     kubernetes_api_url: str | None = None
     kubernetes_token: SecretStr | None = None
+    kubernetes_token_file: Path | None = None
+    # What runbooks may touch (domain/remediation/policy.py): the Kubernetes namespaces of
+    # each tenant ('{"default": ["web", "api"]}') and the task-queue tasks a task step may
+    # queue ('["cache.flush"]'). Nothing by default.
+    remediation_namespaces: dict[str, list[str]] = {}
+    remediation_tasks: list[str] = []
     compliance_every_s: int = Field(3600, ge=60)  # the compliance evaluation schedule, per tenant
     # Recurring maintenance windows kept as Temporal Schedules: [{"window_id", "cron",
     # "duration_ms", "matchers": [{"name", "op", "value"}], "comment", "timezone", "tenant"}]
     maintenance_windows: list[dict[str, Any]] = []
+    # How long a silence may mute (domain/alerts/silences.py: SilenceLimits): a silence at
+    # most 30 days; a maintenance window (recurring silence or scheduled window) each
+    # occurrence at most 3 days, valid for at most a year. Over them: 422 naming the limit.
+    max_silence_duration_s: int = Field(30 * 86_400, ge=60)
+    max_maintenance_window_s: int = Field(3 * 86_400, ge=60)
+    max_maintenance_span_s: int = Field(366 * 86_400, ge=86_400)
+
+    # Behind a TLS-terminating proxy: trust its X-Forwarded-Proto to decide whether a
+    # request came over TLS (HSTS is sent only then; adapters/http/middleware/security_headers.py).
+    trust_forwarded_proto: bool = False
 
     # Limits (DESIGN.md §7): over them the API answers 413/422/429 naming the limit.
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
@@ -180,6 +250,24 @@ class Settings(BaseSettings):
     stream_max_pending_events: int = Field(1_000, ge=1)
     stream_slow_grace_s: float = Field(10.0, ge=0)
     stream_max_selectors: int = Field(100, ge=1)
+
+    @model_validator(mode="after")
+    def _secrets_from_files(self) -> "Settings":
+        """``OBSERVER_<NAME>_FILE``: the secret is the file's content (trailing newline dropped)."""
+        for name in SECRET_FILES:
+            path = getattr(self, f"{name}_file")
+            if path is None:
+                continue
+            if getattr(self, name) is not None:
+                raise ValueError(f"set OBSERVER_{name.upper()} or OBSERVER_{name.upper()}_FILE, not both")
+            try:
+                text = Path(path).read_text().rstrip("\r\n")
+            except OSError as exc:
+                raise ValueError(f"OBSERVER_{name.upper()}_FILE: cannot read {path}: {exc.strerror}") from None
+            if not text:
+                raise ValueError(f"OBSERVER_{name.upper()}_FILE: {path} is empty")
+            setattr(self, name, SecretStr(text))
+        return self
 
     @property
     def url(self) -> str:

@@ -32,6 +32,10 @@ class Workload:
 
 
 class Infrastructure(Protocol):
+    # True for an adapter that changes nothing (the embedded default without a cluster):
+    # every step result then says "dry run" (services/remediation.py).
+    dry_run: bool
+
     async def replicas(self, workload: Workload) -> int:
         """The desired replica count now."""
         ...

@@ -23,7 +23,7 @@ from dataclasses import replace
 
 from domain.alerts.grouping import GroupNotification
 from domain.alerts.history import AlertDecision
-from domain.alerts.silences import Silence
+from domain.alerts.silences import Silence, SilenceLimits
 from domain.alerts.state import Alert, AlertState, AlertTransition
 from domain.errors import NotFound
 from ports.bus import ALERTS_TOPIC, Message, MessageBus
@@ -231,9 +231,10 @@ class AlertPipeline:
 
 
 class AlertService:
-    def __init__(self, uow: UnitOfWorkRunner, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkRunner, clock: Clock, silence_limits: SilenceLimits = SilenceLimits()) -> None:
         self._uow = uow
         self._clock = clock
+        self._silence_limits = silence_limits
 
     async def alerts(self, tenant: str, states: Sequence[str] = ()) -> list[Alert]:
         return await self._uow.run(lambda uow: uow.alerts.list(tenant, states))
@@ -257,6 +258,8 @@ class AlertService:
         return await self._uow.run(lambda uow: uow.silences.list(tenant))
 
     async def add_silence(self, silence: Silence) -> Silence:
+        """Store a new silence; one over the configured lengths is refused (``LimitExceeded``)."""
+        self._silence_limits.check(silence)
         await self._uow.run(lambda uow: uow.silences.add(silence))
         return silence
 

@@ -20,7 +20,7 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from domain.errors import NotFound, ValidationError
+from domain.errors import NotFound, PermissionDenied, ValidationError
 from domain.incidents.incident import Incident, IncidentStatus, Severity
 from domain.remediation.runbook import Runbook
 from ports.cache import PubSub
@@ -28,6 +28,7 @@ from ports.clock import Clock
 from ports.repositories import UnitOfWork, UnitOfWorkRunner
 from ports.workflows import INCIDENT_WORKFLOW, WorkflowEngine
 from services.incident_commands import Command, apply, restore, snapshot
+from services.runbooks import RunbookService
 from services.streaming import incident_event, incidents_channel, publish_event
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,9 @@ def new_incident_id() -> str:
 
 class IncidentService:
     def __init__(self, uow: UnitOfWorkRunner, workflows: WorkflowEngine, clock: Clock, *, orchestrated: bool = False,
-                 pubsub: PubSub | None = None) -> None:
+                 pubsub: PubSub | None = None, runbooks: RunbookService | None = None) -> None:
         self._uow = uow
+        self._runbooks = runbooks  # the catalogue remediations run from (none: remediation is off)
         self._pubsub = pubsub  # live updates (services/streaming.py), published after each change
         self._workflows = workflows
         self._clock = clock
@@ -179,21 +181,31 @@ class IncidentService:
         except LookupError:
             raise NotFound(f"incident {incident_id!r} has no running workflow") from None
 
-    async def remediate(self, tenant: str, incident_id: str, actor: str, runbook: dict[str, Any], dry_run: bool) -> Any:
-        """Run (or, dry, plan) a runbook as a child workflow of the incident's."""
-        try:
-            plan = Runbook.from_dict(runbook).plan()
-        except ValidationError as e:
-            raise e.at("runbook") from None
+    async def remediate(self, tenant: str, incident_id: str, actor: str, runbook_id: str, dry_run: bool) -> Any:
+        """Run (or, dry, plan) the catalogue's runbook ``runbook_id`` as a child workflow
+        of the incident's. Runbooks come from the catalogue only, never from the caller."""
+        if self._runbooks is None:
+            raise ValidationError("remediation is not configured: no runbook catalogue", field="runbook_id")
+        await self.get(tenant, incident_id)
+        runbook = await self._runbooks.for_run(tenant, runbook_id)
+        plan = Runbook.from_dict(runbook).plan()
         result = await self._workflow_update(tenant, incident_id, "start_remediation", actor, runbook, dry_run)
         return result if result is not None else {"workflow_id": None, "dry_run": dry_run, "plan": plan}
 
     async def decide_step(self, tenant: str, incident_id: str, run_id: str, signal: str, *args: Any) -> None:
-        """Approve, reject or complete a step of one of this incident's remediation runs."""
+        """Approve, reject or complete a step of one of this incident's remediation runs.
+        Whoever asked for the run cannot approve its gates (a second person must); the
+        remediation workflow refuses it too, so no other caller gets around this."""
         await self.get(tenant, incident_id)
         if not run_id.startswith(f"{incident_id}.remediation."):
             raise NotFound(f"no remediation {run_id!r} for incident {incident_id!r}")
         try:
+            if signal == "approve":
+                _, approver, *_ = args
+                state = await self._workflows.query(run_id, "state")
+                if isinstance(state, dict) and state.get("requested_by") == approver:
+                    raise PermissionDenied(f"{approver} asked for remediation {run_id} and cannot approve its gates; "
+                                           "another responder must")
             await self._workflows.signal(run_id, signal, *args)
         except LookupError:
             raise NotFound(f"remediation {run_id!r} is not running") from None

@@ -4,6 +4,10 @@ The workflow decides *what* runs and *when* (order, approvals, waits, retries,
 compensation); this service only performs one action through a port and says whether
 a failure is worth retrying. Each request carries an idempotency key and, for
 restarts, the instant the workflow decided on it, so a repeated activity is harmless.
+
+The tenant's remediation policy is checked once more here, at the point of acting
+(``domain.remediation.policy``): a step outside it fails for good. Against the dry-run
+infrastructure (no cluster configured) a step's result says so: ``dry_run`` and a note.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.remediation.policy import RemediationPolicy
 from ports.infrastructure import HttpCaller, HttpRequest, Infrastructure, InfrastructureError, Workload
 from ports.tasks import TaskQueue
 
@@ -46,11 +51,16 @@ def workload(params: Mapping[str, Any]) -> Workload:
     return Workload(str(params.get("namespace", "default")), str(params["deployment"]))
 
 
+DRY_RUN_NOTE = "dry run: no infrastructure is configured (OBSERVER_INFRASTRUCTURE=kubernetes), nothing was changed"
+
+
 class RemediationService:
-    def __init__(self, infrastructure: Infrastructure, http: HttpCaller, tasks: TaskQueue) -> None:
+    def __init__(self, infrastructure: Infrastructure, http: HttpCaller, tasks: TaskQueue, *,
+                 policy: RemediationPolicy) -> None:
         self._infra = infrastructure
         self._http = http
         self._tasks = tasks
+        self._policy = policy
 
     async def replicas(self, namespace: str, deployment: str) -> int:
         try:
@@ -59,6 +69,9 @@ class RemediationService:
             raise StepFailed(str(e), retryable=e.retryable) from e
 
     async def run(self, req: StepRequest) -> StepOutput:
+        refused = self._policy.refusal(req.tenant, req.kind, req.params)
+        if refused is not None:
+            raise StepFailed(f"{req.step_id}: {refused[1]}")
         try:
             detail = await self._dispatch(req)
         except InfrastructureError as e:
@@ -83,11 +96,14 @@ class RemediationService:
                     raise StepFailed(f"{req.step_id}: no previous replica count was recorded")
                 replicas = req.previous_replicas
             await self._infra.scale(workload(p), int(replicas))
-            return {"workload": str(workload(p)), "replicas": int(replicas)}
+            return {"workload": str(workload(p)), "replicas": int(replicas), **self._simulated()}
         if req.kind == "restart":
             await self._infra.restart(workload(p), stamp_ms=req.at_ms)
-            return {"workload": str(workload(p)), "restarted_at_ms": req.at_ms}
+            return {"workload": str(workload(p)), "restarted_at_ms": req.at_ms, **self._simulated()}
         raise StepFailed(f"{req.step_id}: a {req.kind} step is not run by an activity")
+
+    def _simulated(self) -> dict[str, Any]:
+        return {"dry_run": True, "note": DRY_RUN_NOTE} if self._infra.dry_run else {}
 
     async def _call(self, req: StepRequest) -> dict[str, Any]:
         p = req.params

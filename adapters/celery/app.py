@@ -8,13 +8,19 @@ so a slow delivery does not hold others hostage on its worker.
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
 
 VISIBILITY_TIMEOUT_S = 3600  # > the longest retry countdown, or Redis would hand a waiting task out twice
 
 
-def create_celery_app(broker_url: str, result_backend: str = "", queue: str = "observer-eye", name: str = "observer-eye") -> Celery:
+def create_celery_app(broker_url: str, result_backend: str = "", queue: str = "observer-eye", name: str = "observer-eye",
+                      *, ssl: dict[str, Any] | None = None) -> Celery:
+    """``ssl``: the TLS options of a rediss:// broker and result backend (CA, client certificate)."""
     app = Celery(name, broker=broker_url, backend=result_backend or broker_url, set_as_current=False)
+    if ssl is not None:
+        app.conf.update(broker_use_ssl=ssl, redis_backend_use_ssl=ssl)
     app.conf.update(
         task_serializer="json",
         accept_content=["json"],

@@ -14,6 +14,9 @@ at-least-once part; receivers get the idempotency key to close it on their side.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import redis.asyncio as aredis
 
 from ports.notify import Claim
@@ -37,8 +40,10 @@ return 0
 
 
 class RedisDeliveryLedger:
-    def __init__(self, redis_url: str, *, namespace: str = "observer-eye", sent_ttl_s: int = 30 * 86_400) -> None:
+    def __init__(self, redis_url: str, *, namespace: str = "observer-eye", sent_ttl_s: int = 30 * 86_400,
+                 redis_options: Mapping[str, Any] | None = None) -> None:
         self._url = redis_url
+        self._options = dict(redis_options or {})  # credentials (password, TLS files)
         self._prefix = f"{namespace}:delivery:"
         self._sent_ttl_s = sent_ttl_s
 
@@ -48,7 +53,7 @@ class RedisDeliveryLedger:
     async def _eval(self, script: str, keys: list[str], *args: object) -> object:
         # A client per call: deliveries are rare, and a client outliving its event loop
         # (tests, forked workers) is a worse problem than a connection per delivery.
-        async with aredis.Redis.from_url(self._url, decode_responses=True) as r:
+        async with aredis.Redis.from_url(self._url, decode_responses=True, **self._options) as r:
             return await r.eval(script, len(keys), *keys, *args)
 
     async def claim(self, key: str, owner: str, ttl_s: float) -> Claim:

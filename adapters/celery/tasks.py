@@ -39,10 +39,11 @@ class CeleryTaskQueue:
     def __init__(
         self, app: Celery, redis_url: str, *, queue: str = "observer-eye", backoff_base_s: float = 1.0,
         backoff_max_s: float = 600.0, jitter: bool = True, key_ttl_s: int = 7 * 86_400, handler_timeout_s: float = 300.0,
+        redis_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.app = app
         self.queue = queue
-        self._redis = redis.Redis.from_url(redis_url)
+        self._redis = redis.Redis.from_url(redis_url, **(redis_options or {}))
         self._prefix = f"observer-eye:{queue}:queued:"
         self._base = backoff_base_s
         self._max = backoff_max_s

@@ -20,6 +20,7 @@ from services.ingest import IngestService
 from services.promql.engine import PromQLEngine
 from services.promrules.groups import RuleGroupService
 from services.queries import TelemetryQueries
+from services.runbooks import RunbookService
 from services.streaming import StreamHub
 from ports.clock import Clock
 
@@ -46,6 +47,7 @@ class ApiServices:
     promql: PromQLEngine | None = None  # the Prometheus API under /prometheus (routes/prometheus/)
     rule_groups: RuleGroupService | None = None  # PromQL rule groups (routes/rule_groups.py)
     rule_interval_ms: int = 60_000  # a rule group's evaluation interval when it sets none
+    runbooks: RunbookService | None = None  # the remediation runbook catalogue (routes/runbooks.py)
 
 
 def services(request: Request) -> ApiServices:

@@ -10,6 +10,24 @@ from domain.errors import ValidationError
 
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000, "y": 31_536_000_000}
+# RFC 3339's years 0001-9999, the times Prometheus' API accepts too; a number outside
+# them (1e308) is a clear 422 instead of an overflow deep in the query.
+MIN_TIME_MS = -62_135_596_800_000
+MAX_TIME_MS = 253_402_300_799_999
+# Prometheus' durations are int64 nanoseconds: at most about 292 years.
+MAX_DURATION_MS = 9_223_372_036_854
+
+
+def _bounded_time(ms: float, text: str, field: str) -> int:
+    if not MIN_TIME_MS <= ms <= MAX_TIME_MS:
+        raise ValidationError(f"{text!r} is out of range: times must lie in the years 0001-9999", field=field)
+    return int(round(ms))
+
+
+def _bounded_duration(ms: float, text: str, field: str) -> int:
+    if ms > MAX_DURATION_MS:
+        raise ValidationError(f"{text!r} is too long: a duration is at most 292 years", field=field)
+    return int(round(ms))
 
 
 def parse_time_ms(text: str, *, field: str) -> int:
@@ -18,12 +36,13 @@ def parse_time_ms(text: str, *, field: str) -> int:
         value = float(text)
         if not math.isfinite(value):
             raise ValueError
-        return int(round(value * 1000))
     except ValueError:
         pass
+    else:
+        return _bounded_time(value * 1000, text, field)
     try:
-        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
-    except ValueError:
+        return _bounded_time(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000, text, field)
+    except (ValueError, OverflowError, OSError):
         raise ValidationError(f"{text!r} is not a time: use Unix seconds or RFC 3339", field=field) from None
 
 
@@ -33,9 +52,10 @@ def parse_duration_ms(text: str, *, field: str) -> int:
         seconds = float(text)
         if not math.isfinite(seconds) or seconds < 0:
             raise ValueError
-        return int(round(seconds * 1000))
     except ValueError:
         pass
+    else:
+        return _bounded_duration(seconds * 1000, text, field)
     pos, total = 0, 0.0
     for m in _DURATION_RE.finditer(text):
         if m.start() != pos:
@@ -44,7 +64,7 @@ def parse_duration_ms(text: str, *, field: str) -> int:
         pos = m.end()
     if pos != len(text) or not text:
         raise ValidationError(f"{text!r} is not a duration: use e.g. 15s, 5m, 1h30m or seconds", field=field)
-    return int(total)
+    return _bounded_duration(total, text, field)
 
 
 def format_value(v: float) -> str:

@@ -37,6 +37,7 @@ SIZE_LIMITS = {"max_body_bytes", "max_decompressed_bytes", "max_samples_per_batc
 # A route may set ``request.state.problem_headers``: every error response to that request
 # carries them (remote write 2.0 requires its "*-Written" headers on failures too).
 PROBLEM_HEADERS = "problem_headers"
+FASTAPI_UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 when its JSON parsing raised
 
 
 def problem(status: int, title: str, detail: str, type_: str = "about:blank", **extra: Any) -> JSONResponse:
@@ -142,7 +143,23 @@ def _install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.__cause__ is not None and exc.detail == FASTAPI_UNPARSABLE_BODY:
+            # FastAPI could not parse a JSON body ("There was an error parsing the body"):
+            # say why, as the routes that parse their own bodies do.
+            reason = _unparsable_body_reason(exc.__cause__)
+            return problem(422, "Invalid request", reason, field="body",
+                           errors=[{"field": "body", "message": reason}])
         return problem(exc.status_code, _title(exc.status_code), str(exc.detail))
+
+
+def _unparsable_body_reason(cause: BaseException) -> str:
+    if isinstance(cause, RecursionError):
+        return "body is not valid JSON: it is nested too deep"
+    if isinstance(cause, UnicodeDecodeError):
+        return f"body is not valid UTF-8 (byte {cause.start})"
+    if isinstance(cause, ValueError):  # e.g. an integer of more digits than Python converts
+        return f"body is not valid JSON: {cause}"
+    return f"body could not be parsed ({type(cause).__name__})"
 
 
 def _title(status: int) -> str:

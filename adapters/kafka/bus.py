@@ -70,7 +70,8 @@ class KafkaBus:
             if self._closed:
                 raise KafkaUnavailable("the Kafka bus is closed")
             c = self._config
-            common = {"bootstrap_servers": c.bootstrap, "client_id": c.client_id, "request_timeout_ms": c.request_timeout_ms}
+            common = {"bootstrap_servers": c.bootstrap, "client_id": c.client_id, "request_timeout_ms": c.request_timeout_ms,
+                      **c.security}
             admin = AIOKafkaAdminClient(**common)
             producer = AIOKafkaProducer(
                 **common, acks="all", enable_idempotence=c.idempotence, compression_type=c.compression,
@@ -207,7 +208,7 @@ class KafkaBus:
         if probe is None:
             c = self._config
             probe = AIOKafkaConsumer(bootstrap_servers=c.bootstrap, client_id=c.client_id, group_id=group,
-                                     enable_auto_commit=False, request_timeout_ms=c.request_timeout_ms)
+                                     enable_auto_commit=False, request_timeout_ms=c.request_timeout_ms, **c.security)
             await probe.start()
             if group in self._probes:  # another caller won the race
                 await _stop(probe)

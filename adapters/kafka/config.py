@@ -7,7 +7,8 @@ aiokafka, and so the adapter's knobs are documented in one place.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from ports.bus import ALERTS_TOPIC, EVENTS_TOPIC, TELEMETRY_TOPIC
 
@@ -35,6 +36,9 @@ class KafkaConfig:
     max_message_bytes: int = 16 * 1024 * 1024
     request_timeout_ms: int = 30_000
     client_id: str = "observer-eye"
+    # Credentials, passed to every client as they are: aiokafka's security_protocol,
+    # ssl_context, sasl_mechanism, sasl_plain_username/password (entrypoints/credentials.py).
+    security: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def heartbeat_ms(self) -> int:

@@ -55,6 +55,7 @@ class KafkaConsumer:
             rebalance_timeout_ms=c.session_timeout_ms,
             request_timeout_ms=c.request_timeout_ms,
             fetch_max_wait_ms=200,
+            **c.security,
         )
         self._consumer.subscribe(self._topics, listener=_Listener(self))
         await self._consumer.start()

@@ -8,8 +8,14 @@
   chose, so patching it again (a retried activity) changes nothing and starts no
   second rollout.
 
+Names are checked again here as the API server would (DNS-1123: namespace a label, the
+workload's name by its kind's rule) and every path segment is percent-encoded, so no
+name can step to another API path. Each call has a total deadline (``timeout_s``) and
+an answer of at most ``MAX_ANSWER_BYTES``.
+
 Errors: 404 and other 4xx are permanent (the workload or the request is wrong), 409
-(a concurrent write), 429 and 5xx and transport failures are worth retrying.
+(a concurrent write), 429 and 5xx and transport failures are worth retrying; an invalid
+name or an oversized answer is permanent.
 Credentials: a bearer token (in a cluster: the service account's token and CA, see
 ``in_cluster``).
 """
@@ -20,14 +26,19 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
+from adapters.outbound.bounded import DeadlineExceeded, ResponseTooLarge, send_bounded
+from domain.errors import ValidationError
+from domain.remediation.names import dns1123_label, workload_name
 from ports.infrastructure import InfrastructureError, Workload
 
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 _PLURAL = {"deployment": "deployments", "statefulset": "statefulsets", "daemonset": "daemonsets"}
+MAX_ANSWER_BYTES = 4 * 1024 * 1024  # a Scale or a Deployment is a few KiB
 
 
 def restarted_at(stamp_ms: int) -> str:
@@ -35,11 +46,14 @@ def restarted_at(stamp_ms: int) -> str:
 
 
 class KubernetesInfrastructure:
+    dry_run = False
+
     def __init__(self, base_url: str, *, token: str | None = None, verify: bool | str = True, timeout_s: float = 10.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         headers = {"Accept": "application/json", "User-Agent": "Observer-Eye/0.1 (+remediation)"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        self._timeout_s = timeout_s
         self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), headers=headers, verify=verify,
                                          timeout=timeout_s, transport=transport, follow_redirects=False)
 
@@ -54,14 +68,22 @@ class KubernetesInfrastructure:
         plural = _PLURAL.get(w.kind)
         if plural is None:
             raise InfrastructureError(f"cannot act on a {w.kind}: use one of {sorted(_PLURAL)}")
-        return f"/apis/apps/v1/namespaces/{w.namespace}/{plural}/{w.name}{sub}"
+        try:
+            namespace = dns1123_label(w.namespace, "namespace")
+            name = workload_name(w.kind, w.name, "name")
+        except ValidationError as e:
+            raise InfrastructureError(f"{w}: {e}") from None
+        return f"/apis/apps/v1/namespaces/{quote(namespace, safe='')}/{plural}/{quote(name, safe='')}{sub}"
 
     async def _request(self, method: str, path: str, what: str, *, json: Any = None,
                        content_type: str | None = None) -> dict[str, Any]:
         headers = {"Content-Type": content_type} if content_type else None
         try:
-            r = await self._client.request(method, path, json=json, headers=headers)
-        except httpx.HTTPError as e:
+            request = self._client.build_request(method, path, json=json, headers=headers)
+            r = await send_bounded(self._client, request, max_bytes=MAX_ANSWER_BYTES, deadline_s=self._timeout_s)
+        except ResponseTooLarge as e:
+            raise InfrastructureError(f"{what}: {e}") from e
+        except (httpx.HTTPError, DeadlineExceeded) as e:
             raise InfrastructureError(f"{what}: {type(e).__name__}: {e}", retryable=True) from e
         if r.status_code >= 400:
             retryable = r.status_code in (409, 429) or r.status_code >= 500

@@ -1,91 +1,31 @@
-"""Infrastructure and outgoing HTTP in memory: they record every call and fail on
-demand, so remediation (retries, compensation) is tested without a cluster.
+"""The embedded default for remediation without a cluster: a dry run.
 
-``fail(operation, name, times)`` makes the next ``times`` calls of ``operation``
-("scale", "restart", "replicas", "http") on the workload or URL ``name`` raise a
-retryable error; ``times=None`` makes them fail for good (not retryable).
+Without ``OBSERVER_INFRASTRUCTURE=kubernetes`` there is nothing to scale or restart, and
+reporting "restarted" for a deployment that may not exist would be a lie responders act
+on. So this adapter changes nothing and says so: it logs what a run would have done,
+and ``dry_run`` makes every step's result (the remediation's API state) and the
+incident's timeline say "dry run" (services/remediation.py,
+workflows/incident/workflow.py). The replica count it reads is unknown: 0.
 """
 
 from __future__ import annotations
 
-from ports.infrastructure import HttpRequest, HttpResponse, InfrastructureError, Workload
+import logging
+
+from ports.infrastructure import Workload
+
+log = logging.getLogger("observer_eye.remediation")
 
 
-class _Failures:
-    def __init__(self) -> None:
-        self._plan: dict[tuple[str, str], int | None] = {}
-
-    def fail(self, operation: str, name: str, times: int | None = 1) -> None:
-        self._plan[(operation, name)] = times
-
-    def check(self, operation: str, name: str) -> None:
-        key = (operation, name)
-        if key not in self._plan:
-            return
-        left = self._plan[key]
-        if left is None:
-            raise InfrastructureError(f"{operation} {name} failed", retryable=False)
-        if left <= 1:
-            del self._plan[key]
-        else:
-            self._plan[key] = left - 1
-        raise InfrastructureError(f"{operation} {name} failed (transient)", retryable=True)
-
-
-class MemoryInfrastructure:
-    """``replicas`` maps "namespace/name" to a count; with ``lenient`` (the embedded
-    default, where there is no cluster) an unknown workload exists with one replica."""
-
-    def __init__(self, replicas: dict[str, int] | None = None, *, lenient: bool = False) -> None:
-        self.deployments: dict[str, int] = dict(replicas or {})
-        self.lenient = lenient
-        self.restarts: dict[str, list[int]] = {}
-        self.calls: list[tuple[str, str, int | None]] = []  # (operation, "ns/name", value)
-        self.failures = _Failures()
-
-    def fail(self, operation: str, name: str, times: int | None = 1) -> None:
-        self.failures.fail(operation, name, times)
-
-    def _key(self, w: Workload) -> str:
-        key = f"{w.namespace}/{w.name}"
-        if self.lenient:
-            self.deployments.setdefault(key, 1)
-        return key
+class DryRunInfrastructure:
+    dry_run = True
 
     async def replicas(self, workload: Workload) -> int:
-        key = self._key(workload)
-        self.failures.check("replicas", key)
-        if key not in self.deployments:
-            raise InfrastructureError(f"{workload} not found")
-        return self.deployments[key]
+        log.info("dry run: would read the replica count of %s (no infrastructure configured)", workload)
+        return 0
 
     async def scale(self, workload: Workload, replicas: int) -> None:
-        key = self._key(workload)
-        self.calls.append(("scale", key, replicas))
-        self.failures.check("scale", key)
-        if key not in self.deployments:
-            raise InfrastructureError(f"{workload} not found")
-        self.deployments[key] = replicas
+        log.warning("dry run: would scale %s to %d replicas (no infrastructure configured)", workload, replicas)
 
     async def restart(self, workload: Workload, *, stamp_ms: int) -> None:
-        key = self._key(workload)
-        self.calls.append(("restart", key, stamp_ms))
-        self.failures.check("restart", key)
-        if key not in self.deployments:
-            raise InfrastructureError(f"{workload} not found")
-        stamps = self.restarts.setdefault(key, [])
-        if stamp_ms not in stamps:  # the same stamp is the same rollout
-            stamps.append(stamp_ms)
-
-
-class RecordingHttpCaller:
-    def __init__(self, status: int = 200) -> None:
-        self.requests: list[HttpRequest] = []
-        self.status: dict[str, int] = {}
-        self.default_status = status
-        self.failures = _Failures()
-
-    async def call(self, request: HttpRequest) -> HttpResponse:
-        self.requests.append(request)
-        self.failures.check("http", request.url)
-        return HttpResponse(self.status.get(request.url, self.default_status), "ok")
+        log.warning("dry run: would restart %s (no infrastructure configured)", workload)

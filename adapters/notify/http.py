@@ -2,6 +2,10 @@
 connect to; TLS still verifies the host name), the classification of answers into
 delivered / retry / give up, and a bounded memory of the keys this process delivered.
 
+Each send has a total deadline (the configured timeout covers connecting, sending and
+reading the answer, not each of them) and reads at most ``MAX_ANSWER_BYTES`` of the
+answer: only a snippet of it is kept (``adapters.outbound.bounded``).
+
 Retry: connection errors, timeouts, 408, 425, 429 and 5xx (the far side may recover).
 Give up: any other 4xx (the request itself is wrong: a revoked Slack hook, a bad
 routing key; retrying only repeats it). Redirects are not followed: a redirect could
@@ -10,6 +14,7 @@ point anywhere, including at a private address.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import json
 from abc import ABC, abstractmethod
@@ -18,11 +23,13 @@ from typing import Any
 
 import httpx
 
+from adapters.outbound.bounded import send_bounded
 from adapters.outbound.guard import OutgoingGuard, Refused
 from adapters.outbound.tls import client_tls_context
 from ports.notify import DeliveryResult, OutgoingNotification
 
 USER_AGENT = "Observer-Eye/0.1 (+notifications)"
+MAX_ANSWER_BYTES = 64 * 1024  # of a channel's answer; the audit keeps its first 200 characters
 _RETRY_STATUS = {408, 425, 429}
 
 
@@ -72,13 +79,15 @@ class GuardedHttp:
         # One client per send: deliveries are rare and spread over workers and event
         # loops; a pooled client bound to one loop would be the bigger hazard. The TLS
         # context is shared (building one is most of a new client's cost).
+        deadline = asyncio.get_running_loop().time() + self._timeout  # for the whole send, every address tried
         async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, transport=self._transport,
                                      verify=client_tls_context()) as client:
             for i, address in enumerate(addresses):  # the next checked address if one does not answer
                 request = client.build_request("POST", target.copy_with(host=address), content=body,
                                                headers=all_headers, extensions=extensions)
                 try:
-                    return await client.send(request)
+                    return await send_bounded(client, request, max_bytes=MAX_ANSWER_BYTES, truncate=True,
+                                              deadline_s=max(0.001, deadline - asyncio.get_running_loop().time()))
                 except httpx.ConnectError:
                     if i == len(addresses) - 1:
                         raise

@@ -4,6 +4,8 @@ A runbook's URL is configuration like a webhook's, so the same guard applies
 (``adapters.outbound.guard``): the host is resolved, every address must be public unless
 allowed (``OBSERVER_OUTGOING_ALLOW``), and the connection goes to the checked address.
 The step's idempotency key is sent as ``Idempotency-Key``. Redirects are not followed.
+The step's timeout is a total deadline (connect, send, read), and at most
+``MAX_ANSWER_BYTES`` of the answer are read (``adapters.outbound.bounded``).
 A refused address is a permanent failure; transport errors are retryable.
 """
 
@@ -14,11 +16,13 @@ from collections.abc import Iterable
 
 import httpx
 
+from adapters.outbound.bounded import DeadlineExceeded, send_bounded
 from adapters.outbound.guard import OutgoingGuard, Refused
 from adapters.outbound.tls import client_tls_context
 from ports.infrastructure import HttpRequest, HttpResponse, InfrastructureError
 
 USER_AGENT = "Observer-Eye/0.1 (+remediation)"
+MAX_ANSWER_BYTES = 64 * 1024  # the step's output keeps the first 2000 characters
 
 
 class GuardedHttpCaller:
@@ -53,7 +57,8 @@ class GuardedHttpCaller:
                                          transport=self._transport, verify=client_tls_context()) as client:
                 req = client.build_request(request.method, target.copy_with(host=address), content=body,
                                            headers=headers, extensions=extensions)
-                r = await client.send(req)
-        except httpx.HTTPError as e:
+                r = await send_bounded(client, req, max_bytes=MAX_ANSWER_BYTES, truncate=True,
+                                       deadline_s=request.timeout_s)
+        except (httpx.HTTPError, DeadlineExceeded) as e:
             raise InfrastructureError(f"{request.method} {request.url}: {type(e).__name__}: {e}", retryable=True) from e
         return HttpResponse(r.status_code, r.text[:2000])

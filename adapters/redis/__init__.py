@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis.asyncio as aioredis
 
 from adapters.redis.cache import RedisLatestValueCache, RedisRateLimiter
 from adapters.redis.pubsub import RedisPubSub
 
 
-def connect(url: str) -> aioredis.Redis:
-    """A client (a connection pool, connected lazily) shared by the three adapters."""
-    return aioredis.Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
+def connect(url: str, **options: Any) -> aioredis.Redis:
+    """A client (a connection pool, connected lazily) shared by the three adapters.
+    ``options``: credentials (password, TLS files; entrypoints/credentials.py)."""
+    return aioredis.Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30, **options)
 
 
 __all__ = ["RedisLatestValueCache", "RedisPubSub", "RedisRateLimiter", "connect"]

@@ -10,6 +10,7 @@ webhooks they are not held to the public-address guard.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 
 import httpx
@@ -33,17 +34,19 @@ class HttpScrapeClient:
 
     async def fetch(self, url: str, *, headers: Mapping[str, str], timeout_s: float, max_bytes: int) -> ScrapeResponse:
         try:
-            async with self._client.stream("GET", url, headers=dict(headers), timeout=httpx.Timeout(timeout_s)) as resp:
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in resp.aiter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise ScrapeError(f"body is over the limit of {max_bytes} bytes (scrape_max_body_bytes)")
-                    chunks.append(chunk)
-                return ScrapeResponse(resp.status_code, resp.headers.get("content-type", ""), b"".join(chunks))
-        except httpx.TimeoutException:
-            raise ScrapeError(f"no answer within the scrape timeout of {timeout_s:g}s") from None
+            # The scrape timeout bounds the whole scrape, as Prometheus' does, not each read.
+            async with asyncio.timeout(timeout_s):
+                async with self._client.stream("GET", url, headers=dict(headers), timeout=httpx.Timeout(timeout_s)) as resp:
+                    chunks: list[bytes] = []
+                    size = 0
+                    async for chunk in resp.aiter_bytes():
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise ScrapeError(f"body is over the limit of {max_bytes} bytes (scrape_max_body_bytes)")
+                        chunks.append(chunk)
+                    return ScrapeResponse(resp.status_code, resp.headers.get("content-type", ""), b"".join(chunks))
+        except (httpx.TimeoutException, TimeoutError):
+            raise ScrapeError(f"no complete answer within the scrape timeout of {timeout_s:g}s") from None
         except httpx.DecodingError as exc:
             raise ScrapeError(f"cannot decode the body: {exc}") from None
         except httpx.HTTPError as exc:

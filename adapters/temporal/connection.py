@@ -14,19 +14,22 @@ import logging
 from pathlib import Path
 
 from temporalio.client import Client
+from temporalio.service import TLSConfig
 
 from adapters.temporal.servers import DevServer, port_open
 
 log = logging.getLogger(__name__)
 
 
-async def connect(target: str, namespace: str = "default", timeout_s: float = 30.0) -> Client:
-    """Connect, retrying while a server that was just started finishes starting."""
+async def connect(target: str, namespace: str = "default", timeout_s: float = 30.0, *,
+                  tls: bool | TLSConfig | None = None, api_key: str | None = None) -> Client:
+    """Connect, retrying while a server that was just started finishes starting.
+    ``tls`` and ``api_key`` are a cluster's credentials (entrypoints/credentials.py)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while True:
         try:
-            return await Client.connect(target, namespace=namespace)
+            return await Client.connect(target, namespace=namespace, tls=tls, api_key=api_key)
         except RuntimeError:
             if loop.time() > deadline:
                 raise
@@ -35,8 +38,9 @@ async def connect(target: str, namespace: str = "default", timeout_s: float = 30
 
 class TemporalConnection:
     def __init__(self, address: str | None = None, namespace: str = "default", *, data_dir: Path | str = "var",
-                 dev_port: int = 7233) -> None:
+                 dev_port: int = 7233, tls: bool | TLSConfig | None = None, api_key: str | None = None) -> None:
         self.address = address
+        self._credentials = {"tls": tls, "api_key": api_key} if address else {}
         self.namespace = namespace
         self.data_dir = Path(data_dir)
         self.dev_port = dev_port
@@ -47,7 +51,7 @@ class TemporalConnection:
     async def client(self) -> Client:
         async with self._lock:
             if self._client is None:
-                self._client = await connect(await self._target(), self.namespace)
+                self._client = await connect(await self._target(), self.namespace, **self._credentials)
             return self._client
 
     async def _target(self) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from domain.errors import InvalidTransition, ValidationError
+from domain.errors import InvalidTransition, LimitExceeded, ValidationError
 from domain.metrics.labels import LabelSet
 from domain.metrics.matchers import Matcher, matches_all
 
@@ -206,3 +206,45 @@ class Silence:
 
 MaintenanceWindow = Silence
 """A maintenance window is a ``Silence`` with a ``Recurrence``: one model, one mute path."""
+
+
+def _human(ms: int) -> str:
+    hours = ms / 3_600_000
+    return f"{hours / 24:g} days" if hours >= 48 else f"{hours:g} hours"
+
+
+@dataclass(frozen=True, slots=True)
+class SilenceLimits:
+    """How long one silence may mute, so a silence is a time-bounded tool and never a
+    way to switch alerting off for good (the limits are settings; each is named when hit):
+
+    - a silence lasts at most ``max_duration_ms`` (``max_silence_duration_s``);
+    - a maintenance window's every occurrence at most ``max_window_ms``
+      (``max_maintenance_window_s``), and the window is valid for at most
+      ``max_span_ms`` (``max_maintenance_span_s``): weekly windows over a year, not forever.
+    """
+
+    max_duration_ms: int = 30 * _DAY_MS
+    max_window_ms: int = 3 * _DAY_MS
+    max_span_ms: int = 366 * _DAY_MS
+
+    def check(self, silence: Silence) -> None:
+        span = silence.ends_at_ms - silence.starts_at_ms
+        if silence.recurrence is None:
+            if span > self.max_duration_ms:
+                raise LimitExceeded(f"a silence may last at most {_human(self.max_duration_ms)}; this one lasts "
+                                    f"{_human(span)}", field="ends_at_ms", limit="max_silence_duration_s",
+                                    value=self.max_duration_ms // 1000)
+            return
+        self.check_window(silence.recurrence.duration_ms, field="recurrence.duration_ms")
+        if span > self.max_span_ms:
+            raise LimitExceeded(f"a maintenance window may be valid for at most {_human(self.max_span_ms)}; this one "
+                                f"for {_human(span)}", field="ends_at_ms", limit="max_maintenance_span_s",
+                                value=self.max_span_ms // 1000)
+
+    def check_window(self, duration_ms: int, *, field: str) -> None:
+        """One occurrence of a maintenance window (recurring silences, scheduled windows)."""
+        if duration_ms > self.max_window_ms:
+            raise LimitExceeded(f"a maintenance window occurrence may last at most {_human(self.max_window_ms)}; "
+                                f"this one lasts {_human(duration_ms)}", field=field, limit="max_maintenance_window_s",
+                                value=self.max_window_ms // 1000)

@@ -17,7 +17,8 @@ complete.
 
 Equality is JSON equality: ``true`` is not ``1``, numbers compare by value (``1 == 1.0``),
 lists and objects compare element-wise. ``matches`` is anchored (the whole string must
-match), like label matchers in ``domain.metrics.matchers``.
+match), like label matchers in ``domain.metrics.matchers``, and on RE2 like them
+(``domain.regex``): controls are written by admins through the API.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from domain.compliance.values import freeze_json, is_number, json_equal
 from domain.errors import ValidationError
 from domain.metrics.aggregations import Aggregation, coerce_aggregation
 from domain.metrics.query import Selector
+from domain.regex import UserRegex
 
 MAX_FACT_KEY_LENGTH = 200
 _FACT_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$")
@@ -149,7 +151,7 @@ class FactCheck:
     fact: str
     operator: CheckOperator
     expected: object = field(default=None, hash=False)
-    _regex: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False, hash=False)
+    _regex: UserRegex | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.fact, str) or len(self.fact) > MAX_FACT_KEY_LENGTH or not _FACT_KEY_RE.match(self.fact):
@@ -173,10 +175,7 @@ class FactCheck:
         if op is CheckOperator.MATCHES:
             if not isinstance(expected, str):
                 raise ValidationError("matches needs a regular expression string", field="expected")
-            try:
-                object.__setattr__(self, "_regex", re.compile(expected))
-            except re.error as exc:
-                raise ValidationError(f"invalid regular expression {expected!r}: {exc}", field="expected") from None
+            object.__setattr__(self, "_regex", UserRegex(expected, field="expected"))
         object.__setattr__(self, "expected", expected)
 
     def evaluate(self, ctx: EvaluationContext) -> CheckResult:
@@ -208,7 +207,7 @@ class FactCheck:
             if not isinstance(observed, str):
                 raise _Undecidable(f"{what} is {_type_name(observed)}, not a string; cannot apply matches")
             assert self._regex is not None
-            return self._regex.fullmatch(observed) is not None
+            return self._regex.fullmatch(observed)
         # CONTAINS: element of a list, substring of a string, key of an object.
         if isinstance(observed, (list, tuple)):
             return any(json_equal(item, expected) for item in observed)

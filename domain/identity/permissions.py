@@ -10,8 +10,8 @@ modelled on PagerDuty's responder and Grafana's viewer/editor/admin split:
   managing silences. A silence is the responder's tool for a noisy page at 3 a.m.: it is
   time-bounded and audited, so handing it to responders is safe.
 - **admin** configures: everything a responder does, plus alert rules, escalation
-  policies and on-call schedules, compliance controls, users, API keys, integrations,
-  and ingesting telemetry. Rules and escalation decide who gets paged and how often, so
+  policies and on-call schedules, remediation runbooks, compliance controls, users, API
+  keys, integrations, and ingesting telemetry. Rules and escalation decide who gets paged and how often, so
   changing them is configuration of the whole tenant, not incident work; ingest is a
   machine permission, normally exercised through an ``ingest``-scoped API key.
 
@@ -68,6 +68,7 @@ class Permission(str, enum.Enum):
     MANAGE_USERS = "users:manage"
     MANAGE_API_KEYS = "api_keys:manage"
     MANAGE_INTEGRATIONS = "integrations:manage"
+    MANAGE_RUNBOOKS = "runbooks:manage"  # the remediation runbook catalogue
 
 
 _VIEWER = frozenset(

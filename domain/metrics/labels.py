@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from domain.errors import LimitExceeded, ValidationError
 
-METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+# \Z, not $: "$" also matches before a trailing newline, which let "job\n" through.
+METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
+LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*\Z")
 
 _CANONICAL_ESCAPES = str.maketrans({"\xfd": "\xfd0", "\xfe": "\xfd1", "\xff": "\xfd2"})
 

@@ -3,20 +3,21 @@
 Regexes are fully anchored (``=~"a|b"`` matches "a" or "b", never "abc"); ``.``
 matches newlines too, as in Prometheus 3. A missing label matches as the empty string,
 so ``{env!="prod"}`` matches series without an ``env`` label and ``{env=""}`` selects
-them. Regexes use Python's ``re`` syntax, which covers the RE2 syntax users write in
-practice (including a leading ``(?i)``).
+them. Regexes are RE2's (``domain.regex``, docs/adr/0011-re2.md): the syntax
+Prometheus accepts, matched in linear time; what RE2 refuses (backreferences,
+lookaround) is a ``ValidationError`` naming the matcher.
 """
 
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from domain.errors import ValidationError
 from domain.metrics.labels import LABEL_NAME_RE, LabelSet
 from domain.metrics.syntax import Scanner, quote
+from domain.regex import UserRegex
 
 METRIC_NAME_LABEL = "__name__"
 
@@ -28,14 +29,10 @@ class MatchOp(str, enum.Enum):
     NRE = "!~"
 
 
-def _compile(name: str, value: str) -> re.Pattern[str]:
-    # The pattern is compiled on its own and run with fullmatch: wrapping it as
+def _compile(name: str, value: str) -> UserRegex:
+    # The pattern is compiled on its own and run fully anchored: wrapping it as
     # "(?:value)$" would let a value such as "a)|(?:b" escape the anchoring.
-    try:
-        return re.compile(value, re.DOTALL)
-    except (re.error, OverflowError, RecursionError, ValueError) as exc:
-        reason = exc.msg if isinstance(exc, re.error) else str(exc)
-        raise ValidationError(f"invalid regular expression {value!r}: {reason}", field=f"matchers.{name}") from None
+    return UserRegex(value, field=f"matchers.{name}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +40,7 @@ class Matcher:
     name: str
     op: MatchOp
     value: str
-    _regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    _regex: UserRegex | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Direct construction (not through ``of``) still gets a usable regex.
@@ -69,7 +66,7 @@ class Matcher:
         if self.op is MatchOp.NEQ:
             return value != self.value
         assert self._regex is not None
-        hit = self._regex.fullmatch(value) is not None
+        hit = self._regex.fullmatch(value)
         return hit if self.op is MatchOp.RE else not hit
 
     def matches(self, labels: LabelSet) -> bool:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.errors import ValidationError
+from domain.remediation.names import dns1123_label, dns1123_subdomain
 
 STEP_KINDS = ("http", "task", "scale", "restart", "wait", "manual")
 ON_TIMEOUT = ("abort", "escalate")
@@ -178,8 +179,9 @@ def _check_task(p: Mapping[str, Any]) -> None:
 
 
 def _check_workload(p: Mapping[str, Any]) -> None:
-    _text(p.get("deployment"), "deployment")
-    _text(p.get("namespace", "default"), "namespace")
+    # The names go into Kubernetes API paths: they must be what the API server accepts.
+    dns1123_subdomain(p.get("deployment"), "deployment")
+    dns1123_label(p.get("namespace", "default"), "namespace")
 
 
 def _check_scale(p: Mapping[str, Any]) -> None:

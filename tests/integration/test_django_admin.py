@@ -52,6 +52,7 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
     from adapters.django_orm.compliance.models import Evaluation
     from adapters.django_orm.identity.models import User
     from adapters.django_orm.incidents.models import Postmortem
+    from adapters.django_orm.remediation.models import Runbook
     from adapters.django_orm.unit_of_work import DjangoUnitOfWorkRunner
     from domain.alerts.history import AlertDecision
     from domain.alerts.state import Alert
@@ -78,6 +79,8 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
         User.objects.using(alias).create(tenant="acme", user_id="u-1", email="a@example.com", name="A", role="admin")
         Postmortem.objects.using(alias).create(tenant="acme", postmortem_id="inc-1.pm1", incident_id="inc-1",
                                                title="Postmortem: disk full", owner="alice", due_at_ms=T0)
+        Runbook.objects.using(alias).create(tenant="acme", runbook_id="rb-1", name="Restart web", definition={
+            "id": "rb-1", "steps": [{"id": "w", "kind": "wait", "params": {"duration_ms": 1000}}]})
         sent = Delivery("k-1", "acme", "ops", "chat", "slack", "g-1", T0, T0, alerts=(alert.fingerprint,))
         sent.record("sent", T0 + 1, status_code=200)
         u.deliveries.add_if_absent(sent)

@@ -22,16 +22,17 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from adapters.memory.clock import FakeClock
-from adapters.memory.infrastructure import MemoryInfrastructure, RecordingHttpCaller
 from adapters.memory.notify import MemoryDeliveryLedger
 from adapters.memory.oncall import MemoryOnCallDirectory
 from adapters.memory.postmortems import MemoryPostmortemStore
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
+from adapters.memory.runbooks import MemoryRunbookCatalogue
 from adapters.memory.tasks import InProcessTaskQueue
 from adapters.temporal.engine import TemporalWorkflowEngine
 from adapters.temporal.servers import TEST_SERVER, shipped_binary
 from domain.incidents.escalation import EscalationLevel, EscalationPolicy, Target
 from domain.incidents.incident import Incident, Severity
+from domain.remediation.policy import RemediationPolicy
 from ports.notify import DeliveryResult, OutgoingNotification
 from services.escalation import EscalationService
 from services.incident_projection import IncidentProjection
@@ -39,7 +40,9 @@ from services.incidents import IncidentService
 from services.maintenance import MaintenanceService
 from services.postmortem import PostmortemService
 from services.remediation import RemediationService
+from services.runbooks import RunbookService
 from services.user_notifications import UserNotifications
+from tests.support.infrastructure import MemoryInfrastructure, RecordingHttpCaller
 from workflows.common import TASK_QUEUE
 from workflows.incident.activities import IncidentActivities, NotifyActivities
 from workflows.postmortem.activities import PostmortemActivities
@@ -50,6 +53,8 @@ from workflows.schedules import ScheduledActivities
 TENANT = "acme"
 MIN = 60_000
 HOUR = 60 * MIN
+# What the scenarios' runbooks may touch (domain/remediation/policy.py).
+POLICY = RemediationPolicy.of({TENANT: ["prod"]}, ["cache.flush"])
 
 
 class RecordingNotifier:
@@ -103,7 +108,9 @@ class Harness:
 
     def __post_init__(self) -> None:
         self.engine = TemporalWorkflowEngine(self.env.client, TASK_QUEUE)
-        self.incidents = IncidentService(self.uow, self.engine, self.clock, orchestrated=True)
+        self.catalogue = MemoryRunbookCatalogue()
+        self.runbooks = RunbookService(self.catalogue, self.clock, POLICY)
+        self.incidents = IncidentService(self.uow, self.engine, self.clock, orchestrated=True, runbooks=self.runbooks)
         self.tasks.register("cache.flush", self._task)
         self.task_payloads: list[dict[str, Any]] = []
 
@@ -119,7 +126,7 @@ class Harness:
         return ActivityImpls(
             incident=incident_cls(IncidentProjection(self.uow), EscalationService(self.directory, notifications)),
             notify=NotifyActivities(notifications),
-            remediation=RemediationActivities(RemediationService(self.infra, self.http, self.tasks)),
+            remediation=RemediationActivities(RemediationService(self.infra, self.http, self.tasks, policy=POLICY)),
             postmortem=PostmortemActivities(PostmortemService(self.postmortems)),
             scheduled=ScheduledActivities(self.compliance, MaintenanceService(self.uow)),
         )

@@ -20,6 +20,12 @@ def scale_web(replicas: int = 6) -> dict[str, Any]:
             "compensation": {"kind": "scale", "params": {**WEB, "replicas": "previous"}}}
 
 
+async def _remediate(h: Harness, iid: str, runbook: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+    """An admin puts the runbook in the catalogue; alice runs it by id."""
+    await h.runbooks.create(TENANT, "admin", runbook)
+    return await h.incidents.remediate(TENANT, iid, "alice", runbook["id"], dry_run=dry_run)
+
+
 async def _incident(h: Harness) -> str:
     h.directory.set_policy(simple_policy(([Target.user("alice")], 30 * MIN)))
     incident = await h.open_incident()
@@ -37,7 +43,7 @@ async def approval_timeout(h: Harness) -> Outcome:
         {"id": "restart-api", "kind": "restart", "params": API,
          "approval": {"timeout_ms": 30 * MIN, "roles": ["admin"], "on_timeout": "abort"}},
     ]}
-    started = await h.incidents.remediate(TENANT, iid, "alice", runbook, dry_run=False)
+    started = await _remediate(h, iid, runbook)
     await h.sleep(HOUR)
     rid = started["workflow_id"]
     state = await h.incidents.remediation_state(TENANT, iid, rid)
@@ -56,7 +62,7 @@ async def failed_step_compensates(h: Harness) -> Outcome:
         {"id": "settle", "kind": "wait", "params": {"duration_ms": 5 * MIN}},
         {"id": "restart-api", "kind": "restart", "params": API, "retries": 2},
     ]}
-    started = await h.incidents.remediate(TENANT, iid, "alice", runbook, dry_run=False)
+    started = await _remediate(h, iid, runbook)
     await h.sleep(10 * MIN)
     rid = started["workflow_id"]
     result = await h.client.get_workflow_handle(rid, result_type=RemediationResult).result()
@@ -76,7 +82,7 @@ async def escalated_approval(h: Harness) -> Outcome:
                       "escalate_to": ["manager"], "notify": ["alice"]}},
         {"id": "check", "kind": "manual", "params": {"instructions": "check the error rate"}, "timeout_ms": HOUR},
     ]}
-    started = await h.incidents.remediate(TENANT, iid, "alice", runbook, dry_run=False)
+    started = await _remediate(h, iid, runbook)
     rid = started["workflow_id"]
     await h.sleep(35 * MIN)
     await h.incidents.decide_step(TENANT, iid, rid, "approve", "restart-api", "bob", "responder")
@@ -91,7 +97,7 @@ async def escalated_approval(h: Harness) -> Outcome:
 async def dry_run(h: Harness) -> Outcome:
     iid = await _incident(h)
     runbook = {"id": "rb-dry", "name": "Plan only", "steps": [scale_web(8)]}
-    answer = await h.incidents.remediate(TENANT, iid, "alice", runbook, dry_run=True)
+    answer = await _remediate(h, iid, runbook, dry_run=True)
     return Outcome(iid, 0, [iid, answer["workflow_id"]], {"answer": answer})
 
 

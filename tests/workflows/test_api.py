@@ -30,7 +30,8 @@ RUNBOOK = {"id": "rb-1", "name": "Scale out", "steps": [
 async def test_responders_drive_the_workflow_through_the_api(tmp_path) -> None:
     env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=shipped_binary(TEST_SERVER))
     try:
-        container = build_container(Settings(data_dir=tmp_path, agent=False, workflows="temporal", notifier="log"))
+        container = build_container(Settings(data_dir=tmp_path, agent=False, workflows="temporal", notifier="log",
+                                             remediation_namespaces={"default": ["prod"]}))
         container.workflows.override(providers.Object(TemporalWorkflowEngine(env.client, TASK_QUEUE)))
         _, key = await container.identity().create_api_key("default", "responder", ["admin"])
         app = build_app(container, with_agent=False)
@@ -55,11 +56,14 @@ async def test_responders_drive_the_workflow_through_the_api(tmp_path) -> None:
                 bad = await api.post(f"{url}/severity", json={"severity": "SEV7"})
                 assert bad.status_code == 422 and bad.json()["field"] == "severity"
 
-                plan = await api.post(f"{url}/remediations", json={"runbook": RUNBOOK, "dry_run": True})
+                assert (await api.post("/api/v1/runbooks", json=RUNBOOK)).status_code == 201
+                plan = await api.post(f"{url}/remediations", json={"runbook_id": "rb-1", "dry_run": True})
                 assert plan.status_code == 200 and plan.json()["data"]["plan"][0]["action"] == \
                     "scale deployment prod/web to 4 replicas"
-                wrong = await api.post(f"{url}/remediations", json={"runbook": {"id": "x", "steps": []}})
-                assert wrong.status_code == 422 and wrong.json()["field"] == "runbook.steps"
+                written = await api.post(f"{url}/remediations", json={"runbook": RUNBOOK, "runbook_id": "rb-1"})
+                assert written.status_code == 422 and written.json()["field"] == "runbook"  # no caller-written runbooks
+                unknown = await api.post(f"{url}/remediations", json={"runbook_id": "rb-9"})
+                assert unknown.status_code == 422 and unknown.json()["field"] == "runbook_id"
 
                 assert (await api.post(f"{url}/mitigate", json={"note": "failover"})).status_code == 200
                 assert (await api.post(f"{url}/resolve", json={"note": "disk grown"})).status_code == 200

@@ -65,14 +65,16 @@ async def test_a_dry_run_shows_the_plan_and_touches_nothing() -> None:
     async with harness() as h:
         out = await sc.dry_run(h)
         with pytest.raises(ValidationError) as bad:
-            await h.incidents.remediate(TENANT, out.incident_id, "alice", {"id": "x", "steps": [{"id": "a"}]}, False)
+            await h.runbooks.create(TENANT, "admin", {"id": "x", "steps": [{"id": "a"}]})
+        with pytest.raises(ValidationError) as unknown:
+            await h.incidents.remediate(TENANT, out.incident_id, "alice", "no-such-runbook", False)
         with pytest.raises(NotFound):
             await h.incidents.decide_step(TENANT, out.incident_id, "inc-other.remediation.1", "approve", "a", "b", "admin")
     answer = out.extra["answer"]
     assert answer["dry_run"] and answer["plan"][0]["action"] == "scale deployment prod/web to 8 replicas"
     assert answer["plan"][0]["compensation"] == "scale deployment prod/web to its previous count replicas"
     assert h.infra.calls == []
-    assert bad.value.field == "runbook.steps[0].kind"
+    assert bad.value.field == "steps[0].kind" and unknown.value.field == "runbook_id"
 
 
 async def test_resolving_drafts_a_postmortem_and_publishing_closes_the_incident() -> None:

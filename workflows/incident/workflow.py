@@ -41,6 +41,7 @@ from workflows.incident.responders import ResponderActions  # noqa: E402 (sandbo
 
 S = IncidentStatus
 ABANDON = workflow.ParentClosePolicy.ABANDON
+DRY_RUN_TIMELINE = "dry run: no infrastructure was changed"
 
 
 def _detach(handle: Any) -> None:
@@ -211,8 +212,8 @@ class IncidentWorkflow(ResponderActions):
     @workflow.update
     async def start_remediation(self, actor: str, runbook: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
         wid = f"{self._id}.remediation.{len(self._remediations) + 1}"
-        entry = {"workflow_id": wid, "runbook": runbook.get("id"), "requested_by": actor, "dry_run": dry_run,
-                 "status": "running", "at_ms": now_ms()}
+        entry = {"workflow_id": wid, "runbook": runbook.get("id"), "version": runbook.get("version"),
+                 "requested_by": actor, "dry_run": dry_run, "status": "running", "at_ms": now_ms()}
         self._remediations.append(entry)
         inp = RemediationInput(self._tenant, self._id, runbook, actor, dry_run, None if dry_run else self._id)
         if dry_run:
@@ -220,7 +221,8 @@ class IncidentWorkflow(ResponderActions):
             entry["status"] = "dry_run"
             return {"workflow_id": wid, "dry_run": True, "plan": result.plan}
         _detach(await workflow.start_child_workflow(REMEDIATION_WORKFLOW, inp, id=wid, parent_close_policy=ABANDON))
-        self._note("remediation_started", actor, f"runbook {runbook.get('id')!r} as {wid}")
+        version = f" v{runbook['version']}" if "version" in runbook else ""  # catalogue runbooks carry theirs
+        self._note("remediation_started", actor, f"runbook {runbook.get('id')!r}{version} as {wid}")
         return {"workflow_id": wid, "dry_run": False, "plan": Runbook.from_dict(runbook).plan()}
 
     @start_remediation.validator
@@ -235,10 +237,15 @@ class IncidentWorkflow(ResponderActions):
 
     @workflow.signal
     async def remediation_finished(self, result: RemediationResult) -> None:
+        # Steps run against the dry-run infrastructure (no cluster configured) say so.
+        simulated = any(isinstance(s.get("detail"), dict) and s["detail"].get("dry_run") for s in result.steps)
         for r in self._remediations:
             if r["workflow_id"] == result.workflow_id:
                 r.update(status=result.status, failed_step=result.failed_step, reason=result.reason)
-        self._note("remediation_finished", "remediation", f"{result.workflow_id}: {result.status} {result.reason}".strip())
+                if simulated:
+                    r["note"] = DRY_RUN_TIMELINE
+        note = f"{result.workflow_id}: {result.status} {result.reason}".strip()
+        self._note("remediation_finished", "remediation", f"{note} ({DRY_RUN_TIMELINE})" if simulated else note)
 
     async def _postmortem_housekeeping(self) -> None:
         pm, status, rnd = self._postmortem, self._incident.status, self._incident.reopen_count

@@ -2,7 +2,8 @@
 
 Steps run in order. A step behind an approval gate waits for an ``approve`` (or
 ``reject``) signal carrying the approver and their role; a role the gate does not
-allow is refused and logged. When the gate times out it aborts, or first notifies its
+allow is refused and logged, and so is an approval by whoever asked for the run (a
+second person approves). When the gate times out it aborts, or first notifies its
 ``escalate_to`` people and waits once more. Activity steps retry as the step says
 (``retries``, ``retry_backoff_ms``); waits are durable timers; manual steps wait for a
 ``complete_step`` signal. When a step fails or is refused, the compensations of the
@@ -182,12 +183,20 @@ class RemediationWorkflow:
             step = next((s for s in self._runbook.steps if s.id == step_id), None)
         why = ("no such step" if step is None else "the step has no approval gate" if step.approval is None
                else "already decided" if step_id in self._decisions
-               else f"role {role!r} may not approve" if not step.approval.allows(role) else "")
+               else f"role {role!r} may not approve" if not step.approval.allows(role)
+               else self._own_approval(approver, approved))
         if why:
             self._refusals.append({"step": step_id, "by": approver, "role": role, "reason": why, "at_ms": now_ms()})
             return
         self._decisions[step_id] = {"approved": approved, "by": approver, "role": role, "reason": reason,
                                     "at_ms": now_ms()}
+
+    def _own_approval(self, approver: str, approved: bool) -> str:
+        # Patched: a run that saw its requester's approval accepted before this rule
+        # existed replays as it ran.
+        if approved and approver == self._inp.requested_by and workflow.patched("requester-cannot-approve"):
+            return "whoever asked for the run cannot approve its gates"
+        return ""
 
     @workflow.signal
     async def approve(self, step_id: str, approver: str, role: str) -> None:
@@ -206,6 +215,7 @@ class RemediationWorkflow:
     def state(self) -> dict[str, Any]:
         return {"workflow_id": workflow.info().workflow_id, "incident_id": self._inp.incident_id,
                 "runbook": None if self._runbook is None else self._runbook.id, "phase": self._phase,
+                "requested_by": self._inp.requested_by,
                 "current_step": self._current, "steps": self._steps, "compensated": self._compensated,
                 "decisions": self._decisions, "refusals": self._refusals,
                 "plan": [] if self._runbook is None else self._runbook.plan()}

@@ -19,7 +19,7 @@ from domain.errors import ValidationError
 from domain.identity.permissions import Permission
 from domain.identity.principal import Principal
 from domain.metrics.aggregations import Aggregation
-from domain.metrics.labels import LabelSet
+from domain.metrics.labels import LABEL_NAME_RE, LabelSet
 from domain.metrics.matchers import Matcher
 from domain.metrics.query import Selector
 from ports.repositories import AlertRule
@@ -189,16 +189,21 @@ class RecurrenceIn(BaseModel):
     timezone: str
     weekdays: list[int] = Field(description="0 = Monday … 6 = Sunday")
     start_time: str = Field(description="HH:MM local time")
-    duration: str
+    duration: str = Field(description="each occurrence at most OBSERVER_MAX_MAINTENANCE_WINDOW_S (3 days)")
 
 
 class SilenceIn(BaseModel):
-    """Alertmanager's silence shape, plus an optional recurrence (maintenance windows)."""
+    """Alertmanager's silence shape, plus an optional recurrence (maintenance windows).
+
+    The author is the authenticated caller; a ``createdBy`` in the body is accepted (so
+    Alertmanager clients such as amtool work unchanged) and ignored."""
 
     matchers: list[MatcherIn] = Field(min_length=1)
     startsAt: str
-    endsAt: str
-    createdBy: str
+    endsAt: str = Field(description="at most OBSERVER_MAX_SILENCE_DURATION_S (30 days) after startsAt; a maintenance "
+                                    "window (with recurrence) at most OBSERVER_MAX_MAINTENANCE_SPAN_S (a year)")
+    createdBy: str | None = Field(None, description="ignored: the author is the authenticated caller (the answer "
+                                                   "shows it); accepted for Alertmanager compatibility")
     comment: str
     recurrence: RecurrenceIn | None = None
 
@@ -237,20 +242,27 @@ async def create_silence(
         op = ("=~" if m.isRegex else "=") if m.isEqual else ("!~" if m.isRegex else "!=")
         try:
             matchers.append(Matcher.of(m.name, op, m.value))
-        except ValidationError as exc:
-            raise exc.at(f"matchers[{i}]") from None
+        except ValidationError as exc:  # a bad label name, or a regex RE2 refuses
+            part = "value" if LABEL_NAME_RE.match(m.name) else "name"
+            raise ValidationError(exc.message, field=f"matchers[{i}].{part}") from None
     recurrence = None
     if body.recurrence is not None:
         r = body.recurrence
         recurrence = Recurrence(timezone=r.timezone, weekdays=frozenset(r.weekdays), start_time=r.start_time,
                                 duration_ms=parse_duration_ms(r.duration, field="recurrence.duration"))
-    silence = Silence(
-        id=new_id("sil"), tenant=principal.tenant, matchers=tuple(matchers),
-        starts_at_ms=parse_time_ms(body.startsAt, field="startsAt"), ends_at_ms=parse_time_ms(body.endsAt, field="endsAt"),
-        created_by=body.createdBy, comment=body.comment, recurrence=recurrence,
-    )
-    await svc.alerts.add_silence(silence)
+    try:
+        silence = Silence(
+            id=new_id("sil"), tenant=principal.tenant, matchers=tuple(matchers),
+            starts_at_ms=parse_time_ms(body.startsAt, field="startsAt"), ends_at_ms=parse_time_ms(body.endsAt, field="endsAt"),
+            created_by=principal.subject, comment=body.comment, recurrence=recurrence,
+        )
+        await svc.alerts.add_silence(silence)
+    except ValidationError as exc:  # the domain's field names, as the body spells them
+        raise exc.renamed(_SILENCE_FIELDS.get(exc.field or "", exc.field)) from None
     return {"data": silence_out(silence, svc.clock.now_ms())}
+
+
+_SILENCE_FIELDS = {"ends_at_ms": "endsAt", "starts_at_ms": "startsAt", "recurrence.duration_ms": "recurrence.duration"}
 
 
 @router.post("/silences/{silence_id}/expire", summary="End a silence now")

@@ -158,6 +158,8 @@ async def put_facts(
         doc = json.loads(raw)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
         raise ValidationError(f"the body is not JSON: {exc}", field="body") from None
+    except RecursionError:
+        raise ValidationError("the body is not JSON: it is nested too deep", field="body") from None
     try:
         body = FactsIn.model_validate(doc)
     except pydantic.ValidationError as exc:

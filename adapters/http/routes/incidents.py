@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.http.deps import ApiServices, require, services
 from domain.identity.permissions import Permission
@@ -113,8 +113,11 @@ async def change_severity(incident_id: str, principal: Manager, svc: Svc, body: 
 
 
 class RemediationIn(BaseModel):
-    runbook: dict = Field(description="id, name, steps: see domain/remediation/runbook.py")
-    dry_run: bool = False
+    # Runbooks come from the catalogue (/api/v1/runbooks) only: a body carrying its own
+    # runbook is refused (extra fields forbidden).
+    model_config = ConfigDict(extra="forbid")
+    runbook_id: str = Field(min_length=1, description="a runbook of the catalogue (GET /api/v1/runbooks)")
+    dry_run: bool = Field(False, description="answer the plan only; nothing runs")
 
 
 class DecisionIn(BaseModel):
@@ -145,9 +148,12 @@ async def resume_escalation(incident_id: str, principal: Responder, svc: Svc) ->
     return {"data": await svc.incidents.pause_escalation(principal.tenant, incident_id, principal.subject, False)}
 
 
-@router.post("/{incident_id}/remediations", summary="Run a runbook (or dry-run it to see the plan)")
+@router.post("/{incident_id}/remediations", summary="Run a catalogue runbook (or dry-run it to see the plan)",
+             description="Gated steps must be approved by someone other than the requester (403 otherwise). Without "
+                         "OBSERVER_INFRASTRUCTURE=kubernetes, scale and restart steps are a dry run and say so.")
 async def start_remediation(incident_id: str, principal: Responder, svc: Svc, body: RemediationIn) -> dict:
-    return {"data": await svc.incidents.remediate(principal.tenant, incident_id, principal.subject, body.runbook, body.dry_run)}
+    return {"data": await svc.incidents.remediate(principal.tenant, incident_id, principal.subject, body.runbook_id,
+                                                  body.dry_run)}
 
 
 @router.get("/{incident_id}/remediations/{run_id}", summary="A remediation run: steps, approvals, compensation")
@@ -182,7 +188,8 @@ async def complete_step(incident_id: str, run_id: str, step_id: str, principal: 
     return {"data": {"accepted": True}}
 
 
-@router.post("/{incident_id}/postmortem/publish", summary="Publish the postmortem: closes the incident")
-async def publish_postmortem(incident_id: str, principal: Responder, svc: Svc, body: PostmortemIn | None = None) -> dict:
+@router.post("/{incident_id}/postmortem/publish", summary="Publish the postmortem: closes the incident",
+             description="Needs the permission closing needs (incidents:manage): publishing closes the incident.")
+async def publish_postmortem(incident_id: str, principal: Manager, svc: Svc, body: PostmortemIn | None = None) -> dict:
     return {"data": await svc.incidents.publish_postmortem(principal.tenant, incident_id, principal.subject,
                                                            body.body if body else "")}

@@ -147,7 +147,7 @@ def handle_message(client: StreamClient, text: str) -> dict[str, Any]:
     """One client request and its answer (``subscribed``, ``pong`` or ``error``)."""
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         return {"type": "error", "message": "a message is a JSON object like {\"op\": \"subscribe\", ...}"}
     if not isinstance(doc, dict):
         return {"type": "error", "message": "a message is a JSON object like {\"op\": \"subscribe\", ...}"}

@@ -26,6 +26,14 @@ def _aggregation(text: str, field: str) -> Aggregation:
         raise ValidationError(f"unknown function {text!r}; use one of {allowed}", field=field) from None
 
 
+def _selector(text: str, field: str) -> Selector:
+    """The selector, its errors naming the query parameter it came in (``query``, ``match[]``)."""
+    try:
+        return Selector.parse(text)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field=field) from None
+
+
 @router.get("/series", summary="Series matching selectors (Prometheus /api/v1/series)")
 async def list_series(
     principal: Annotated[Principal, Depends(require(Permission.READ_TELEMETRY))],
@@ -35,7 +43,7 @@ async def list_series(
     end: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
 ) -> dict:
-    selectors = [Selector.parse(m) for m in match]
+    selectors = [_selector(m, "match[]") for m in match]
     start_ms = parse_time_ms(start, field="start") if start else None
     end_ms = parse_time_ms(end, field="end") if end else None
     infos = await svc.queries.series(principal.tenant, selectors, start_ms, end_ms, limit)
@@ -65,7 +73,7 @@ async def query_range(
     agg: Annotated[str, Query(description="cross-series aggregation when 'by' is given")] = "sum",
 ) -> dict:
     rq = RangeQuery(
-        selector=Selector.parse(query),
+        selector=_selector(query, "query"),
         start_ms=parse_time_ms(start, field="start"),
         end_ms=parse_time_ms(end, field="end"),
         step_ms=parse_duration_ms(step, field="step"),

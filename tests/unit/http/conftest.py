@@ -12,6 +12,17 @@ from entrypoints.runtime import build_app
 from entrypoints.settings import Settings
 
 NOW_MS = 1_800_000_000_000
+PROBLEM = "application/problem+json"
+
+
+def problem(resp: httpx.Response, status: int, field: str | None = None) -> dict:
+    """The problem+json body of ``resp``, after checking its status (and ``field``)."""
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"] == PROBLEM
+    body = resp.json()
+    if field is not None:
+        assert body["field"] == field, body
+    return body
 
 
 @dataclass

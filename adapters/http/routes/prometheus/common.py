@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from adapters.http.body import media_type, read_body
@@ -224,6 +224,20 @@ def success(data: object | None = None, *, raw: bytes | None = None, warnings: l
 
 
 Handler = Callable[..., Awaitable[Response]]
+
+
+def get_and_post(router: APIRouter, path: str, summary: str) -> Callable[[Handler], Handler]:
+    """Register a route for GET and for POST (a form body), as Prometheus serves it,
+    with one OpenAPI operation per method."""
+
+    def register(handler: Handler) -> Handler:
+        name = handler.__name__
+        router.add_api_route(path, handler, methods=["GET"], summary=summary, operation_id=f"prometheus_{name}_get")
+        router.add_api_route(path, handler, methods=["POST"], summary=f"{summary} (form body)",
+                             operation_id=f"prometheus_{name}_post")
+        return handler
+
+    return register
 
 
 def prometheus_errors(handler: Handler) -> Handler:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from adapters.http.deps import ApiServices, require, services
 from adapters.http.routes.prometheus.common import (
+    get_and_post,
     PromApiError, duration_param, invalid_parameter, prometheus_errors, read_form, required_time, success,
     time_param, translate, Form,
 )
@@ -44,7 +45,7 @@ async def _answer(engine: PromQLEngine, result: QueryResult, form: Form) -> Resp
     return success(raw=raw)
 
 
-@router.api_route("/query", methods=["GET", "POST"], summary="Evaluate PromQL at one instant (Prometheus API)")
+@get_and_post(router, "/query", "Evaluate PromQL at one instant (Prometheus API)")
 @prometheus_errors
 async def query(request: Request, principal: Reader, svc: Services) -> Response:
     """``query``, ``time`` (RFC 3339 or Unix seconds; default now), ``timeout``,
@@ -61,7 +62,7 @@ async def query(request: Request, principal: Reader, svc: Services) -> Response:
     return await _answer(engine, result, form)
 
 
-@router.api_route("/query_range", methods=["GET", "POST"], summary="Evaluate PromQL over a range (Prometheus API)")
+@get_and_post(router, "/query_range", "Evaluate PromQL over a range (Prometheus API)")
 @prometheus_errors
 async def query_range(request: Request, principal: Reader, svc: Services) -> Response:
     """``query``, ``start``, ``end``, ``step`` (duration or seconds), ``timeout``, ``stats``."""
@@ -88,7 +89,7 @@ async def query_range(request: Request, principal: Reader, svc: Services) -> Res
     return await _answer(engine, result, form)
 
 
-@router.api_route("/query_exemplars", methods=["GET", "POST"], summary="Exemplars (none are kept: always empty)")
+@get_and_post(router, "/query_exemplars", "Exemplars (none are kept: always empty)")
 @prometheus_errors
 async def query_exemplars(request: Request, principal: Reader, svc: Services) -> Response:
     """The store keeps no exemplars, so the answer is empty; the query and the times are
@@ -110,7 +111,7 @@ async def query_exemplars(request: Request, principal: Reader, svc: Services) ->
     return success([])
 
 
-@router.api_route("/format_query", methods=["GET", "POST"], summary="Prettify a PromQL expression")
+@get_and_post(router, "/format_query", "Prettify a PromQL expression")
 @prometheus_errors
 async def format_query(request: Request, principal: Reader, svc: Services) -> Response:
     engine = engine_of(svc)

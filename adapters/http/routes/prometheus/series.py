@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from adapters.http.deps import ApiServices, require, services
 from adapters.http.routes.prometheus.common import (
+    get_and_post,
     Form, PromApiError, invalid_parameter, limit_param, prometheus_errors, read_form, success, time_param, translate,
 )
 from adapters.http.routes.prometheus.query import engine_of
@@ -59,7 +60,7 @@ def _limited(items: list, limit: int, cap: int) -> tuple[list, list[str]]:
     return items, ([TRUNCATED] if len(items) >= cap else [])
 
 
-@router.api_route("/series", methods=["GET", "POST"], summary="Series matching selectors (Prometheus API)")
+@get_and_post(router, "/series", "Series matching selectors (Prometheus API)")
 @prometheus_errors
 async def series(request: Request, principal: Reader, svc: Services) -> Response:
     engine = engine_of(svc)
@@ -76,7 +77,7 @@ async def series(request: Request, principal: Reader, svc: Services) -> Response
     return success([dict(labels) for labels in kept], warnings=warnings)
 
 
-@router.api_route("/labels", methods=["GET", "POST"], summary="Label names (Prometheus API)")
+@get_and_post(router, "/labels", "Label names (Prometheus API)")
 @prometheus_errors
 async def label_names(request: Request, principal: Reader, svc: Services) -> Response:
     engine = engine_of(svc)

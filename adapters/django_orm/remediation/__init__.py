@@ -1,0 +1,1 @@
+"""The remediation context's Django app (label ``oe_remediation``): the runbook catalogue."""
