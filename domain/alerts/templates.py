@@ -21,8 +21,12 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
+import re2
+
+from domain.errors import ValidationError
 from domain.metrics.durations import parse_duration_ms
 from domain.promql.gofloat import parse_float
+from domain.regex import UserRegex
 from domain.templating import GoStruct, Template, TemplateExecError, TemplateSyntaxError
 from domain.templating.gofmt import type_name
 
@@ -193,18 +197,32 @@ def parse_duration(text: str) -> float:
         raise TemplateExecError(str(exc)) from None
 
 
-def _match(pattern: str, text: str) -> bool:
+@lru_cache(maxsize=256)
+def _user_regex(pattern: str, search: bool) -> UserRegex:
+    """A template's regex on RE2 (domain.regex): linear time whatever the pattern.
+    ``search``: matching anywhere in the text, as Go's MatchString does."""
     try:
-        return re.search(pattern, text) is not None
-    except re.error as exc:
-        raise TemplateExecError(f"error parsing regexp: {exc}") from None
+        regex = UserRegex(pattern, field="template")
+        return UserRegex(f".*(?:{pattern}).*", field="template") if search else regex
+    except ValidationError as exc:
+        raise TemplateExecError(f"error parsing regexp: {exc.message}") from None
+
+
+def _match(pattern: str, text: str) -> bool:
+    return _user_regex(pattern, True).fullmatch(text)
+
+
+_GO_GROUP = re.compile(r"\$(?:\{(\w+)\}|(\w+)|\$)")  # our own fixed pattern, not a user's
 
 
 def _re_replace_all(pattern: str, replacement: str, text: str) -> str:
+    """Go's ``ReplaceAllString``: ``$1``, ``${name}`` name groups, ``$$`` is a dollar."""
+    _user_regex(pattern, False)  # RE2's checks and limits first
+    python = _GO_GROUP.sub(lambda m: "$" if m.group(0) == "$$" else f"\\g<{m.group(1) or m.group(2)}>",
+                           replacement.replace("\\", "\\\\"))
     try:
-        go_replacement = re.sub(r"\$\{?(\w+)\}?", lambda m: f"\\g<{m.group(1)}>", replacement.replace("\\", "\\\\"))
-        return re.sub(pattern, go_replacement, text)
-    except (re.error, IndexError) as exc:
+        return re2.sub(pattern, python, text)
+    except (re2.error, IndexError) as exc:
         raise TemplateExecError(f"error in reReplaceAll: {exc}") from None
 
 

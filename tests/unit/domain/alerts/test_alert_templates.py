@@ -115,3 +115,11 @@ def test_data_is_a_struct_whose_missing_fields_are_errors() -> None:
     data = GoStruct("template.tmplData", {"Labels": {}, "Value": 1.0})
     with pytest.raises(ValueError, match="can't evaluate field Nope in type template.tmplData"):
         Template.parse("{{ .Nope }}", "t").execute(data)
+
+
+def test_template_regexes_run_on_re2() -> None:
+    # A pattern that takes Python's backtracking engine exponential time is linear here
+    assert run('{{ match "(a+)+$" "' + "a" * 5000 + 'b" }}') == "false"
+    assert run('{{ reReplaceAll "(?P<n>a+)" "<${n}$$>" "caab" }}') == "c<aa$>b"
+    assert "error parsing regexp" in expand('{{ match "(a" "x" }}', "__alert_X", {}, 1.0)
+    assert "backreferences" in expand('{{ match "(a)\\\\1" "aa" }}', "__alert_X", {}, 1.0)
