@@ -45,8 +45,7 @@ from services.incidents import IncidentService
 from services.ingest import IngestLimits, IngestService
 from services.maintenance import MaintenanceService
 from services.postmortem import PostmortemService
-from services.promql.engine import PromQLEngine
-from services.promql.limits import QueryLimits
+from services.promql import PromQLEngine, QueryLimits
 from services.promrules.groups import RuleGroupService
 from services.promrules.manager import RuleManager
 from services.promrules.overlay import RecordedOverlay
@@ -219,6 +218,14 @@ def _channels_notifier(s: Settings, log: LogNotifier):
     return ChannelNotifier({"log": log, **channel_notifiers(s.outgoing_allow, s.notify_timeout_s)})
 
 
+def _promql(s: Settings, store) -> PromQLEngine:
+    limits = QueryLimits(
+        max_series=s.promql_max_series, max_samples=s.promql_max_samples, max_points=s.promql_max_points,
+        timeout_s=s.promql_timeout_s, max_concurrent_per_tenant=s.promql_max_concurrent_per_tenant,
+    )
+    return PromQLEngine(store, limits, lookback_ms=int(s.promql_lookback_s * 1000), workers=s.promql_workers)
+
+
 def _sqlite_samples(s: Settings):
     from adapters.sqlite_store import SqliteSampleStore  # imported only when chosen
 
@@ -298,14 +305,6 @@ def _sample_maintenance(s: Settings, store, clock) -> SampleMaintenance | None:
         interval_s=s.samples_maintenance_interval_s,
     )
     return SampleMaintenance(store, clock, policy)
-
-
-def _promql_engine(s: Settings, store) -> PromQLEngine:
-    limits = QueryLimits(
-        max_series=s.query_max_series, max_samples=s.query_max_samples, max_points=s.query_max_points,
-        timeout_s=s.query_timeout_s, max_concurrent_per_tenant=s.query_max_concurrent,
-    )
-    return PromQLEngine(store, limits)
 
 
 def _rule_manager(s: Settings, uow, engine, overlay, ingest, bus, clock, pubsub, state, limits: IngestLimits) -> RuleManager:
@@ -427,9 +426,9 @@ class Container(containers.DeclarativeContainer):
     ingest_limits = providers.Singleton(_limits, settings)
     ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits)
     queries = providers.Singleton(TelemetryQueries, sample_store)
-    promql = providers.Singleton(_promql_engine, settings, sample_store)
+    promql = providers.Singleton(_promql, settings, sample_store)
     rule_overlay = providers.Singleton(RecordedOverlay, sample_store)
-    rule_engine = providers.Singleton(_promql_engine, settings, rule_overlay)
+    rule_engine = providers.Singleton(_promql, settings, rule_overlay)
     rule_groups = providers.Singleton(RuleGroupService, uow, evaluator_state)
     identity = providers.Singleton(IdentityService, uow, clock, tokens)
     runbooks = providers.Singleton(RunbookService, runbook_catalogue, clock, remediation_policy)

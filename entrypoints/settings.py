@@ -212,6 +212,17 @@ class Settings(BaseSettings):
     otlp_add_metric_suffixes: bool = True
     otlp_exp_histogram_scale: int = Field(0, ge=-10, le=20)
 
+    # PromQL queries (docs/adr/0012-promql-engine.md): per query, the series and samples it
+    # may read (counted before loading), the points it may evaluate or return (series x
+    # steps) and its time; per tenant, queries running at once; threads evaluating them.
+    promql_max_series: int = Field(10_000, ge=1)
+    promql_max_samples: int = Field(50_000_000, ge=1)
+    promql_max_points: int = Field(20_000_000, ge=1)
+    promql_timeout_s: float = Field(120.0, gt=0)
+    promql_max_concurrent_per_tenant: int = Field(2, ge=1)
+    promql_workers: int = Field(4, ge=1)
+    promql_lookback_s: float = Field(300.0, gt=0)
+
     # The local agent `observer-eye run` starts (this host's metrics).
     agent: bool = True
     agent_interval_s: float = Field(5.0, gt=0)
@@ -220,16 +231,6 @@ class Settings(BaseSettings):
     # the in-process bus the API process scrapes them; with Kafka, `observer-eye scrape`.
     scrape_config: Path | None = None
     scrape_verify_tls: bool = True
-
-    # PromQL (the Prometheus API under /prometheus and PromQL rules; services/promql/):
-    # per query at most query_max_series series and query_max_samples samples read
-    # (counted before reading), query_max_points points, query_timeout_s seconds; a
-    # tenant runs at most query_max_concurrent queries at once (the others wait).
-    query_timeout_s: float = Field(120.0, gt=0)
-    query_max_series: int = Field(10_000, ge=1)
-    query_max_samples: int = Field(50_000_000, ge=1)
-    query_max_points: int = Field(20_000_000, ge=1)
-    query_max_concurrent: int = Field(2, ge=1)
 
     # PromQL rules (services/promrules/, docs/adr/0016-prometheus-api-and-rules.md): a
     # group without an interval is evaluated every rules_evaluation_interval_s; its

@@ -275,14 +275,18 @@ class PostgresSampleStore:
                     out[sid] = SeriesInfo(meta.key, meta.kind, meta.unit, 0, 0)
         return out
 
-    async def _raw(self, sids: list[int], start_ms: int, end_ms: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    async def _raw(self, sids: list[int], start_ms: int, end_ms: int, *, off_loop: bool = False,
+                   ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Merged samples of ``sids`` in ``[start_ms, end_ms]``: compacted chunks, then
         flushed head chunks, then the unflushed head (later writes win).
 
         The unflushed head is copied *before* the tables are read: a flush committing
-        in between then shows its samples twice (merged away), never zero times."""
+        in between then shows its samples twice (merged away), never zero times.
+        ``off_loop`` decodes in a worker thread: a long range of many series takes
+        seconds to decode, which must not stall the event loop."""
         held = {sid: [p.arrays(sid) for p in self._pending() if sid in p.parts] for sid in sids}
         parts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {sid: [] for sid in sids}
+        rows: list = []
         if sids:
             lo = start_ms - (start_ms % WINDOW_MS)  # chunks never cross a window
             sql = " UNION ALL ".join(
@@ -293,11 +297,15 @@ class PostgresSampleStore:
                 cur = conn.cursor(binary=True)
                 await cur.execute(sql + " ORDER BY 1, 2, 3", {"s": sids, "lo": lo, "start": start_ms, "end": end_ms})
                 rows = await cur.fetchall()
+
+        def assemble() -> dict[int, tuple[np.ndarray, np.ndarray]]:
             for sid, _seq, _start, data in rows:
                 parts[sid].append(decode_any(data))
-        for sid, arrays in held.items():
-            parts[sid].extend(arrays)
-        return {sid: clip(*merge(p), start_ms, end_ms) for sid, p in parts.items()}
+            for sid, arrays in held.items():
+                parts[sid].extend(arrays)
+            return {sid: clip(*merge(p), start_ms, end_ms) for sid, p in parts.items()}
+
+        return await asyncio.to_thread(assemble) if off_loop else assemble()
 
     async def select(self, tenant: str, selector: Selector, start_ms: int, end_ms: int) -> list[SeriesData]:
         found = await self._match(tenant, [selector], start_ms, end_ms)
@@ -336,7 +344,7 @@ class PostgresSampleStore:
 
     async def read_arrays(self, tenant: str, keys: Sequence[SeriesKey], start_ms: int, end_ms: int) -> list[SeriesArrays]:
         wanted = [k for k in keys if k.tenant == tenant]
-        data = await self._raw([k.id for k in wanted], start_ms, end_ms)
+        data = await self._raw([k.id for k in wanted], start_ms, end_ms, off_loop=True)
         out = []
         for key in wanted:
             ts, vs = data[key.id]

@@ -9,7 +9,7 @@ milliseconds, as Prometheus keeps them.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 
 from domain.metrics.query import Selector
 from domain.promql.catalogue import AT_UNSAFE_FUNCTIONS, FUNCTIONS
@@ -240,3 +240,22 @@ def selectors(expr: Expr) -> list[VectorSelector]:
 
     walk(expr)
     return out
+
+
+def canonical(expr: Expr) -> Expr:
+    """``expr`` with every selector's matchers in one order, so two spellings of the
+    same query compare equal (a formatter may reorder them)."""
+    if isinstance(expr, VectorSelector):
+        sel = expr.selector
+        return replace(expr, selector=Selector(sel.metric, tuple(sorted(sel.matchers, key=str))))
+    if is_dataclass(expr):
+        return replace(expr, **{f.name: _canonical_field(getattr(expr, f.name)) for f in fields(expr)})
+    return expr
+
+
+def _canonical_field(value: object) -> object:
+    if isinstance(value, Expr):
+        return canonical(value)
+    if isinstance(value, tuple):
+        return tuple(_canonical_field(v) for v in value)
+    return value

@@ -60,47 +60,65 @@ def subquery_grid(start_ms: int, end_ms: int, sub: Subquery, default_step_ms: in
     return Grid(first, end_ms - sub.offset_ms, step)
 
 
-def read_ranges(
-    expr: Expr, start_ms: int, end_ms: int, *, query_start_ms: int, query_end_ms: int,
-    lookback_ms: int, default_step_ms: int,
-) -> dict[VectorSelector, tuple[int, int]]:
-    """The sample range ``[lo, hi]`` each selector of ``expr`` needs when ``expr`` is
-    evaluated at times ``start_ms..end_ms``, merged over every place it appears."""
-    out: dict[VectorSelector, tuple[int, int]] = {}
+def selector_ranges(expr: Expr, start_ms: int, end_ms: int, *, lookback_ms: int) -> list[tuple[VectorSelector, int, int]]:
+    """For every selector occurrence in ``expr`` (a query from ``start_ms`` to
+    ``end_ms``), the sample range ``[lo, hi]`` Prometheus 2.42 reads for it
+    (``getTimeRangesForSelector``): the query's range, or the ``@`` time of the
+    selector or of the innermost enclosing subquery with one, moved back by the
+    offsets and ranges of the enclosing subqueries, by its own range (or the lookback)
+    and offset.
 
-    def need(vs: VectorSelector, lo: int, hi: int) -> None:
-        old = out.get(vs)
-        out[vs] = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
+    The engine reads these ranges and each occurrence sees only its own, as in
+    Prometheus: where ``@`` makes it evaluate a window away from the ``@`` time
+    (services/promql/evaluator.py), that window holds only what was read. Inside an
+    aggregation's parameter Prometheus does not resolve ``start()``/``end()``: there
+    they count as no ``@``."""
+    out: list[tuple[VectorSelector, int, int]] = []
 
-    def times(at, s: int, e: int) -> tuple[int, int]:
-        if at is not None:
-            t = at.resolve(query_start_ms, query_end_ms)
-            return t, t
-        return s, e
+    def fixed(at, in_param: bool) -> int | None:
+        if at is None or (in_param and at.anchor is not None):
+            return None
+        return at.resolve(start_ms, end_ms)
 
-    def walk(e: Expr, s: int, t: int) -> None:
+    def selector(vs: VectorSelector, path: list[Subquery], in_param: bool, eval_range: int) -> None:
+        lo, hi = start_ms, end_ms
+        sub_offset = sub_range = 0
+        sub_at = None
+        for sq in path:
+            sub_offset += sq.offset_ms
+            sub_range += sq.range_ms
+            t = fixed(sq.at, in_param)
+            if t is not None:  # an @ on a subquery overrides everything outside it
+                sub_offset, sub_range, sub_at = sq.offset_ms, sq.range_ms, t
+        if sub_at is not None:
+            lo = hi = sub_at
+        t = fixed(vs.at, in_param)
+        if t is not None:
+            lo = hi = t
+        else:
+            lo, hi = lo - sub_offset - sub_range, hi - sub_offset
+        lo -= eval_range if eval_range else lookback_ms
+        out.append((vs, lo - vs.offset_ms, hi - vs.offset_ms))
+
+    def walk(e: Expr, path: list[Subquery], in_param: bool) -> None:
         if isinstance(e, VectorSelector):
-            lo, hi = times(e.at, s, t)
-            need(e, lo - e.offset_ms - lookback_ms, hi - e.offset_ms)
+            selector(e, path, in_param, 0)
         elif isinstance(e, MatrixSelector):
-            lo, hi = times(e.vector.at, s, t)
-            need(e.vector, lo - e.vector.offset_ms - e.range_ms, hi - e.vector.offset_ms)
+            selector(e.vector, path, in_param, e.range_ms)
         elif isinstance(e, Subquery):
-            lo, hi = times(e.at, s, t)
-            grid = subquery_grid(lo, hi, e, default_step_ms)
-            walk(e.expr, grid.start_ms, grid.end_ms)
+            walk(e.expr, [*path, e], in_param)
         elif isinstance(e, (Paren, Unary)):
-            walk(e.expr, s, t)
+            walk(e.expr, path, in_param)
         elif isinstance(e, BinaryOp):
-            walk(e.lhs, s, t)
-            walk(e.rhs, s, t)
+            walk(e.lhs, path, in_param)
+            walk(e.rhs, path, in_param)
         elif isinstance(e, Aggregate):
             if e.param is not None:
-                walk(e.param, s, t)
-            walk(e.expr, s, t)
+                walk(e.param, path, True)
+            walk(e.expr, path, in_param)
         elif isinstance(e, Call):
             for a in e.args:
-                walk(a, s, t)
+                walk(a, path, in_param)
 
-    walk(expr, start_ms, end_ms)
+    walk(expr, [], False)
     return out

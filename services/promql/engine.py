@@ -22,12 +22,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from domain.errors import QueryTimeout
+from domain.errors import QueryCanceled, QueryLimitExceeded, QueryTimeout
 from domain.metrics.query import Selector
 from domain.promql import ast
-from domain.promql.errors import PromQLSyntaxError
+from domain.promql.errors import PromQLError, PromQLSyntaxError
 from domain.promql.labels import Labels, series_labels
-from domain.promql.timing import DEFAULT_LOOKBACK_MS, DEFAULT_SUBQUERY_STEP_MS, read_ranges
+from domain.promql.timing import DEFAULT_LOOKBACK_MS, DEFAULT_SUBQUERY_STEP_MS, selector_ranges
 from domain.promql.types import ValueType
 from ports.samples import SampleStore
 from services.promql import parsing
@@ -37,6 +37,28 @@ from services.promql.result import QueryResult, QueryStats
 from services.promql.values import Matrix, Scalar, String, Vector
 
 READ_BATCH = 500  # series per read call: the deadline is checked between calls
+
+
+def prometheus_error_type(exc: Exception) -> str | None:
+    """The ``errorType`` Prometheus' API gives ``exc`` (None: not a query error).
+    Limits are ``execution`` errors there too ("query processing would load too many
+    samples into memory"); a deadline is ``timeout``, a cancellation ``canceled``."""
+    if isinstance(exc, PromQLError):
+        return exc.error_type
+    if isinstance(exc, QueryTimeout):
+        return "timeout"
+    if isinstance(exc, QueryCanceled):
+        return "canceled"
+    if isinstance(exc, QueryLimitExceeded):
+        return "execution"
+    return None
+
+
+def _consume(future: asyncio.Future) -> None:
+    """Collect the outcome of an evaluation nobody waits for any more (its caller timed
+    out or went away), so asyncio does not report it as never retrieved."""
+    if not future.cancelled():
+        future.exception()
 
 
 @lru_cache(maxsize=1024)
@@ -116,10 +138,12 @@ class PromQLEngine:
         async with self._slot(tenant, deadline):
             stats.timings["queue"] = time.perf_counter() - began
             t0 = time.perf_counter()
-            data = await self._read(tenant, expr, steps, start_ms, end_ms, lookback, deadline, stats)
+            occurrences = selector_ranges(expr, start_ms, end_ms, lookback_ms=lookback)
+            data = await self._read(tenant, occurrences, deadline, stats)
             stats.timings["read"] = time.perf_counter() - t0
             evaluator = Evaluator(
-                data, query_start_ms=start_ms, query_end_ms=end_ms, lookback_ms=lookback,
+                data, {id(vs): (lo, hi) for vs, lo, hi in occurrences},
+                query_start_ms=start_ms, query_end_ms=end_ms, lookback_ms=lookback,
                 subquery_step_ms=self._subquery_step, checkpoint=deadline.check, max_points=self.limits.max_points,
             )
             t0 = time.perf_counter()
@@ -129,9 +153,11 @@ class PromQLEngine:
                 result = await asyncio.wait_for(asyncio.shield(work), deadline.remaining() + 1.0)
             except TimeoutError:
                 deadline.cancel()
+                work.add_done_callback(_consume)
                 raise QueryTimeout(f"query timed out in query execution (timeout {deadline.timeout_s:g}s)") from None
             except asyncio.CancelledError:
                 deadline.cancel()  # the thread stops at its next checkpoint
+                work.add_done_callback(_consume)
                 raise
             stats.timings["eval"] = time.perf_counter() - t0
         stats.timings["total"] = time.perf_counter() - began
@@ -141,12 +167,12 @@ class PromQLEngine:
 
     # ------------------------------------------------------------------ reading
 
-    async def _read(self, tenant: str, expr: ast.Expr, steps: np.ndarray, start_ms: int, end_ms: int, lookback: int,
-                    deadline: Deadline, stats: QueryStats) -> dict[Selector, list[SelectedSeries]]:
-        ranges = read_ranges(expr, int(steps[0]), int(steps[-1]), query_start_ms=start_ms, query_end_ms=end_ms,
-                             lookback_ms=lookback, default_step_ms=self._subquery_step)
+    async def _read(self, tenant: str, occurrences: list[tuple[ast.VectorSelector, int, int]], deadline: Deadline,
+                    stats: QueryStats) -> dict[Selector, list[SelectedSeries]]:
+        """Every selector's samples over the union of its occurrences' ranges, after
+        checking the limits against the store's counts."""
         by_selector: dict[Selector, tuple[int, int]] = {}
-        for vs, (lo, hi) in ranges.items():
+        for vs, lo, hi in occurrences:
             old = by_selector.get(vs.selector)
             by_selector[vs.selector] = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
         limits = self.limits

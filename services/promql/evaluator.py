@@ -7,6 +7,14 @@ when the query's deadline passes or it is cancelled.
 
 A subtree whose value cannot change from step to step (``step_invariant``: literals,
 ``@``) is evaluated at the first step only and repeated, as Prometheus does.
+
+Two of Prometheus 2.42's ways with ``@`` are reproduced because its answers depend on
+them: it turns ``@ t`` into an offset from the evaluation's first step, so where a
+selector with ``@`` is evaluated at every step anyway it reads at ``t + (step - first
+step)``. That happens to the range argument (selector or subquery) of a function that
+is not step-invariant itself (``predict_linear(x[5m] @ t, 60)``), and to every selector
+in an aggregation's parameter (``topk(scalar(y @ t), x)``), which Prometheus does not
+preprocess at all, so ``start()`` and ``end()`` there mean nothing.
 """
 
 from __future__ import annotations
@@ -64,10 +72,13 @@ class Evaluator:
     """Evaluates expressions of one query (its ``start()``/``end()``, lookback, data)."""
 
     def __init__(
-        self, data: Mapping[Selector, list[SelectedSeries]], *, query_start_ms: int, query_end_ms: int,
+        self, data: Mapping[Selector, list[SelectedSeries]], ranges: Mapping[int, tuple[int, int]], *,
+        query_start_ms: int, query_end_ms: int,
         lookback_ms: int, subquery_step_ms: int, checkpoint: Callable[[], None], max_points: int,
     ) -> None:
         self._data = data
+        self._ranges = ranges  # id(selector node) -> the samples it may see (timing.selector_ranges)
+        self._clipped: dict[int, list[SelectedSeries]] = {}
         self._start = query_start_ms
         self._end = query_end_ms
         self._lookback = lookback_ms
@@ -75,6 +86,7 @@ class Evaluator:
         self._checkpoint = checkpoint
         self._max_points = max_points
         self._without_stale: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._in_param = 0  # > 0 while evaluating an aggregation's parameter (see the module doc)
 
     def evaluate(self, expr: ast.Expr, steps: np.ndarray) -> Value:
         with np.errstate(all="ignore"):
@@ -82,7 +94,8 @@ class Evaluator:
 
     def _eval(self, expr: ast.Expr, steps: np.ndarray) -> Value:
         self._checkpoint()
-        if steps.size > 1 and not isinstance(expr, (ast.NumberLiteral, ast.StringLiteral)) and _step_invariant(expr):
+        if (steps.size > 1 and not self._in_param and not isinstance(expr, (ast.NumberLiteral, ast.StringLiteral))
+                and _step_invariant(expr)):
             return broadcast(self._eval(expr, steps[:1]), steps.size)
         if isinstance(expr, ast.NumberLiteral):
             return Scalar(np.full(steps.size, expr.value))
@@ -101,7 +114,13 @@ class Evaluator:
         if isinstance(expr, ast.BinaryOp):
             return self._binary(expr, steps)
         if isinstance(expr, ast.Aggregate):
-            param = self._eval(expr.param, steps) if expr.param is not None else None
+            param = None
+            if expr.param is not None:
+                self._in_param += 1
+                try:
+                    param = self._eval(expr.param, steps)
+                finally:
+                    self._in_param -= 1
             v = self._eval(expr.expr, steps)
             assert isinstance(v, Vector)
             return aggregation.aggregate(expr.op, v, expr.grouping, expr.without, param)
@@ -111,13 +130,32 @@ class Evaluator:
 
     # ------------------------------------------------------------------ selectors
 
-    def _refs(self, at: ast.At | None, offset_ms: int, steps: np.ndarray) -> np.ndarray:
-        if at is not None:
-            return np.full(steps.size, at.resolve(self._start, self._end) - offset_ms, np.int64)
-        return steps - offset_ms
+    def _effective_at(self, at: ast.At | None) -> ast.At | None:
+        """``at``, except that Prometheus never resolves start()/end() in a parameter."""
+        return None if at is not None and at.anchor is not None and self._in_param else at
 
-    def _series(self, selector: Selector) -> list[SelectedSeries]:
-        return self._data.get(selector, [])
+    def _refs(self, at: ast.At | None, offset_ms: int, steps: np.ndarray) -> np.ndarray:
+        at = self._effective_at(at)
+        if at is None:
+            return steps - offset_ms
+        t = at.resolve(self._start, self._end) - offset_ms
+        if self._in_param:
+            return t + (steps - steps[0])  # @ as an offset from the first step (module doc)
+        return np.full(steps.size, t, np.int64)
+
+    def _series(self, vs: ast.VectorSelector) -> list[SelectedSeries]:
+        """The series of ``vs`` with only the samples this occurrence reads."""
+        got = self._clipped.get(id(vs))
+        if got is None:
+            lo, hi = self._ranges[id(vs)]
+            got = []
+            for s in self._data.get(vs.selector, []):
+                a, b = np.searchsorted(s.timestamps, lo, "left"), np.searchsorted(s.timestamps, hi, "right")
+                if b > a:
+                    got.append(s if a == 0 and b == s.timestamps.size else
+                               SelectedSeries(s.labels, s.timestamps[a:b], s.values[a:b]))
+            self._clipped[id(vs)] = got
+        return got
 
     def _check_points(self, rows: int, steps: int) -> None:
         if rows * steps > self._max_points:
@@ -127,11 +165,12 @@ class Evaluator:
                 field="query", limit="max_points_per_query", value=self._max_points,
             )
 
-    def _latest(self, vs: ast.VectorSelector, steps: np.ndarray) -> tuple[list[Labels], np.ndarray, np.ndarray, np.ndarray]:
+    def _latest(self, vs: ast.VectorSelector, steps: np.ndarray, *, offset_ms: int | None = None,
+                ) -> tuple[list[Labels], np.ndarray, np.ndarray, np.ndarray]:
         """Per series and step: the newest sample at or before the reference time within
         the lookback, unless it is a staleness marker: labels, values, times, present."""
-        refs = self._refs(vs.at, vs.offset_ms, steps)
-        series = self._series(vs.selector)
+        refs = self._refs(vs.at, vs.offset_ms if offset_ms is None else offset_ms, steps)
+        series = self._series(vs)
         self._check_points(len(series), steps.size)
         values = np.zeros((len(series), steps.size))
         times = np.zeros((len(series), steps.size), np.int64)
@@ -162,14 +201,13 @@ class Evaluator:
 
     def _matrix_selector(self, ms: ast.MatrixSelector, steps: np.ndarray) -> Matrix:
         vs = ms.vector
-        series = self._series(vs.selector)
+        series = self._series(vs)
         return Matrix([s.labels for s in series], [self._samples(s) for s in series], ms.range_ms,
                       self._refs(vs.at, vs.offset_ms, steps))
 
     def _subquery(self, sq: ast.Subquery, steps: np.ndarray) -> Matrix:
         ends = self._refs(sq.at, sq.offset_ms, steps)
-        first, last = (int(ends[0]), int(ends[-1])) if sq.at is None else (int(ends[0]),) * 2
-        grid = subquery_grid(first + sq.offset_ms, last + sq.offset_ms, sq, self._subquery_step)
+        grid = subquery_grid(int(ends[0]) + sq.offset_ms, int(ends[-1]) + sq.offset_ms, sq, self._subquery_step)
         inner_steps = np.arange(grid.start_ms, grid.end_ms + 1, grid.step_ms, dtype=np.int64)
         inner = self._eval(sq.expr, inner_steps)
         assert isinstance(inner, Vector)
@@ -248,37 +286,43 @@ class Evaluator:
     def _timestamps(self, vs: ast.VectorSelector, steps: np.ndarray) -> Vector:
         """``timestamp(selector)``: the sample's own time. Prometheus 2.42 reads a selector
         with ``@`` here at the ``@`` time and ignores its offset; so do we."""
-        if vs.at is not None:
-            vs = ast.VectorSelector(vs.selector, 0, vs.at)
-        labels, _, times, present = self._latest(vs, steps)
+        labels, _, times, present = self._latest(vs, steps, offset_ms=0 if vs.at is not None else None)
         return Vector(labels, times / 1000, present).with_labels([drop_name(ls) for ls in labels])
+
+    def _range_argument(self, arg: ast.Expr, steps: np.ndarray) -> Matrix:
+        """A range function's range argument. With ``@`` under a function evaluated at
+        every step, its window moves with the step (the module doc says why)."""
+        at = self._effective_at(arg.vector.at if isinstance(arg, ast.MatrixSelector) else getattr(arg, "at", None))
+        if steps.size == 1 or at is None:
+            value = self._eval(arg, steps)
+            assert isinstance(value, Matrix)
+            return value
+        moved = at.resolve(self._start, self._end) + (steps - steps[0])
+        if isinstance(arg, ast.MatrixSelector):
+            vs = arg.vector
+            series = self._series(vs)
+            return Matrix([s.labels for s in series], [self._samples(s) for s in series], arg.range_ms, moved - vs.offset_ms)
+        assert isinstance(arg, ast.Subquery)
+        return self._subquery(ast.Subquery(arg.expr, arg.range_ms, arg.step_ms, arg.offset_ms, None), moved)
 
     def _range_call(self, name: str, args: list[ast.Expr], steps: np.ndarray) -> Vector:
         index = [i for i, a in enumerate(FUNCTIONS[name].args) if a is ValueType.MATRIX][0]
-        matrix = self._eval(args[index], steps)
-        assert isinstance(matrix, Matrix)
-        scalars = tuple(self._eval(a, steps).values for i, a in enumerate(args) if i != index)
-        call = RangeCall(matrix.ends, matrix.range_ms, steps, scalars)
+        matrix = self._range_argument(args[index], steps)
+        scalars = [self._eval(a, steps).values for i, a in enumerate(args) if i != index]
         self._check_points(len(matrix.labels), steps.size)
         if name == "absent_over_time":
             return self._absent_over_time(matrix, args[index], steps)
-        kernel = RANGE_FUNCTIONS[name]
-        rows_values, rows_present = [], []
-        for i, (ts, vs) in enumerate(matrix.samples):
-            if i % 256 == 255:
-                self._checkpoint()
-            if not ts.size:
-                rows_values.append(np.zeros(steps.size))
-                rows_present.append(np.zeros(steps.size, bool))
-                continue
-            lo, hi = bounds(ts, call.ends, call.range_ms)
-            value, present = kernel(ts, vs, lo, hi, call)
-            rows_values.append(value)
-            rows_present.append(present & (hi > lo))
-        if not rows_values:
-            return Vector.empty(steps.size)
+        rows, t = len(matrix.samples), steps.size
+        values, present = np.zeros((rows, t)), np.zeros((rows, t), bool)
+        # Blocks of series small enough for their arrays to stay in the CPU's caches,
+        # large enough that numpy's per-call overhead is spread over many windows.
+        per_block = max(1, WINDOWS_PER_BLOCK // max(t, 1))
+        for first in range(0, rows, per_block):
+            self._checkpoint()
+            block = slice(first, min(rows, first + per_block))
+            values[block], present[block] = _range_block(name, matrix, matrix.samples[block], steps, scalars)
         labels = matrix.labels if name in KEEPS_METRIC_NAME else [drop_name(ls) for ls in matrix.labels]
-        return merge_rows(labels, np.array(rows_values), np.array(rows_present))
+        return merge_rows(labels, values, present)
 
     def _absent_over_time(self, matrix: Matrix, arg: ast.Expr, steps: np.ndarray) -> Vector:
         any_sample = np.zeros(steps.size, bool)
@@ -287,6 +331,33 @@ class Evaluator:
             any_sample |= hi > lo
         labels = absent_labels(arg.vector.selector.matchers) if isinstance(arg, ast.MatrixSelector) else ()
         return Vector([labels], np.ones((1, steps.size)), ~any_sample[None, :])
+
+
+WINDOWS_PER_BLOCK = 1 << 16
+
+
+def _range_block(name: str, matrix: Matrix, samples: list[tuple[np.ndarray, np.ndarray]], steps: np.ndarray,
+                 scalars: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """A range function over some series at once: their samples end to end, each
+    (series, step) window an index range into them. Returns (values, present), one row
+    per series."""
+    rows, t = len(samples), steps.size
+    sizes = np.array([ts.size for ts, _ in samples], dtype=np.int64)
+    if not sizes.sum():
+        return np.zeros((rows, t)), np.zeros((rows, t), bool)
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    ts_all = np.concatenate([ts for ts, _ in samples])
+    vs_all = np.concatenate([vs for _, vs in samples])
+    first = np.zeros(ts_all.size, bool)
+    first[offsets[:-1][sizes > 0]] = True
+    lo, hi = np.empty((rows, t), np.int64), np.empty((rows, t), np.int64)
+    for i, (ts, _) in enumerate(samples):
+        lo[i], hi[i] = bounds(ts, matrix.ends, matrix.range_ms)
+    lo, hi = (lo + offsets[:-1, None]).ravel(), (hi + offsets[:-1, None]).ravel()
+    call = RangeCall(np.tile(matrix.ends, rows), matrix.range_ms, np.tile(steps, rows),
+                     tuple(np.tile(x, rows) for x in scalars), first)
+    value, present = RANGE_FUNCTIONS[name](ts_all, vs_all, lo, hi, call)
+    return value.reshape(rows, t), (present & (hi > lo)).reshape(rows, t)
 
 
 def _sorted(v: Vector, descending: bool) -> Vector:

@@ -17,6 +17,7 @@ from domain.promql.expand import expand
 from domain.promql.gofloat import parse_float
 from domain.metrics.labels import LABEL_NAME_RE
 from domain.promql.labels import BUCKET_LABEL, Labels, drop_name, get, set_label
+from services.promql.dates import date_part, go_int64, seconds_of_ms
 from services.promql.histograms import bucket_quantile
 from services.promql.values import Scalar, Vector
 
@@ -44,13 +45,27 @@ def dropped(v: Vector, values: np.ndarray, present: np.ndarray | None = None) ->
         [drop_name(ls) for ls in v.labels])
 
 
+def go_min(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Go's ``math.Min``: -Inf wins over NaN, NaN over numbers, -0 below +0."""
+    out = np.where(np.isnan(a) | np.isnan(b), np.nan, np.minimum(a, b))
+    out = np.where((a == 0) & (b == 0), np.where(np.signbit(a) | np.signbit(b), -0.0, 0.0), out)
+    return np.where((a == -np.inf) | (b == -np.inf), -np.inf, out)
+
+
+def go_max(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Go's ``math.Max``: +Inf wins over NaN, NaN over numbers, +0 above -0."""
+    out = np.where(np.isnan(a) | np.isnan(b), np.nan, np.maximum(a, b))
+    out = np.where((a == 0) & (b == 0), np.where(np.signbit(a) & np.signbit(b), -0.0, 0.0), out)
+    return np.where((a == np.inf) | (b == np.inf), np.inf, out)
+
+
 def clamp(v: Vector, lo: np.ndarray | None, hi: np.ndarray | None) -> Vector:
     values = v.values
     present = v.present
     if hi is not None:
-        values = np.minimum(hi, values)
+        values = go_min(hi, values)
     if lo is not None:
-        values = np.maximum(lo, values)
+        values = go_max(lo, values)
     if lo is not None and hi is not None:
         present = present & ~(hi < lo)[None, :]  # clamp(v, min, max) with max < min is empty
     return dropped(v, values, present)
@@ -79,41 +94,11 @@ def absent(v: Vector, labels: Labels) -> Vector:
 # ----------------------------------------------------------------------------- dates
 
 
-def _unix_seconds(values: np.ndarray) -> np.ndarray:
-    """Go's ``int64(v)``: truncation toward zero (non-finite values give nonsense in Go
-    too; here they read as 0)."""
-    finite = np.isfinite(values)
-    return np.where(finite, np.trunc(np.where(finite, values, 0.0)), 0).astype(np.int64)
-
-
-def date_part(name: str, seconds: np.ndarray) -> np.ndarray:
-    days = seconds // 86_400
-    if name == "minute":
-        return ((seconds // 60) % 60).astype(np.float64)
-    if name == "hour":
-        return ((seconds // 3600) % 24).astype(np.float64)
-    if name == "day_of_week":
-        return ((days + 4) % 7).astype(np.float64)  # 1970-01-01 was a Thursday
-    day = days.astype("datetime64[D]")
-    month = day.astype("datetime64[M]")
-    if name == "day_of_month":
-        return ((day - month).astype(np.int64) + 1).astype(np.float64)
-    if name == "month":
-        return (month.astype(np.int64) % 12 + 1).astype(np.float64)
-    if name == "year":
-        return (day.astype("datetime64[Y]").astype(np.int64) + 1970).astype(np.float64)
-    if name == "day_of_year":
-        return ((day - day.astype("datetime64[Y]")).astype(np.int64) + 1).astype(np.float64)
-    if name == "days_in_month":
-        return ((month + 1).astype("datetime64[D]") - month.astype("datetime64[D]")).astype(np.float64)
-    raise KeyError(name)
-
-
 def date_function(name: str, arg: Vector | None, steps: np.ndarray) -> Vector:
     if arg is None:  # of the evaluation time
-        values = date_part(name, steps // 1000)
+        values = date_part(name, seconds_of_ms(steps))
         return Vector([()], values[None, :], np.ones((1, steps.size), bool))
-    return dropped(arg, date_part(name, _unix_seconds(arg.values)))
+    return dropped(arg, date_part(name, go_int64(arg.values)))
 
 
 # ----------------------------------------------------------------------------- labels

@@ -1,5 +1,7 @@
-"""Functions of a range vector (``rate``, ``*_over_time``, ``deriv``...), one series at
-a time, vectorised over every step: each returns ``(values[T], present[T])``.
+"""Functions of a range vector (``rate``, ``*_over_time``, ``deriv``...), vectorised
+over every series and step at once: the samples of all series are concatenated and a
+window is an index range into them (it never crosses from one series into the next);
+each kernel returns ``(values, present)`` with one entry per (series, step).
 
 Each follows Prometheus 2.42's ``functions.go`` step for step, including its order of
 floating-point operations where that decides the last bits (Kahan sums, Welford,
@@ -20,13 +22,15 @@ from services.promql.windows import kahan_add, padded, window_sum
 
 @dataclass(frozen=True, slots=True)
 class RangeCall:
-    """What a range function sees besides the samples: the window per step, the step
-    times themselves and its scalar arguments (one value per step each)."""
+    """What a range function sees besides the samples, per window (series × step):
+    the window's end, the evaluation time and the scalar arguments; and which samples
+    begin a series (no pair of neighbours reaches across them)."""
 
-    ends: np.ndarray  # int64 [T]: each window's end (step time - offset, or the @ time)
+    ends: np.ndarray  # int64: each window's end (step time - offset, or the @ time)
     range_ms: int
-    steps: np.ndarray  # int64 [T]: the evaluation times
+    steps: np.ndarray  # int64: the evaluation times
     scalars: tuple[np.ndarray, ...] = ()
+    first: np.ndarray | None = None  # bool per sample: the first of its series
 
 
 Result = tuple[np.ndarray, np.ndarray]
@@ -34,7 +38,16 @@ Kernel = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, RangeCall], R
 
 
 def _at(a: np.ndarray, i: np.ndarray) -> np.ndarray:
-    return a[np.clip(i, 0, a.size - 1)]
+    return np.take(a, i, mode="clip")  # out-of-window indices only occur where the result is dropped
+
+
+def _pairs(hit: np.ndarray, call: RangeCall) -> np.ndarray:
+    """``hit`` over neighbour pairs, indexed by the later sample: False at a series'
+    first sample, which has no neighbour before it."""
+    out = np.concatenate(([False], hit)) if hit.dtype == bool else np.concatenate(([0.0], hit))
+    if call.first is not None:
+        out[call.first] = 0
+    return out
 
 
 def _extrapolated(counter: bool, rate: bool) -> Kernel:
@@ -48,7 +61,7 @@ def _extrapolated(counter: bool, rate: bool) -> Kernel:
         result = last_v - first_v
         if counter:
             # A drop between neighbours is a reset: the value before it is added back.
-            resets = np.concatenate(([0.0], np.where(vs[1:] < vs[:-1], vs[:-1], 0.0)))
+            resets = _pairs(np.where(vs[1:] < vs[:-1], vs[:-1], 0.0), call)
             result = result + window_sum(resets, np.minimum(lo + 1, hi), hi)
         range_start = call.ends - call.range_ms
         to_start = (first_t - range_start) / 1000
@@ -84,9 +97,9 @@ def _instant(rate: bool) -> Kernel:
     return kernel
 
 
-def _neighbour_count(hit: np.ndarray) -> Kernel:
+def _neighbour_count(hit: Callable[[np.ndarray], np.ndarray]) -> Kernel:
     def kernel(ts, vs, lo, hi, call):
-        c = np.concatenate(([0], np.cumsum(hit(vs))))  # c[i]: hits between samples j-1, j for j <= i
+        c = np.concatenate(([0], np.cumsum(_pairs(hit(vs), call))))  # c[i]: hits between samples j-1, j for j < i
         first = np.minimum(lo + 1, hi)
         return (c[np.maximum(hi, first)] - c[first]).astype(np.float64), hi > lo
 
@@ -95,11 +108,11 @@ def _neighbour_count(hit: np.ndarray) -> Kernel:
 
 def _changed(vs: np.ndarray) -> np.ndarray:
     a, b = vs[1:], vs[:-1]
-    return np.concatenate(([False], (a != b) & ~(np.isnan(a) & np.isnan(b))))
+    return (a != b) & ~(np.isnan(a) & np.isnan(b))
 
 
 def _reset(vs: np.ndarray) -> np.ndarray:
-    return np.concatenate(([False], vs[1:] < vs[:-1]))
+    return vs[1:] < vs[:-1]
 
 
 def _count(ts, vs, lo, hi, call):

@@ -6,14 +6,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from domain.errors import DomainError, QueryLimitExceeded
 from domain.metrics.batch import SampleBatch, SeriesSamples
 from domain.metrics.kinds import MetricKind
 from domain.metrics.samples import Sample
 from domain.metrics.series import SeriesKey
-from domain.promql.errors import PromQLError
 from ports.samples import SampleStore
-from services.promql.engine import PromQLEngine
+from services.promql import PromQLEngine, prometheus_error_type
 from tests.integration.promql.dataset import END_MS, MINUTE, START_MS, Series
 from tests.support.prometheus_server import PrometheusServer
 
@@ -47,13 +45,8 @@ async def load_store(store: SampleStore, series: list[Series]) -> None:
 
 
 def error_json(exc: Exception) -> dict:
-    if isinstance(exc, PromQLError):
-        kind = exc.error_type
-    elif isinstance(exc, QueryLimitExceeded):
-        kind = "execution"
-    elif isinstance(exc, DomainError):
-        kind = "execution"
-    else:
+    kind = prometheus_error_type(exc)
+    if kind is None:
         raise exc
     return {"status": "error", "errorType": kind, "error": str(exc)}
 

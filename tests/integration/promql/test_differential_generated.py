@@ -1,4 +1,4 @@
-"""Hypothesis writes further queries from a small grammar (``grammar.py``); each is asked
+"""Hypothesis writes further queries from a small grammar (``tests/support/promql_grammar.py``); each is asked
 of our engine and of Prometheus, as an instant and as a range query, and the answers
 must agree. A failing example is a bug to fix in the engine."""
 
@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.integration.promql.compare import differences
-from tests.integration.promql.grammar import expressions
+from tests.support.promql_grammar import expressions
 from tests.integration.promql.harness import INSTANT_TIMES, RANGES
 
 pytestmark = pytest.mark.integration

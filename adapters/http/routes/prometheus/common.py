@@ -25,10 +25,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from adapters.http.body import media_type, read_body
-from domain.errors import LimitExceeded, QueryCanceled, QueryLimitExceeded, QueryTimeout, ValidationError
+from domain.errors import LimitExceeded, QueryCanceled, QueryTimeout, ValidationError
 from domain.promql.errors import PromQLError
 from domain.metrics.durations import parse_duration_ms as go_duration_ms
 from domain.promql.gofloat import parse_float
+from services.promql import prometheus_error_type
 
 PREFIX = "/prometheus/api/v1"
 FORM = "application/x-www-form-urlencoded"
@@ -68,25 +69,21 @@ def invalid_parameter(name: str, message: str) -> PromApiError:
 
 
 def translate(exc: Exception, *, parameter: str | None = None) -> PromApiError:
-    """A domain or engine error as Prometheus reports it. ``parameter``: the parameter a
-    bad_data error is about (Prometheus prefixes ``invalid parameter "query": ``)."""
+    """A domain or engine error as Prometheus reports it (the engine's
+    ``prometheus_error_type``; other invalid input is ``bad_data``). ``parameter``: the
+    parameter a bad_data error is about (Prometheus prefixes ``invalid parameter "query": ``)."""
     if isinstance(exc, PromApiError):
         return exc
-    if isinstance(exc, QueryTimeout):
-        return PromApiError("timeout", str(exc))
-    if isinstance(exc, QueryCanceled):
-        return PromApiError("canceled", str(exc))
-    if isinstance(exc, QueryLimitExceeded):
-        return PromApiError("execution", exc.message, field=exc.field, limit=exc.limit)
-    if isinstance(exc, PromQLError):
-        if exc.error_type == "bad_data" and parameter:
-            return invalid_parameter(parameter, exc.message)
-        return PromApiError(exc.error_type, exc.message, field=parameter)
-    if isinstance(exc, ValidationError):
-        if parameter:
-            return invalid_parameter(parameter, exc.message)
-        return PromApiError("bad_data", exc.message, field=exc.field)
-    raise exc
+    kind = prometheus_error_type(exc)
+    if kind is None:
+        if not isinstance(exc, ValidationError):
+            raise exc
+        kind = "bad_data"
+    message = getattr(exc, "message", None) or str(exc)
+    if kind == "bad_data" and parameter:
+        return invalid_parameter(parameter, message)
+    limit = exc.limit if isinstance(exc, LimitExceeded) else None
+    return PromApiError(kind, message, field=getattr(exc, "field", None) or parameter, limit=limit)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""A small PromQL grammar for hypothesis: selectors over the dataset's series, range
+"""A small PromQL grammar for hypothesis: selectors over the differential dataset's
+series (tests/integration/promql/dataset.py), range
 functions over selectors and subqueries, instant functions, aggregations and binary
 operators with every matching modifier, nested a few levels deep.
 
