@@ -130,12 +130,16 @@ class RuleGroup:
             out.append(f"group:{self.name}/{rule.kind}:{rule.name}" + (f"#{n}" if n else ""))
         return out
 
+    def identity_hash(self) -> int:
+        """A stable 64-bit hash of (tenant, name), the same in every process."""
+        digest = hashlib.blake2b(f"{self.tenant}\x00{self.name}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big")
+
     def offset_ms(self, interval_ms: int) -> int:
         """Where in each interval this group is evaluated: a hash of its identity, so
         groups spread over the interval instead of all running at once (Prometheus
         offsets by a hash of the group's name and file the same way)."""
-        digest = hashlib.blake2b(f"{self.tenant}\x00{self.name}".encode(), digest_size=8).digest()
-        return int.from_bytes(digest, "big") % interval_ms
+        return self.identity_hash() % interval_ms
 
     def evaluation_time(self, now_ms: int, interval_ms: int) -> int:
         """The latest evaluation slot at or before ``now_ms`` (Prometheus' ``EvalTimestamp``)."""

@@ -54,6 +54,17 @@ def _g4(v: float) -> str:
     return "%.4g" % v
 
 
+def _scaled_up(v: float) -> tuple[float, str]:
+    """A magnitude below 1 in milli, micro, ... units: (the value in them, the prefix)."""
+    prefix = ""
+    for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
+        if abs(v) >= 1:
+            break
+        prefix = p
+        v *= 1000
+    return v, prefix
+
+
 def humanize(value: Any) -> str:
     v = to_float(value)
     if v == 0 or math.isnan(v) or math.isinf(v):
@@ -66,12 +77,7 @@ def humanize(value: Any) -> str:
             prefix = p
             v /= 1000
         return _g4(v) + prefix
-    prefix = ""
-    for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
-        if abs(v) >= 1:
-            break
-        prefix = p
-        v *= 1000
+    v, prefix = _scaled_up(v)
     return _g4(v) + prefix
 
 
@@ -106,12 +112,7 @@ def humanize_duration(value: Any) -> str:
         if minutes:
             return f"{sign}{minutes}m {seconds}s"
         return f"{sign}{_g4(v)}s"
-    prefix = ""
-    for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
-        if abs(v) >= 1:
-            break
-        prefix = p
-        v *= 1000
+    v, prefix = _scaled_up(v)
     return f"{_g4(v)}{prefix}s"
 
 

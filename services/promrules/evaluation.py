@@ -7,6 +7,7 @@ so ``up:sum`` stops at once instead of lingering for the 5-minute lookback)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import struct
 import time
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ from services.promql.result import QueryResult
 from services.promql.values import STALE_NAN_BITS
 from services.promrules.overlay import RecordedOverlay
 
+log = logging.getLogger(__name__)
 STALE_NAN: float = struct.unpack("<d", struct.pack("<Q", STALE_NAN_BITS))[0]
 MAX_TEMPLATE_QUERIES = 100  # ``query`` calls in one rule's templates at one evaluation
 Series = tuple[str, LabelPairs]  # (metric name, labels without __name__)
@@ -99,6 +101,9 @@ class GroupEvaluator:
                 error = str(exc)
             except (PromQLError, DomainError) as exc:
                 error = getattr(exc, "message", None) or str(exc)
+            except Exception as exc:  # a bug must not stop the group's other rules
+                log.exception("rule %r of group %r failed unexpectedly", rule.name, group.name)
+                error = f"internal error: {type(exc).__name__}"
             if written is not None:
                 for name, labels in rt.previous.get(rule_id, set()) - written:
                     out.samples.append((name, labels, STALE_NAN))

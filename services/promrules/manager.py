@@ -18,12 +18,11 @@ their identity; each process evaluates those of its ``shard``.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 
 from domain.alerts.alerting_rules import AlertingRuleState
-from domain.alerts.rule_groups import AlertingRule, GroupStatus, RuleGroup
+from domain.alerts.rule_groups import AlertingRule, RuleGroup
 from domain.alerts.state import Alert, AlertState, AlertTransition
 from domain.errors import DomainError
 from domain.metrics.labels import DEFAULT_LIMITS, LabelLimits
@@ -49,8 +48,8 @@ def status_key(tenant: str, group: str) -> StateKey:
 
 
 def shard_of(group: RuleGroup, shards: int) -> int:
-    digest = hashlib.blake2b(f"{group.tenant}\x00{group.name}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % shards
+    """Which of ``shards`` rule processes evaluates ``group``."""
+    return group.identity_hash() % shards
 
 
 class RuleManager:
@@ -80,35 +79,40 @@ class RuleManager:
     # -- loading groups ---------------------------------------------------------------------
 
     async def refresh(self) -> None:
-        """Take up added, changed and removed groups (removed rules' alerts end)."""
+        """Take up added, changed and removed groups (removed rules' alerts end). The
+        stored alerts of new alerting rules are read before anything changes, so a
+        failed read leaves the groups as they were, to be taken up next time."""
         groups = [g for g in await self._uow.run(lambda u: u.rule_groups.list())
                   if shard_of(g, self._shards) == self._shard]
-        now = self._clock.now_ms()
         wanted = {g.key: g for g in groups}
+        changed = {key: g for key, g in wanted.items() if key not in self.groups or self.groups[key].group != g}
+        new_rules = {key: [rid for rid, r in zip(g.rule_ids(), g.rules) if isinstance(r, AlertingRule)
+                           and (key not in self.groups or rid not in self.groups[key].alerting)]
+                     for key, g in changed.items()}
+        stored = await self._stored_alerts({key[0] for key, ids in new_rules.items() if ids})
+        now = self._clock.now_ms()
         endings: dict[str, GroupOutput] = {}
         for key in [k for k in self.groups if k not in wanted]:
             rt = self.groups.pop(key)
             self._stop_rules(rt, set(), now, endings.setdefault(rt.group.tenant, GroupOutput()))
             if self._state is not None:
                 await self._state.delete([status_key(*key)])
-        added: dict[tuple[str, str], list[str]] = {}
-        for key, group in wanted.items():
-            rt = self.groups.get(key)
-            if rt is not None and rt.group == group:
-                continue
+        for key, group in changed.items():
             ids = group.rule_ids()
+            rt = self.groups.get(key)
             if rt is None:
                 rt = self.groups[key] = GroupRuntime(group, ids)
             else:
                 self._stop_rules(rt, set(ids), now, endings.setdefault(group.tenant, GroupOutput()))
                 rt.group, rt.rule_ids = group, ids
             for rid, rule in zip(ids, group.rules):
-                if isinstance(rule, AlertingRule):
-                    if rid in rt.alerting:
-                        rt.alerting[rid].rule = rule  # an edited rule keeps its alerts
-                    else:
-                        added.setdefault(key, []).append(rid)
-        await self._load_alerts(added)
+                if not isinstance(rule, AlertingRule):
+                    continue
+                if rid in rt.alerting:
+                    rt.alerting[rid].rule = rule  # an edited rule keeps its alerts
+                else:
+                    mine = [a for a in stored.get(group.tenant, []) if a.rule_id == rid]
+                    rt.alerting[rid] = AlertingRuleState(group.tenant, rid, rule, mine, limits=self._limits)
         self._refreshed_ms = now
         for tenant, out in endings.items():
             await self._finish(tenant, out)
@@ -123,23 +127,15 @@ class RuleManager:
         for rid in [r for r in rt.previous if r not in keep]:
             out.samples += [(name, labels, STALE_NAN) for name, labels in rt.previous.pop(rid)]
 
-    async def _load_alerts(self, added: dict[tuple[str, str], list[str]]) -> None:
-        """Each new alerting rule with its stored alerts (pending since, keep firing since)."""
-        if not added:
-            return
-        tenants = {key[0] for key in added}
+    async def _stored_alerts(self, tenants: set[str]) -> dict[str, list[Alert]]:
+        """The stored live alerts of ``tenants`` (pending since, keep firing since)."""
+        if not tenants:
+            return {}
 
         def load(uow: UnitOfWork) -> dict[str, list[Alert]]:
             return {t: uow.alerts.list(t, _LIVE) for t in tenants}
 
-        stored = await self._uow.run(load)
-        for key, ids in added.items():
-            rt = self.groups[key]
-            for rid in ids:
-                rule = rt.group.rules[rt.rule_ids.index(rid)]
-                assert isinstance(rule, AlertingRule)
-                mine = [a for a in stored.get(key[0], []) if a.rule_id == rid]
-                rt.alerting[rid] = AlertingRuleState(rt.group.tenant, rid, rule, mine, limits=self._limits)
+        return await self._uow.run(load)
 
     # -- evaluating ---------------------------------------------------------------------------
 
@@ -156,7 +152,10 @@ class RuleManager:
                 rt.next_ms = rt.group.evaluation_time(now, interval) + interval
             if now >= rt.next_ms:
                 due.append((rt, rt.group.evaluation_time(now, interval)))
-        await asyncio.gather(*(self._evaluate(rt, ts) for rt, ts in due))
+        outcomes = await asyncio.gather(*(self._evaluate(rt, ts) for rt, ts in due), return_exceptions=True)
+        for (rt, _), outcome in zip(due, outcomes):
+            if isinstance(outcome, BaseException):  # its next slot retries; the other groups went on
+                log.error("rule group %r of tenant %r failed", rt.group.name, rt.group.tenant, exc_info=outcome)
         return [rt for rt, _ in due]
 
     async def evaluate(self, group: RuleGroup, ts: int) -> GroupRuntime:
@@ -167,9 +166,9 @@ class RuleManager:
 
     async def _evaluate(self, rt: GroupRuntime, ts: int) -> None:
         interval = self.interval_ms(rt.group)
+        rt.next_ms = ts + interval  # whatever happens below, the group waits for its next slot
         async with self._slots:
             out = await self._evaluator.evaluate(rt, ts, timeout_s=interval / 1000)
-            rt.next_ms = ts + interval
             write_error = await self._finish(rt.group.tenant, out)
         if write_error:
             rt.status = rt.status.with_error(write_error)
@@ -207,15 +206,6 @@ class RuleManager:
         for tr, alert in transitions:
             await self._bus.publish(ALERTS_TOPIC, tr.fingerprint.encode(), encode_transition(tr, alert.annotations))
             await publish_event(self._pubsub, alerts_channel(tr.tenant), alert_event(tr, alert.annotations))
-
-    # -- status ---------------------------------------------------------------------------------
-
-    async def statuses(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], GroupStatus]:
-        """The saved status of each group (from whichever process evaluates it)."""
-        if self._state is None:
-            return {k: self.groups[k].status for k in keys if k in self.groups}
-        docs = await self._state.load([status_key(*k) for k in keys])
-        return {(t, rid.removeprefix("rule-group:")): GroupStatus.from_document(doc) for (t, rid, _), doc in docs.items()}
 
     # -- the loop ---------------------------------------------------------------------------------
 

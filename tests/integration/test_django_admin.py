@@ -57,6 +57,7 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
     from domain.alerts.history import AlertDecision
     from domain.alerts.state import Alert
     from domain.metrics.labels import LabelSet
+    from domain.alerts.rule_groups import AlertingRule, RuleGroup
     from domain.notifications.delivery import Delivery
 
     def work(u):
@@ -86,6 +87,7 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
         u.deliveries.add_if_absent(sent)
         u.compliance.set_facts("acme", {"audit.enabled": True}, T0, "terraform")
         u.history.add([AlertDecision("acme", alert.fingerprint, "notify", "delivered", "sent", T0 + 1, "ops")])
+        u.rule_groups.save(RuleGroup("acme", "node", (AlertingRule("InstanceDown", "up == 0", 300_000),)))
 
     runner = DjangoUnitOfWorkRunner(alias, threads=1)
     runner.run_sync(work)

@@ -7,7 +7,6 @@ rule's series (and ALERTS) are queryable through the Prometheus API."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from tests.integration.test_embedded_stack import ROOT, _free_port, _until
+from tests.support.process import interrupt
 
 RULES = """
 groups:
@@ -81,10 +81,5 @@ def test_a_promql_alert_opens_an_incident_and_a_recording_is_queryable(tmp_path:
         alerts = client.get("/prometheus/api/v1/alerts").json()["data"]["alerts"]
         assert [(a["labels"]["queue"], a["state"]) for a in alerts] == [("orders", "firing")]
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        interrupt(proc)
         log.close()

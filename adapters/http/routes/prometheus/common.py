@@ -26,8 +26,8 @@ from fastapi.responses import JSONResponse, Response
 
 from adapters.http.body import media_type, read_body
 from domain.errors import LimitExceeded, QueryCanceled, QueryTimeout, ValidationError
-from domain.promql.errors import PromQLError
 from domain.metrics.durations import parse_duration_ms as go_duration_ms
+from domain.promql.errors import PromQLError
 from domain.promql.gofloat import parse_float
 from services.promql import prometheus_error_type
 
@@ -104,6 +104,8 @@ class Form:
 
 
 async def read_form(request: Request, max_body_bytes: int) -> Form:
+    """The request's parameters: a POST's form body (other bodies carry none, as in
+    Prometheus), then the query string."""
     pairs: list[tuple[str, str]] = []
     if request.method == "POST":
         try:
