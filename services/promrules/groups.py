@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from domain.alerts.rule_groups import GroupStatus, RuleGroup
-from domain.alerts.state import Alert
+from domain.alerts.state import Alert, AlertState
 from domain.errors import Conflict, NotFound, ValidationError
 from ports.repositories import AlertRule, UnitOfWork, UnitOfWorkRunner
 from ports.state import EvaluatorStateStore
@@ -17,11 +17,14 @@ from services.promrules.manager import status_key
 from services.rule_files import dump_groups, groups_from_document, load_groups
 
 
+ACTIVE = (AlertState.PENDING.value, AlertState.FIRING.value)
+
+
 @dataclass
 class RulesOverview:
     groups: list[RuleGroup] = field(default_factory=list)
     statuses: dict[str, GroupStatus] = field(default_factory=dict)  # by group name
-    alerts: dict[str, list[Alert]] = field(default_factory=dict)  # by rule id
+    alerts: dict[str, list[Alert]] = field(default_factory=dict)  # pending and firing ones, by rule id
     streaming: list[AlertRule] = field(default_factory=list)
 
 
@@ -93,7 +96,7 @@ class RuleGroupService:
 
     async def overview(self, tenant: str) -> RulesOverview:
         def read(u: UnitOfWork) -> tuple[list[RuleGroup], list[Alert], list[AlertRule]]:
-            return u.rule_groups.list(tenant), u.alerts.list(tenant), u.rules.list(tenant)
+            return u.rule_groups.list(tenant), u.alerts.list(tenant, ACTIVE), u.rules.list(tenant)
 
         groups, alerts, streaming = await self._uow.run(read)
         by_rule: dict[str, list[Alert]] = {}

@@ -20,6 +20,7 @@ from domain.identity.principal import Principal
 from domain.metrics.aggregations import Aggregation
 from domain.templating.gofmt import format_e
 from ports.repositories import AlertRule
+from services.promrules.groups import ACTIVE
 
 router = APIRouter(tags=["prometheus"])
 Reader = Annotated[Principal, Depends(require(Permission.READ_ALERTS))]
@@ -47,10 +48,6 @@ def alert_out(alert: Alert) -> dict:
     if alert.keep_firing_since_ms is not None:
         out["keepFiringSince"] = go_time(alert.keep_firing_since_ms)
     return out
-
-
-def _active(alerts: list[Alert]) -> list[Alert]:
-    return [a for a in alerts if a.state in (AlertState.PENDING, AlertState.FIRING)]
 
 
 def _state(alerts: list[Alert]) -> str:
@@ -100,7 +97,7 @@ async def rules(request: Request, principal: Reader, svc: Services) -> Response:
             if isinstance(rule, AlertingRule):
                 if kind == "record":
                     continue
-                alerts = _active(view.alerts.get(rule_id, []))
+                alerts = view.alerts.get(rule_id, [])
                 out_rules.append({"state": _state(alerts), **common, "duration": rule.for_ms / 1000,
                                   "keepFiringFor": rule.keep_firing_for_ms / 1000, "labels": dict(rule.labels),
                                   "annotations": dict(rule.annotations), "alerts": [alert_out(a) for a in alerts],
@@ -114,7 +111,7 @@ async def rules(request: Request, principal: Reader, svc: Services) -> Response:
     if view.streaming and kind != "record":
         streaming = []
         for rule in view.streaming:
-            alerts = _active(view.alerts.get(rule.id, []))
+            alerts = view.alerts.get(rule.id, [])
             streaming.append({"state": _state(alerts), "name": rule.name, "query": streaming_query(rule),
                               "duration": rule.for_ms / 1000, "keepFiringFor": rule.keep_firing_for_ms / 1000,
                               "labels": rule.labels.as_dict(), "annotations": dict(rule.annotations),
@@ -128,6 +125,6 @@ async def rules(request: Request, principal: Reader, svc: Services) -> Response:
 @router.get("/alerts", summary="Active alerts of every rule (Prometheus API)")
 @prometheus_errors
 async def alerts(principal: Reader, svc: Services) -> Response:
-    active = await svc.alerts.alerts(principal.tenant, [AlertState.PENDING.value, AlertState.FIRING.value])
+    active = await svc.alerts.alerts(principal.tenant, list(ACTIVE))
     return success({"alerts": [alert_out(a) for a in active]})
 
