@@ -134,8 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     openapi = sub.add_parser("openapi", help="print the OpenAPI document")
     openapi.set_defaults(func=cmd_openapi, uses_data_dir=False)
 
-    from entrypoints import admin, anomaly_cli, celery_worker, consume, rules_cli, scrape, temporal_worker
+    from entrypoints import (
+        admin, anomaly_cli, celery_worker, consume, identity_cli, rules_cli, scrape, temporal_worker,
+    )
 
+    identity_cli.add_parsers(sub)  # users, teams, keys, tenants, audit
     consume.add_parser(sub)
     rules_cli.add_parser(sub)
     scrape.add_parser(sub)

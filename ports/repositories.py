@@ -17,10 +17,18 @@ from domain.alerts.rules import AbsenceRule, AnomalyRule, ThresholdRule
 from domain.alerts.silences import Silence
 from domain.alerts.state import Alert
 from domain.compliance.evaluation import Evaluation
-from domain.identity.api_keys import ApiKey
-from domain.identity.tenants import Tenant
 from domain.incidents.incident import Incident, IncidentStatus
 from domain.notifications.delivery import Delivery, DeliveryStatus
+from ports.identity_store import (
+    ApiKeyRepository,
+    AuditRepository,
+    LoginThrottleRepository,
+    OneTimeTokenRepository,
+    SessionRepository,
+    TeamRepository,
+    TenantRepository,
+    UserRepository,
+)
 
 T = TypeVar("T")
 AlertRule = ThresholdRule | AbsenceRule | AnomalyRule
@@ -67,19 +75,6 @@ class SilenceRepository(Protocol):
     def save(self, silence: Silence) -> None: ...
     def get(self, tenant: str, silence_id: str) -> Silence | None: ...
     def list(self, tenant: str) -> list[Silence]: ...
-
-
-class TenantRepository(Protocol):
-    def add(self, tenant: Tenant) -> None: ...
-    def get(self, tenant_id: str) -> Tenant | None: ...
-    def list(self) -> list[Tenant]: ...
-
-
-class ApiKeyRepository(Protocol):
-    def add(self, key: ApiKey) -> None: ...
-    def save(self, key: ApiKey) -> None: ...
-    def by_prefix(self, prefix: str) -> ApiKey | None: ...
-    def list(self, tenant: str) -> list[ApiKey]: ...
 
 
 class AlertHistoryRepository(Protocol):
@@ -158,6 +153,13 @@ class UnitOfWork(Protocol):
     history: AlertHistoryRepository
     deliveries: DeliveryRepository
     compliance: ComplianceRepository
+    # identity (ports/identity_store.py)
+    users: UserRepository
+    teams: TeamRepository
+    sessions: SessionRepository
+    one_time_tokens: OneTimeTokenRepository
+    login_throttle: LoginThrottleRepository
+    audit: AuditRepository
 
 
 class UnitOfWorkRunner(Protocol):

@@ -25,16 +25,25 @@ every ``compliance_every_s``, ``POST /api/v1/compliance/evaluate`` on demand) do
    ``alerts.rules.count``                  alert rules of the tenant
    ``incidents.count_30d``                 incidents opened in the 30 days before
                                            ``at_ms`` (counted up to ``INCIDENT_COUNT_CAP``)
+   ``identity.admin_mfa_required``         every active admin has a second factor: a
+                                           confirmed TOTP, or an identity provider that
+                                           reported MFA (``amr``) at their last sign-in
+   ``identity.dormant_users_45d``          active users without a sign-in (or, never
+                                           signed in, created) in the 45 days before
+   ``identity.users.active``               active users
+   ``audit.enabled``                       true: every change through the API or the
+                                           command line is written to the audit log
    ======================================  ==============================================
+
+   The configuration facts include ``audit.retention_days`` (entries are kept at least
+   that long: ``observer-eye audit purge`` refuses to delete younger ones).
 
    Not derivable from the ports, so they must be pushed (until they are, the controls
    reading them are ERROR "fact ... is missing", never a silent PASS):
    ``ingest.tls.enabled`` / ``ingest.tls.min_version`` (the API serves plain HTTP;
-   whether an ingress in front of it enforces TLS is outside its view), ``audit.enabled`` /
-   ``audit.retention_days``, ``identity.admin_mfa_required`` and
-   ``identity.dormant_users_45d`` (sign-in happens at the OIDC issuer; no user
-   repository exists), ``oncall.escalation_policies`` and
-   ``oncall.uncovered_hours_next_7d`` (the on-call directory port cannot list policies).
+   whether an ingress in front of it enforces TLS is outside its view),
+   ``oncall.escalation_policies`` and ``oncall.uncovered_hours_next_7d`` (the on-call
+   directory port cannot list policies).
 
 2. **Metrics**: each ``MetricCheck`` is resolved from the sample store the way its
    docstring defines: the samples of every matching series in the window
@@ -71,7 +80,9 @@ from domain.compliance.evaluation import ControlStatus, Evaluation, evaluate_con
 from domain.compliance.posture import PostureScore, posture
 from domain.compliance.values import freeze_json
 from domain.errors import LimitExceeded, NotFound, ValidationError
+from domain.identity.permissions import Role
 from domain.identity.tenants import validate_name, validate_tenant_id
+from domain.identity.users import UserStatus
 from domain.metrics.aggregations import COUNTER_AGGREGATIONS, aggregate, combine, fsum
 from ports.clock import Clock
 from ports.repositories import FactRecord, UnitOfWork, UnitOfWorkRunner
@@ -80,6 +91,7 @@ from ports.samples import SampleStore
 log = logging.getLogger(__name__)
 
 DAY_MS = 86_400_000
+DORMANT_AFTER_MS = 45 * DAY_MS  # OE-IAM-02's period
 INCIDENT_COUNT_CAP = 1000
 MAX_FACTS_PER_PUSH = 1000
 MAX_FACTS_PER_TENANT = 5000
@@ -307,9 +319,14 @@ def derive_facts(uow: UnitOfWork, tenant: str, at_ms: int) -> dict[str, object]:
     rules = uow.rules.list(tenant)
     covered = sorted({signal for r in rules if isinstance(r, _WATCHING_KINDS) for signal in rule_signals(r)})
     recent = uow.incidents.list(tenant, limit=INCIDENT_COUNT_CAP)
+    users = uow.users.list(tenant, [UserStatus.ACTIVE])
     return {
         "identity.api_keys.active": len(keys),
         "identity.api_keys.without_expiry": sum(1 for k in keys if k.expires_at_ms is None),
+        "identity.admin_mfa_required": all(u.mfa_enabled or u.last_sign_in_mfa for u in users if u.role is Role.ADMIN),
+        "identity.dormant_users_45d": sum(1 for u in users if u.dormant(at_ms, DORMANT_AFTER_MS)),
+        "identity.users.active": len(users),
+        "audit.enabled": True,
         "alerts.rules.count": len(rules),
         "alerts.rules.covered_signals": covered,
         "incidents.count_30d": sum(1 for i in recent if at_ms - 30 * DAY_MS < i.opened_at_ms <= at_ms),

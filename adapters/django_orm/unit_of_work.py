@@ -30,7 +30,18 @@ from adapters.django_orm.alerts.repositories import (
     DjangoSilenceRepository,
 )
 from adapters.django_orm.compliance.repositories import DjangoComplianceRepository
-from adapters.django_orm.identity.repositories import DjangoApiKeyRepository, DjangoTenantRepository
+from adapters.django_orm.identity.repositories import (
+    DjangoApiKeyRepository,
+    DjangoTeamRepository,
+    DjangoTenantRepository,
+    DjangoUserRepository,
+)
+from adapters.django_orm.identity.sessions import (
+    DjangoAuditRepository,
+    DjangoLoginThrottleRepository,
+    DjangoOneTimeTokenRepository,
+    DjangoSessionRepository,
+)
 from adapters.django_orm.incidents.repositories import DjangoIncidentRepository
 from adapters.django_orm.notifications.repositories import DjangoDeliveryRepository
 from adapters.django_orm.rules.repositories import DjangoRuleGroupRepository
@@ -53,6 +64,12 @@ class DjangoUnitOfWork:
         self.history = DjangoAlertHistoryRepository(using)
         self.deliveries = DjangoDeliveryRepository(using)
         self.compliance = DjangoComplianceRepository(using)
+        self.users = DjangoUserRepository(using)
+        self.teams = DjangoTeamRepository(using)
+        self.sessions = DjangoSessionRepository(using)
+        self.one_time_tokens = DjangoOneTimeTokenRepository(using)
+        self.login_throttle = DjangoLoginThrottleRepository(using)
+        self.audit = DjangoAuditRepository(using)
 
 
 class DjangoUnitOfWorkRunner:

@@ -1,4 +1,5 @@
-"""The FastAPI application: routes, problem+json errors, OpenAPI."""
+"""The FastAPI application: routes, problem+json errors, OpenAPI, and the middleware
+that authenticates every request before anything reads its body."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ from fastapi import FastAPI
 
 from adapters.http.deps import ApiServices
 from adapters.http.frontend import install_frontend
+from adapters.http.middleware.audit import AuditMiddleware
+from adapters.http.middleware.authentication import AuthenticationMiddleware
 from adapters.http.middleware.body_limit import BodyLimitMiddleware
 from adapters.http.middleware.errors import UnexpectedErrorMiddleware
 from adapters.http.middleware.json_text import UnicodeJsonMiddleware
 from adapters.http.middleware.security_headers import SecurityHeadersMiddleware
 from adapters.http.problems import install_problem_handlers
-from adapters.http.routes import compliance, prometheus, rule_groups, runbooks, stream
+from adapters.http.routes import (
+    api_keys, audit, auth, compliance, prometheus, rule_groups, runbooks, stream, tenants, users,
+)
 from adapters.http.routes import (
     alerts, health, incidents, ingest, integrations, notifications, otlp, remote_write, telemetry,
 )
@@ -40,12 +45,18 @@ def create_app(svc: ApiServices, lifespan: Lifespan | None = None, version: str 
     app.include_router(prometheus.router)  # the Prometheus HTTP API under /prometheus
     app.include_router(rule_groups.router)  # /api/v1/rule-groups: PromQL rules
     app.include_router(runbooks.router)  # /api/v1/runbooks
+    for module in (auth, users, api_keys, tenants, audit):  # identity: /api/v1/auth, users, teams, ...
+        app.include_router(module.router)
     if frontend_dir is not None:
         install_frontend(app, frontend_dir)  # the dashboard at / (when it was built): the router's fallback
-    # Outermost last: headers on every answer (the 500s and 413s below included), then
-    # the catch-all, then the body cap and the JSON text check before anything reads a body.
+    # Added last = outermost. In the order a request meets them: security headers on
+    # every answer (the 500s, 401s and 413s below included); the catch-all; then
+    # authentication and the body cap, both from the headers before anything reads a
+    # body; the JSON text check; and the audit of changes, which needs the principal.
+    app.add_middleware(AuditMiddleware, services=lambda: svc)
     app.add_middleware(UnicodeJsonMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=svc.max_body_bytes)
+    app.add_middleware(AuthenticationMiddleware, services=lambda: svc)
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, trust_forwarded_proto=trust_forwarded_proto)
     return app

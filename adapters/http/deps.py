@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from fastapi import Depends, Request
+from fastapi import Request
+from starlette.requests import HTTPConnection
 
+from domain.errors import AuthenticationFailed, PermissionDenied
 from domain.identity.permissions import Permission
 from domain.identity.principal import Principal
 from adapters.http.ingest_formats.otlp_mapping import OtlpOptions
+from ports.identity_providers import IdentityProvider
 from services.alerting import AlertService
 from services.compliance import ComplianceService
 from services.external_alerts import ExternalAlertService
-from services.identity import IdentityService
+from services.identity import (
+    AccountService,
+    ApiKeyService,
+    AuditService,
+    Authenticator,
+    SignInService,
+    TenantService,
+)
 from services.incidents import IncidentService
 from services.notifications import NotificationService
 from services.ingest import IngestService
@@ -27,11 +37,35 @@ from ports.clock import Clock
 ReadinessCheck = Callable[[], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class WebOptions:
+    """How the API meets browsers: cookies, the public URL, the API documentation."""
+
+    cookie_secure: bool = False  # Secure cookies even on plain HTTP requests (a TLS proxy not trusted by uvicorn)
+    public_url: str | None = None  # e.g. https://oe.example.com: the base of OIDC callback URLs (else the request's)
+    docs_public: bool = False  # /docs, /redoc, /openapi.json without a credential
+    session_lifetime_s: int = 7 * 24 * 3600  # how long browsers keep the cookies
+
+
+@dataclass
+class Identity:
+    """The identity services and the configured identity providers (id -> provider)."""
+
+    auth: Authenticator
+    sign_in: SignInService
+    accounts: AccountService
+    keys: ApiKeyService
+    tenants: TenantService
+    audit: AuditService
+    providers: Mapping[str, IdentityProvider] = field(default_factory=dict)
+    web: WebOptions = field(default_factory=WebOptions)
+
+
 @dataclass
 class ApiServices:
     ingest: IngestService
     queries: TelemetryQueries
-    identity: IdentityService
+    identity: Identity
     alerts: AlertService
     incidents: IncidentService
     clock: Clock
@@ -54,20 +88,46 @@ def services(request: Request) -> ApiServices:
     return request.app.state.services
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value:
-        return value
-    return None
+def current_principal(connection: HTTPConnection) -> Principal | None:
+    """The principal the authentication middleware put on the request or WebSocket
+    (None: anonymous)."""
+    return connection.scope.get("state", {}).get("principal")
+
+
+def _authenticated(request: Request) -> Principal:
+    principal = current_principal(request)
+    if principal is None:  # the middleware lets only anonymous routes through without one
+        raise AuthenticationFailed("credential required")
+    return principal
+
+
+async def authenticated(request: Request) -> Principal:
+    """A FastAPI dependency: any authenticated principal. (Dependencies are ``async``:
+    FastAPI runs plain functions in a thread pool, a hop per request for nothing.)"""
+    return _authenticated(request)
 
 
 def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
-    """A FastAPI dependency: the authenticated principal, if it holds ``permission``."""
+    """A FastAPI dependency: the authenticated principal, if it holds ``permission``.
+    Authentication happened in the middleware, before the body was read; this only
+    authorizes (and tells the audit middleware what kind of change it is)."""
 
-    async def dependency(request: Request, svc: ApiServices = Depends(services)) -> Principal:
-        principal = await svc.identity.authenticate(_bearer(request))
+    async def dependency(request: Request) -> Principal:
+        principal = _authenticated(request)
+        request.state.permission = permission
         principal.require(permission)
+        return principal
+
+    return dependency
+
+
+def require_any(*permissions: Permission) -> Callable[..., Awaitable[Principal]]:
+    """The principal, if it holds at least one of ``permissions``."""
+
+    async def dependency(request: Request) -> Principal:
+        principal = _authenticated(request)
+        if not any(principal.can(p) for p in permissions):
+            raise PermissionDenied(f"this needs one of {', '.join(p.value for p in permissions)}")
         return principal
 
     return dependency

@@ -27,6 +27,7 @@ from domain.errors import (
     ValidationError,
 )
 from adapters.http.ingest_formats.errors import MalformedPayload, UnsupportedMedia
+from services.identity import LoginLocked, MfaRequired
 from services.ingest import Backpressure
 
 PROBLEM_JSON = "application/problem+json"
@@ -124,6 +125,14 @@ def _install(app: FastAPI) -> None:
         resp = problem(401, "Unauthorized", str(exc))
         resp.headers["WWW-Authenticate"] = 'Bearer realm="observer-eye"'
         return resp
+
+    @app.exception_handler(LoginLocked)
+    async def _locked(_: Request, exc: LoginLocked) -> JSONResponse:
+        return problem(429, "Too many failed sign-ins", str(exc), limit=exc.limit, retry_after=exc.retry_after_s)
+
+    @app.exception_handler(MfaRequired)
+    async def _mfa(_: Request, exc: MfaRequired) -> JSONResponse:
+        return problem(401, "Second factor required", str(exc), field="totp", mfa_required=True)
 
     @app.exception_handler(PermissionDenied)
     async def _authz(_: Request, exc: PermissionDenied) -> JSONResponse:

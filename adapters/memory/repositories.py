@@ -13,6 +13,16 @@ import copy
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from adapters.memory.identity import (
+    MemoryApiKeyRepository,
+    MemoryAuditRepository,
+    MemoryLoginThrottleRepository,
+    MemoryOneTimeTokenRepository,
+    MemorySessionRepository,
+    MemoryTeamRepository,
+    MemoryTenantRepository,
+    MemoryUserRepository,
+)
 from domain.errors import Conflict, ValidationError
 from domain.incidents.incident import IncidentStatus
 from ports.repositories import FactRecord
@@ -157,41 +167,6 @@ class MemorySilenceRepository:
         return self._t.where(lambda s: s.tenant == tenant)
 
 
-class MemoryTenantRepository:
-    def __init__(self, table: _Table) -> None:
-        self._t = table
-
-    def add(self, tenant) -> None:
-        if ("", tenant.id) in self._t.rows:
-            raise Conflict(f"tenant {tenant.id!r} already exists")
-        self._t.put(("", tenant.id), tenant)
-
-    def get(self, tenant_id: str):
-        return self._t.get(("", tenant_id))
-
-    def list(self) -> list:
-        return self._t.where(lambda t: True)
-
-
-class MemoryApiKeyRepository:
-    def __init__(self, table: _Table) -> None:
-        self._t = table
-
-    def add(self, key) -> None:
-        if ("", key.prefix) in self._t.rows:
-            raise Conflict("an API key with this prefix already exists")
-        self._t.put(("", key.prefix), key)
-
-    def save(self, key) -> None:
-        self._t.put(("", key.prefix), key)
-
-    def by_prefix(self, prefix: str):
-        return self._t.get(("", prefix))
-
-    def list(self, tenant: str) -> list:
-        return self._t.where(lambda k: k.tenant == tenant)
-
-
 class MemoryAlertHistoryRepository:
     """Rows are (tenant, fingerprint) -> tuple of decisions, replaced (never mutated in
     place) so the runner's rollback snapshot stays valid. Bounded per alert."""
@@ -285,6 +260,12 @@ class MemoryUnitOfWork:
         self.history = MemoryAlertHistoryRepository(tables["history"])
         self.deliveries = MemoryDeliveryRepository(tables["deliveries"])
         self.compliance = MemoryComplianceRepository(tables["compliance_evaluations"], tables["compliance_facts"])
+        self.users = MemoryUserRepository(tables["users"])
+        self.teams = MemoryTeamRepository(tables["teams"])
+        self.sessions = MemorySessionRepository(tables["sessions"])
+        self.one_time_tokens = MemoryOneTimeTokenRepository(tables["one_time_tokens"])
+        self.login_throttle = MemoryLoginThrottleRepository(tables["login_throttle"])
+        self.audit = MemoryAuditRepository(tables["audit"])
 
 
 class MemoryUnitOfWorkRunner:
@@ -292,7 +273,8 @@ class MemoryUnitOfWorkRunner:
     tables as they were before it started."""
 
     _NAMES = ("rules", "rule_groups", "alerts", "incidents", "silences", "tenants", "api_keys", "history", "deliveries",
-              "compliance_evaluations", "compliance_facts")
+              "compliance_evaluations", "compliance_facts", "users", "teams", "sessions", "one_time_tokens",
+              "login_throttle", "audit")
 
     def __init__(self) -> None:
         self._tables = {n: _Table() for n in self._NAMES}

@@ -26,8 +26,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from domain.errors import ValidationError
-from domain.identity.permissions import ApiKeyScope, Permission, Role, scope_permissions
+from domain.identity.permissions import PERMISSIONS, ApiKeyScope, Permission, Role, scope_permissions
 from domain.identity.principal import Principal
+from domain.identity.tenants import check_ms as _check_ms
 from domain.identity.tenants import validate_name, validate_tenant_id
 
 KEY_PREFIX = "oe"
@@ -64,9 +65,24 @@ def parse_api_key(plaintext: object) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def _check_ms(value: object, field: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError(f"{field} must be a non-negative integer of milliseconds", field=field)
+DAY_MS = 86_400_000
+DEFAULT_LIFETIME_DAYS = 90
+MAX_LIFETIME_DAYS = 3650
+
+
+def key_expiry(now_ms: int, expires_in_days: int | None = None, *, never_expires: bool = False) -> int | None:
+    """When a new key expires: ``expires_in_days`` from now (default 90), or never, but
+    only when asked explicitly (``never_expires``; compliance control OE-IAM-03 counts
+    such keys)."""
+    if never_expires:
+        if expires_in_days is not None:
+            raise ValidationError("a key cannot both expire and never expire", field="expires_in_days")
+        return None
+    days = DEFAULT_LIFETIME_DAYS if expires_in_days is None else expires_in_days
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_LIFETIME_DAYS:
+        raise ValidationError(f"expires_in_days must be a whole number from 1 to {MAX_LIFETIME_DAYS}",
+                              field="expires_in_days")
+    return now_ms + days * DAY_MS
 
 
 def _parse_scopes(scopes: object) -> frozenset[ApiKeyScope]:
@@ -80,7 +96,11 @@ def _parse_scopes(scopes: object) -> frozenset[ApiKeyScope]:
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
-    """A stored API key. Immutable: ``revoke`` returns the revoked copy to save."""
+    """A stored API key. Immutable: ``revoke`` returns the revoked copy to save.
+
+    ``owner`` is the user responsible for the key (deactivating them revokes it), or
+    None for a service key of the tenant itself (the embedded host agent's).
+    """
 
     id: str
     tenant: str
@@ -91,6 +111,7 @@ class ApiKey:
     created_at_ms: int
     expires_at_ms: int | None = None
     revoked_at_ms: int | None = None
+    owner: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id.strip() or len(self.id) > MAX_KEY_ID_LENGTH:
@@ -109,6 +130,9 @@ class ApiKey:
                 raise ValidationError("expires_at_ms must be after created_at_ms", field="expires_at_ms")
         if self.revoked_at_ms is not None:
             _check_ms(self.revoked_at_ms, "revoked_at_ms")
+        if self.owner is not None and (not isinstance(self.owner, str) or not self.owner.strip()
+                                       or len(self.owner) > MAX_KEY_ID_LENGTH):
+            raise ValidationError(f"owner must be a user id of 1-{MAX_KEY_ID_LENGTH} characters", field="owner")
 
     @property
     def permissions(self) -> frozenset[Permission]:
@@ -152,9 +176,40 @@ class ApiKey:
         """The principal this key authenticates as.
 
         The role is admin because only admins mint keys (``api_keys:manage``); the scopes
-        then cap it, so an ``ingest`` key can ingest and nothing else.
+        then cap it, so an ``ingest`` key can ingest and nothing else. What keeps a key
+        within its owner's standing is its lifecycle: deactivating the owner, or taking
+        a role away that the key's scopes need, revokes it.
         """
-        return Principal(tenant=self.tenant, subject=f"api_key:{self.id}", role=Role.ADMIN, scopes=self.scopes)
+        return Principal(tenant=self.tenant, subject=f"api_key:{self.id}", role=Role.ADMIN, scopes=self.scopes,
+                         username=self.name, auth="api_key")
+
+    def exceeds(self, role: Role) -> bool:
+        """The key's scopes allow something ``role`` may not do."""
+        return not self.permissions <= PERMISSIONS[role]
+
+    def rotate(self, now_ms: int, new_id: str, *, grace_ms: int = 0) -> tuple["ApiKey", "ApiKey", str]:
+        """Replace this key: ``(old key to save, new key to add, new plaintext)``.
+
+        The new key keeps the name, scopes and owner, and the old key's lifetime (a
+        never-expiring key stays so). The old one is revoked now, or with ``grace_ms``
+        keeps working that long (deploying the new key everywhere takes a moment).
+        """
+        _check_ms(now_ms, "now_ms")
+        _check_ms(grace_ms, "grace_ms")
+        if not self.is_active(now_ms):
+            raise ValidationError("only an active key can be rotated; create a new one", field="key")
+        lifetime = None if self.expires_at_ms is None else self.expires_at_ms - self.created_at_ms
+        new, plaintext = generate_api_key(
+            self.tenant, self.name, self.scopes, now_ms, new_id,
+            expires_at_ms=None if lifetime is None else now_ms + lifetime, owner=self.owner,
+        )
+        if grace_ms:
+            until = now_ms + grace_ms
+            old = self if self.expires_at_ms is not None and self.expires_at_ms <= until else replace(
+                self, expires_at_ms=max(until, self.created_at_ms + 1))
+        else:
+            old = self.revoke(now_ms)
+        return old, new, plaintext
 
 
 def generate_api_key(
@@ -165,6 +220,7 @@ def generate_api_key(
     id: str,
     *,
     expires_at_ms: int | None = None,
+    owner: str | None = None,
 ) -> tuple[ApiKey, str]:
     """Mint a key: returns the record to store and the plaintext to show the user once.
 
@@ -182,5 +238,6 @@ def generate_api_key(
         scopes=scopes,  # type: ignore[arg-type]  # validated and frozen in __post_init__
         created_at_ms=now_ms,
         expires_at_ms=expires_at_ms,
+        owner=owner,
     )
     return key, f"{KEY_PREFIX}_{prefix}_{secret}"

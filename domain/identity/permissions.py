@@ -9,14 +9,19 @@ modelled on PagerDuty's responder and Grafana's viewer/editor/admin split:
   (acknowledge, resolve, add notes), managing incidents (change severity, close), and
   managing silences. A silence is the responder's tool for a noisy page at 3 a.m.: it is
   time-bounded and audited, so handing it to responders is safe.
-- **admin** configures: everything a responder does, plus alert rules, escalation
-  policies and on-call schedules, remediation runbooks, compliance controls, users, API
-  keys, integrations, and ingesting telemetry. Rules and escalation decide who gets paged and how often, so
-  changing them is configuration of the whole tenant, not incident work; ingest is a
-  machine permission, normally exercised through an ``ingest``-scoped API key.
+- **admin** configures: everything a responder does, plus alert rules, remediation
+  runbooks, compliance controls, users, teams, API keys, reading the audit log, and
+  ingesting telemetry. Rules decide who gets paged and how often, so changing them is
+  configuration of the whole tenant, not incident work; ingest is a machine permission,
+  normally exercised through an ``ingest``-scoped API key.
+
+Above the tenants, **platform administrators** (a flag on a user of the operator's
+tenant, never a role) manage the tenants themselves: ``PLATFORM_PERMISSIONS`` are held by
+no role, only by a platform administrator's own sign-in (never by an API key).
 
 API-key scopes cap what a key may do (see ``SCOPE_PERMISSIONS``): ``ingest`` pushes
-telemetry and nothing else, ``read`` has a viewer's permissions, ``admin`` has all.
+telemetry and nothing else, ``read`` has a viewer's permissions, ``responder`` a
+responder's, ``admin`` an admin's.
 """
 
 from __future__ import annotations
@@ -62,13 +67,18 @@ class Permission(str, enum.Enum):
     READ_INCIDENTS = "incidents:read"
     ACT_ON_INCIDENTS = "incidents:act"  # acknowledge, resolve, add notes
     MANAGE_INCIDENTS = "incidents:manage"  # change severity, close
-    MANAGE_ESCALATION = "escalation:manage"  # escalation policies, on-call schedules
     READ_COMPLIANCE = "compliance:read"
     MANAGE_COMPLIANCE = "compliance:manage"
+    READ_TEAMS = "teams:read"
+    MANAGE_TEAMS = "teams:manage"
     MANAGE_USERS = "users:manage"
     MANAGE_API_KEYS = "api_keys:manage"
-    MANAGE_INTEGRATIONS = "integrations:manage"
     MANAGE_RUNBOOKS = "runbooks:manage"  # the remediation runbook catalogue
+    READ_AUDIT = "audit:read"
+    MANAGE_TENANTS = "tenants:manage"  # platform administrators only (PLATFORM_PERMISSIONS)
+
+
+PLATFORM_PERMISSIONS = frozenset({Permission.MANAGE_TENANTS})
 
 
 _VIEWER = frozenset(
@@ -77,6 +87,7 @@ _VIEWER = frozenset(
         Permission.READ_ALERTS,
         Permission.READ_INCIDENTS,
         Permission.READ_COMPLIANCE,
+        Permission.READ_TEAMS,
     }
 )
 _RESPONDER = _VIEWER | {
@@ -84,22 +95,28 @@ _RESPONDER = _VIEWER | {
     Permission.MANAGE_INCIDENTS,
     Permission.MANAGE_SILENCES,
 }
-_ADMIN = frozenset(Permission)
+_ADMIN = frozenset(Permission) - PLATFORM_PERMISSIONS
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
     {Role.VIEWER: _VIEWER, Role.RESPONDER: frozenset(_RESPONDER), Role.ADMIN: _ADMIN}
 )
 
 
-def minimum_role(permission: Permission) -> Role:
-    """The least role granting ``permission`` (every permission is granted to admins)."""
+def minimum_role(permission: Permission) -> Role | None:
+    """The least role granting ``permission``; None for a platform permission (no role
+    grants it). Every other permission is granted to admins."""
+    if permission in PLATFORM_PERMISSIONS:
+        return None
     return min((r for r in Role if permission in PERMISSIONS[r]), key=lambda r: r.rank)
 
 
 def authorize(role: Role, permission: Permission) -> None:
     """Raise ``PermissionDenied`` unless ``role`` grants ``permission``."""
+    if permission in PLATFORM_PERMISSIONS:
+        raise PermissionDenied(f"{permission.value!r} is for platform administrators only")
     if permission not in PERMISSIONS[role]:
         needed = minimum_role(permission)
+        assert needed is not None  # only platform permissions have none, handled above
         raise PermissionDenied(
             f"role {role.value!r} lacks permission {permission.value!r}; "
             f"it needs the {needed.value!r} role or higher"
@@ -109,6 +126,7 @@ def authorize(role: Role, permission: Permission) -> None:
 class ApiKeyScope(str, enum.Enum):
     INGEST = "ingest"
     READ = "read"
+    RESPONDER = "responder"
     ADMIN = "admin"
 
     @classmethod
@@ -124,6 +142,7 @@ SCOPE_PERMISSIONS: Mapping[ApiKeyScope, frozenset[Permission]] = MappingProxyTyp
     {
         ApiKeyScope.INGEST: frozenset({Permission.INGEST_TELEMETRY}),
         ApiKeyScope.READ: _VIEWER,
+        ApiKeyScope.RESPONDER: frozenset(_RESPONDER),
         ApiKeyScope.ADMIN: _ADMIN,
     }
 )

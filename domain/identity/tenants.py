@@ -8,8 +8,9 @@ subset of ``[a-z0-9-]{1,63}``, chosen so an id is safe in every one of those pla
 
 from __future__ import annotations
 
+import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from domain.errors import ValidationError
 
@@ -40,13 +41,52 @@ def validate_name(value: object, *, field: str = "name", max_length: int = MAX_N
     return value
 
 
+def check_ms(value: object, field: str) -> None:
+    """A timestamp or duration in milliseconds: a non-negative integer (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(f"{field} must be a non-negative integer of milliseconds", field=field)
+
+
+class TenantStatus(str, enum.Enum):
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+
+
 @dataclass(frozen=True, slots=True)
 class Tenant:
-    """An organisation using the platform; ``id`` is the slug every record is keyed by."""
+    """An organisation using the platform; ``id`` is the slug every record is keyed by.
+
+    A deactivated tenant keeps its data, but none of its credentials (sessions, API
+    keys, bearer JWTs) is accepted and nobody can sign in to it.
+    """
 
     id: str
     name: str
+    status: TenantStatus = TenantStatus.ACTIVE
+    created_at_ms: int = 0
+    deactivated_at_ms: int | None = None
 
     def __post_init__(self) -> None:
         validate_tenant_id(self.id, field="id")
         object.__setattr__(self, "name", validate_name(self.name))
+        try:
+            object.__setattr__(self, "status", TenantStatus(self.status))
+        except ValueError:
+            raise ValidationError(f"unknown tenant status {self.status!r}", field="status") from None
+        check_ms(self.created_at_ms, "created_at_ms")
+        if self.deactivated_at_ms is not None:
+            check_ms(self.deactivated_at_ms, "deactivated_at_ms")
+
+    @property
+    def active(self) -> bool:
+        return self.status is TenantStatus.ACTIVE
+
+    def deactivate(self, now_ms: int) -> "Tenant":
+        """The deactivated tenant (idempotent: the first deactivation time is kept)."""
+        check_ms(now_ms, "deactivated_at_ms")
+        if not self.active:
+            return self
+        return replace(self, status=TenantStatus.DEACTIVATED, deactivated_at_ms=now_ms)
+
+    def reactivate(self) -> "Tenant":
+        return replace(self, status=TenantStatus.ACTIVE, deactivated_at_ms=None)

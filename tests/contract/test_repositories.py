@@ -1,5 +1,5 @@
-"""Contract of the entity repositories of ports.repositories (rules, alerts, silences,
-tenants, API keys), run against every adapter (see RUNNERS in repositories_support.py)."""
+"""Contract of the entity repositories of ports.repositories (rules, alerts, silences;
+the identity ones are in test_identity_repositories.py), run against every adapter (see RUNNERS in repositories_support.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import pytest
 from domain.alerts.silences import Silence
 from domain.alerts.state import Alert, AlertState
 from domain.errors import Conflict
-from domain.identity.api_keys import generate_api_key
-from domain.identity.tenants import Tenant
 from domain.metrics.labels import LabelSet
 from tests.contract.repositories_support import T0, rule, silence, uow  # noqa: F401  (uow is the fixture)
 
@@ -93,46 +91,3 @@ async def test_silences_add_get_save_list(uow):
     await uow.run(lambda u: u.silences.add(silence("s-2", "globex")))
     assert [x.id for x in await uow.run(lambda u: u.silences.list("acme"))] == ["s-1"]
     assert await uow.run(lambda u: u.silences.get("globex", "s-1")) is None
-
-
-# ------------------------------------------------------------------------ tenants
-
-
-async def test_tenants_add_get_list(uow):
-    await uow.run(lambda u: [u.tenants.add(Tenant("acme", "Acme Corp")), u.tenants.add(Tenant("globex", "Globex"))])
-    assert await uow.run(lambda u: u.tenants.get("acme")) == Tenant("acme", "Acme Corp")
-    assert await uow.run(lambda u: u.tenants.get("initech")) is None
-    assert sorted(t.id for t in await uow.run(lambda u: u.tenants.list())) == ["acme", "globex"]
-    with pytest.raises(Conflict):
-        await uow.run(lambda u: u.tenants.add(Tenant("acme", "Again")))
-
-
-# ----------------------------------------------------------------------- api keys
-
-
-async def test_api_keys_by_prefix_list_and_revoke(uow):
-    key, plaintext = generate_api_key("acme", "agent", ["ingest"], T0, "k-1")
-    theirs, _ = generate_api_key("globex", "agent", ["read"], T0, "k-2")
-    await uow.run(lambda u: [u.api_keys.add(key), u.api_keys.add(theirs)])
-
-    found = await uow.run(lambda u: u.api_keys.by_prefix(key.prefix))
-    assert found == key and found.verify(plaintext, T0 + 1)
-    assert await uow.run(lambda u: u.api_keys.by_prefix("0" * 12 if key.prefix != "0" * 12 else "1" * 12)) is None
-    assert [k.id for k in await uow.run(lambda u: u.api_keys.list("acme"))] == ["k-1"]
-    assert [k.id for k in await uow.run(lambda u: u.api_keys.list("globex"))] == ["k-2"]
-
-    await uow.run(lambda u: u.api_keys.save(key.revoke(T0 + 5)))
-    revoked = await uow.run(lambda u: u.api_keys.by_prefix(key.prefix))
-    assert revoked.revoked_at_ms == T0 + 5 and not revoked.verify(plaintext, T0 + 6)
-
-
-async def test_an_api_key_prefix_is_unique(uow):
-    key, _ = generate_api_key("acme", "agent", ["ingest"], T0, "k-1")
-    await uow.run(lambda u: u.api_keys.add(key))
-    clash = type(key)(
-        id="k-2", tenant="globex", name="other", prefix=key.prefix, secret_hash="0" * 64,
-        scopes=key.scopes, created_at_ms=T0,
-    )
-    with pytest.raises(Conflict):
-        await uow.run(lambda u: u.api_keys.add(clash))
-    assert (await uow.run(lambda u: u.api_keys.by_prefix(key.prefix))).id == "k-1"

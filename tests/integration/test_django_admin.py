@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from domain.alerts.silences import Recurrence
+from domain.identity import AuditEntry, Session, Team, ThrottleState, new_audit_id
 from domain.identity.api_keys import generate_api_key
 from domain.identity.tenants import Tenant
 from tests.contract.django_support import ensure_django
@@ -77,7 +78,8 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
         MetricFamily.objects.using(alias).create(tenant="acme", name="cpu", kind="gauge", unit="ratio")
         Evaluation.objects.using(alias).create(tenant="acme", control_id="CIS-1", status="pass", evaluated_at_ms=T0,
                                                evidence=[{"kind": "fact", "key": "x", "observed": 1, "expected": 1}])
-        User.objects.using(alias).create(tenant="acme", user_id="u-1", email="a@example.com", name="A", role="admin")
+        User.objects.using(alias).create(tenant="acme", user_id="u-1", username="a", email="a@example.com", name="A",
+                                         role="admin")
         Postmortem.objects.using(alias).create(tenant="acme", postmortem_id="inc-1.pm1", incident_id="inc-1",
                                                title="Postmortem: disk full", owner="alice", due_at_ms=T0)
         Runbook.objects.using(alias).create(tenant="acme", runbook_id="rb-1", name="Restart web", definition={
@@ -88,6 +90,10 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
         u.compliance.set_facts("acme", {"audit.enabled": True}, T0, "terraform")
         u.history.add([AlertDecision("acme", alert.fingerprint, "notify", "delivered", "sent", T0 + 1, "ops")])
         u.rule_groups.save(RuleGroup("acme", "node", (AlertingRule("InstanceDown", "up == 0", 300_000),)))
+        u.teams.add(Team("sre", "acme", "SRE", members=frozenset({"u-1"})))
+        u.sessions.add(Session.start("acme", "u-1", "local", T0, idle_ms=3_600_000, lifetime_ms=86_400_000)[0])
+        u.login_throttle.save("acme/a", ThrottleState(2, T0), T0 + 3_600_000)
+        u.audit.add(AuditEntry(new_audit_id(T0), "acme", T0, "u-1", "user.invite", "user:u-2", before={"a": 1}))
 
     runner = DjangoUnitOfWorkRunner(alias, threads=1)
     runner.run_sync(work)
@@ -111,7 +117,7 @@ def test_operators_sign_in_and_browse_every_model(tmp_path):
     migrate("admin_e2e")
     pages = _seed("admin_e2e")
     connections["admin_e2e"].close()
-    assert len(pages) >= 13 and all(pk is not None for *_, pk in pages)
+    assert len(pages) >= 18 and all(pk is not None for *_, pk in pages)
 
     refused = _admin(tmp_path, db, "create-superuser", "--username", "ops", "--no-input")
     assert refused.returncode == 1 and "OBSERVER_ADMIN_PASSWORD" in refused.stderr
@@ -156,6 +162,8 @@ def test_operators_sign_in_and_browse_every_model(tmp_path):
             assert "HighCpu" in client.get("/admin/oe_alerts/rule/?q=HighCpu").text
             key_pk = next(pk for app_label, model_name, pk in pages if model_name == "apikey")
             assert "secret_hash" not in client.get(f"/admin/oe_identity/apikey/{key_pk}/change/").text
+            session_pk = next(pk for app_label, model_name, pk in pages if model_name == "session")
+            assert "token_hash" not in client.get(f"/admin/oe_identity/session/{session_pk}/change/").text
     finally:
         server.terminate()
         server.wait(timeout=10)

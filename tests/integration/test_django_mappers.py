@@ -115,7 +115,7 @@ async def test_catalogue_and_users_round_trip(alias):
 
     family = MetricFamilyRecord("acme", "http_seconds", MetricKind.HISTOGRAM, "s", "latency",
                                 HistogramBuckets.of([0.1, 1.0, math.inf]))
-    user = User("u-1", "acme", "Alice@Example.COM", "Alice", Role.RESPONDER)
+    user = User("u-1", "acme", "alice", "Alice@Example.COM", "Alice", Role.RESPONDER)
 
     def write(u):
         rows(MetricFamily, u.using).create(**family_fields(family))

@@ -74,7 +74,28 @@ def test_make_run_serves_host_metrics_incidents_on_temporal_and_the_admin(tmp_pa
 
         # The admin answers with its sign-in page; the generated password is on disk.
         assert httpx.get(f"http://127.0.0.1:{admin_port}/admin/login/", timeout=5).status_code == 200
-        assert (tmp_path / "var" / "admin-password").stat().st_mode & 0o077 == 0
+        password_file = tmp_path / "var" / "admin-password"
+        assert password_file.stat().st_mode & 0o077 == 0
+
+        # The same user and password sign in to the API; the session cookie then works.
+        with httpx.Client(base_url=base, timeout=10) as browser:
+            login = browser.post("/api/v1/auth/login",
+                                 json={"username": "admin", "password": password_file.read_text().strip()})
+            assert login.status_code == 200, login.text
+            me = browser.get("/api/v1/auth/me").json()["data"]
+            assert (me["username"], me["role"], me["platform_admin"], me["auth"]) == ("admin", "admin", True, "local")
+
+        # The host agent has an ingest-only key of its own; the operator's key is an admin
+        # key that expires (so compliance control OE-IAM-03 passes on a fresh install).
+        agent_key = (tmp_path / "var" / "agent-key").read_text().strip()
+        assert agent_key != key
+        as_agent = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {agent_key}"}).json()["data"]
+        assert as_agent["permissions"] == ["telemetry:ingest"]
+        keys = client.get("/api/v1/api-keys").json()["data"]
+        assert len(keys) == 2 and all(k["expires_at_ms"] for k in keys)
+        client.post("/api/v1/compliance/evaluate")
+        controls = {c["id"]: c["status"] for c in client.get("/api/v1/compliance/controls").json()["data"]}
+        assert controls["OE-IAM-03"] == "pass"
     finally:
         proc.send_signal(signal.SIGINT)
         try:

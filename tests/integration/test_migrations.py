@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 LABELS = [f"oe_{app}" for app in CONTEXT_APPS]
 EXPECTED_TABLES = {
     "oe_alerts_rule", "oe_alerts_alert", "oe_alerts_silence", "oe_incidents_incident", "oe_incidents_timelineentry",
-    "oe_identity_tenant", "oe_identity_user", "oe_identity_apikey", "oe_compliance_evaluation", "oe_compliance_fact",
+    "oe_identity_tenant", "oe_identity_user", "oe_identity_apikey", "oe_identity_team", "oe_identity_teammember",
+    "oe_identity_externalaccount", "oe_identity_session", "oe_identity_onetimetoken", "oe_identity_loginthrottle",
+    "oe_identity_auditentry", "oe_compliance_evaluation", "oe_compliance_fact",
     "oe_notifications_delivery", "oe_alerts_alertdecision", "oe_catalogue_metricfamily", "oe_incidents_postmortem",
     "auth_user", "django_session",
 }

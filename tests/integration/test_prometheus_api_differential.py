@@ -93,7 +93,8 @@ async def ours(tmp_path) -> AsyncIterator[httpx.AsyncClient]:
         SeriesSamples(SeriesKey.of(TENANT, s.name, s.labels), tuple(map(Sample, s.timestamps.tolist(), s.values.tolist())),
                       MetricKind.GAUGE, "")
         for s in DATA))])
-    _, key = await container.identity().create_api_key(TENANT, "diff", ["read"])
+    await container.tenants().bootstrap_tenant(TENANT)
+    _, key = await container.api_keys().create_api_key(TENANT, "diff", ["read"])
     app = build_app(container, with_agent=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ours",
                                  headers={"Authorization": f"Bearer {key}"}) as client:

@@ -69,7 +69,7 @@ class Server(RunningServer):
         return httpx.Client(base_url=self.base, headers={"Authorization": f"Bearer {self.key}"}, timeout=10)
 
     def ingest_key(self) -> str:
-        _, key = self.call(self.container.identity().create_api_key("default", "ingest only", ["ingest"]))
+        _, key = self.call(self.container.api_keys().create_api_key("default", "ingest only", ["ingest"]))
         return key
 
 

@@ -70,7 +70,7 @@ def test_the_embedded_stack_scrapes_node_exporter_into_the_api_and_the_stream(tm
     config, dead = scrape_config(tmp_path, node_exporter)
     container = build_container(Settings(data_dir=tmp_path, agent=False, scrape_config=config))
     with TestClient(build_app(container, with_agent=False)) as client:
-        _, key = client.portal.call(container.identity().create_api_key, "default", "test", ["read"])
+        _, key = client.portal.call(container.api_keys().create_api_key, "default", "test", ["read"])
         auth = {"Authorization": f"Bearer {key}"}
         with client.websocket_connect("/api/v1/stream", headers=auth) as ws:
             assert ws.receive_json()["type"] == "hello"

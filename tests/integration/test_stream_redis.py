@@ -32,7 +32,8 @@ class Replica:
         self.container = build_container(Settings(data_dir=tmp_path / name, agent=False, cache="redis",
                                                   redis_url=url, redis_prefix=prefix))
         self.client = stack.enter_context(TestClient(build_app(self.container, with_agent=False)))
-        identity = self.container.identity()
+        identity = self.container.api_keys()
+        self.client.portal.call(self.container.tenants().bootstrap_tenant, "other")
         _, self.key = self.client.portal.call(identity.create_api_key, "default", "t", ["ingest", "read", "admin"])
         _, self.other_key = self.client.portal.call(identity.create_api_key, "other", "t", ["ingest", "read"])
 

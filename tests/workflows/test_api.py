@@ -33,7 +33,8 @@ async def test_responders_drive_the_workflow_through_the_api(tmp_path) -> None:
         container = build_container(Settings(data_dir=tmp_path, agent=False, workflows="temporal", notifier="log",
                                              remediation_namespaces={"default": ["prod"]}))
         container.workflows.override(providers.Object(TemporalWorkflowEngine(env.client, TASK_QUEUE)))
-        _, key = await container.identity().create_api_key("default", "responder", ["admin"])
+        await container.tenants().bootstrap_tenant("default")
+        _, key = await container.api_keys().create_api_key("default", "responder", ["admin"])
         app = build_app(container, with_agent=False)
         async with Worker(env.client, task_queue=TASK_QUEUE, workflows=WORKFLOWS, activities=activities(container).all()):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test",

@@ -7,11 +7,10 @@ ping), a sender (whatever the client's bounded backlog holds) and a watchdog (dr
 client that stays over its bound past the grace period even if nothing new arrives).
 One lock orders the socket's writes, so a client that does not read stops being read.
 
-Credentials: browsers cannot set headers on a WebSocket, so besides
-``Authorization: Bearer <key>`` the server accepts the subprotocol pair
-``["observer-eye.v1", "bearer.<key>"]`` (preferred: the key stays out of URLs and
-access logs; the server answers with ``observer-eye.v1`` only) and, as a last resort,
-``?access_token=<key>`` (which proxies and access logs may record).
+Credentials are checked by the authentication middleware before the handshake is
+answered: ``Authorization: Bearer <key>`` (scripts), a single-use ``?ticket=`` from
+``POST /api/v1/stream/tickets`` (browsers cannot set headers on a WebSocket), or the
+session cookie of a same-origin page. No API key ever travels in the URL.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from adapters.http.deps import ApiServices
+from adapters.http.deps import ApiServices, current_principal
 from domain.errors import AuthenticationFailed, DomainError, PermissionDenied, ValidationError
 from domain.identity.permissions import Permission
 from services.streaming import StreamClient
@@ -33,21 +32,10 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["stream"])
 
 PROTOCOL = "observer-eye.v1"
-BEARER_PROTOCOL = "bearer."
 MAX_MESSAGE_CHARS = 64 * 1024
 POLICY_VIOLATION, TOO_BIG, SERVER_ERROR = 1008, 1009, 1011
 _FEEDS = (("series", Permission.READ_TELEMETRY), ("alerts", Permission.READ_ALERTS),
           ("incidents", Permission.READ_INCIDENTS))
-
-
-def _credential(ws: WebSocket) -> str | None:
-    scheme, _, value = ws.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    for p in ws.scope.get("subprotocols") or ():
-        if p.startswith(BEARER_PROTOCOL) and len(p) > len(BEARER_PROTOCOL):
-            return p[len(BEARER_PROTOCOL):]
-    return ws.query_params.get("access_token") or None
 
 
 def _reason(text: str) -> str:
@@ -61,7 +49,11 @@ async def stream(ws: WebSocket) -> None:
     svc: ApiServices = ws.app.state.services
     subprotocol = PROTOCOL if PROTOCOL in (ws.scope.get("subprotocols") or ()) else None
     try:
-        principal = await svc.identity.authenticate(_credential(ws))
+        principal = current_principal(ws)  # the authentication middleware's verdict
+        if principal is None:
+            raise ws.scope["state"].get("auth_error") or AuthenticationFailed(
+                "credential required: a ticket from POST /api/v1/stream/tickets, the session cookie, "
+                "or 'Authorization: Bearer <API key>'")
         allowed = frozenset(feed for feed, perm in _FEEDS if principal.can(perm))
         if not allowed:
             raise PermissionDenied("this credential may read neither telemetry, alerts nor incidents")

@@ -48,8 +48,8 @@ async def api(tmp_path) -> AsyncIterator[Api]:
     container = build_container(Settings(data_dir=tmp_path, agent=False, max_body_bytes=64 * 1024, max_samples_per_batch=1000))
     container.clock.override(clock)
     app = build_app(container, with_agent=False)
-    identity = container.identity()
-    _, key = await identity.create_api_key("default", "test", ["ingest", "read", "admin"])
+    await container.tenants().bootstrap_tenant("default")  # what the lifespan does (ASGITransport runs none)
+    _, key = await container.api_keys().create_api_key("default", "test", ["ingest", "read", "admin"])
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test", headers={"Authorization": f"Bearer {key}"}) as client:
         yield Api(client, container, clock, key)

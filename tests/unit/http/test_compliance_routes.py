@@ -20,7 +20,7 @@ FACTS = {
 
 
 async def _key(api, scopes: list[str]) -> dict[str, str]:
-    _, key = await api.container.identity().create_api_key("default", "-".join(scopes), scopes)
+    _, key = await api.container.api_keys().create_api_key("default", "-".join(scopes), scopes)
     return {"Authorization": f"Bearer {key}"}
 
 
@@ -87,9 +87,10 @@ async def test_push_facts_then_evaluate_then_read_posture_and_evidence(api):
     await api.client.post("/api/v1/rules", json={"name": "DiskFull", "selector": "node_filesystem_avail_bytes",
                                                  "aggregation": "min", "window": "5m", "op": "<", "threshold": 1e9})
 
+    await api.container.api_keys().create_api_key("default", "legacy", ["read"], never_expires=True)
     summary = (await api.client.post(f"{BASE}/evaluate")).json()["data"]
 
-    # The fixture's own admin key has no expiry: the only failure, and a true one.
+    # The key that never expires (asked for explicitly): the only failure, and a true one.
     assert (summary["passed"], summary["failed"], summary["errored"], summary["not_applicable"]) == (8, 1, 0, 1)
     assert summary["at_ms"] == NOW_MS and summary["missing_facts"] == []
     posture = {p["framework"]: p for p in (await api.client.get(f"{BASE}/posture")).json()["data"]}

@@ -5,6 +5,8 @@ each request comes from in Grafana's source) and read back the way Grafana reads
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from tests.unit.http.conftest import NOW_MS, Api
@@ -44,6 +46,18 @@ async def test_save_and_test_succeeds_and_reads_as_prometheus(grafana: GrafanaDa
 async def test_save_and_test_with_the_get_method(grafana: GrafanaDataSource) -> None:
     grafana.method = "GET"
     assert (await grafana.check_health())[0]
+
+
+async def test_save_and_test_with_basic_authentication(grafana: GrafanaDataSource, api: Api) -> None:
+    # The data source's "Basic authentication": any user name, a read-scoped API key as the password
+    _, key = await api.container.api_keys().create_api_key("default", "grafana", ["read"])
+    grafana.client.headers["Authorization"] = "Basic " + base64.b64encode(f"grafana:{key}".encode()).decode()
+    ok, message = await grafana.check_health()
+    assert ok and message == "Successfully queried the Prometheus API."
+    explore = await grafana.query_range("sum(up)", NOW_S - 60, NOW_S, 15)
+    assert explore.json()["data"]["result"][0]["values"][-1] == [NOW_S, "3"]
+    grafana.client.headers["Authorization"] = "Basic " + base64.b64encode(b"grafana:not-a-key").decode()
+    assert (await grafana.check_health()) == (False, "401 - There was an error returned querying the Prometheus API.")
 
 
 async def test_save_and_test_fails_clearly_without_a_credential(grafana: GrafanaDataSource) -> None:

@@ -95,7 +95,7 @@ async def test_credentials_and_scopes_are_required(api: Api) -> None:
     anonymous = await api.client.post("/api/v1/ingest", json={"series": [series()]}, headers={"Authorization": ""})
     assert anonymous.status_code == 401
     assert anonymous.headers["www-authenticate"].startswith("Bearer")
-    _, read_only = await api.container.identity().create_api_key("default", "reader", ["read"])
+    _, read_only = await api.container.api_keys().create_api_key("default", "reader", ["read"])
     forbidden = await api.client.post("/api/v1/ingest", json={"series": [series()]}, headers={"Authorization": f"Bearer {read_only}"})
     assert forbidden.status_code == 403
     assert (await api.client.get("/healthz", headers={"Authorization": ""})).status_code == 200

@@ -157,9 +157,9 @@ async def test_a_large_compressed_request_is_decoded_off_the_event_loop(api: Api
 async def test_credentials_are_required(api: Api) -> None:
     raw = op.everything().SerializeToString()
     assert (await api.client.post("/v1/metrics", content=raw, headers=PB | {"Authorization": ""})).status_code == 401
-    _, reader = await api.container.identity().create_api_key("default", "reader", ["read"])
+    _, reader = await api.container.api_keys().create_api_key("default", "reader", ["read"])
     assert (await api.client.post("/v1/metrics", content=raw, headers=PB | {"Authorization": f"Bearer {reader}"})).status_code == 403
-    _, ingest_only = await api.container.identity().create_api_key("default", "otel", ["ingest"])
+    _, ingest_only = await api.container.api_keys().create_api_key("default", "otel", ["ingest"])
     assert (await api.client.post("/v1/metrics", content=raw, headers=PB | {"Authorization": f"Bearer {ingest_only}"})).status_code == 200
 
 

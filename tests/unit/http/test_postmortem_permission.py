@@ -10,8 +10,9 @@ import pytest
 
 from domain.identity import permissions, principal
 from domain.identity.permissions import PERMISSIONS, Permission, Role
-from domain.identity.principal import Principal
-from tests.unit.http.conftest import Api
+from domain.identity.sessions import Session
+from domain.identity.users import User
+from tests.unit.http.conftest import NOW_MS, Api
 
 
 @pytest.fixture
@@ -26,8 +27,15 @@ def acting_but_not_managing(monkeypatch) -> None:
 
 
 async def test_publishing_needs_the_permission_closing_needs(api: Api, acting_but_not_managing) -> None:
-    token = await api.container.tokens().issue(Principal("default", "user-1", Role.RESPONDER), 600)
-    headers = {"Authorization": f"Bearer {token}"}
+    user = User("usr-1", "default", "responder", "responder@example.com", "Responder", Role.RESPONDER, created_at_ms=NOW_MS)
+    session, token, csrf = Session.start("default", user.id, "local", NOW_MS, idle_ms=3_600_000, lifetime_ms=86_400_000)
+
+    def seed(u) -> None:
+        u.users.add(user)
+        u.sessions.add(session)
+
+    await api.container.uow().run(seed)
+    headers = {"Cookie": f"oe_session={token}; oe_csrf={csrf}", "X-CSRF-Token": csrf}
     async with httpx.AsyncClient(transport=api.client._transport, base_url="http://test", headers=headers) as responder:
         acting = await responder.post("/api/v1/incidents/inc-1/acknowledge")
         closing = await responder.post("/api/v1/incidents/inc-1/close")

@@ -235,10 +235,9 @@ async def test_every_route_needs_a_credential(loaded: Api) -> None:
 
 
 async def test_answers_are_scoped_to_the_callers_tenant(loaded: Api) -> None:
-    _, other = await loaded.container.identity().create_api_key("default", "x", ["read"])
-    identity = loaded.container.identity()
-    await identity.bootstrap("other")
-    _, other_key = await identity.create_api_key("other", "reader", ["read"])
+    _, other = await loaded.container.api_keys().create_api_key("default", "x", ["read"])
+    await loaded.container.tenants().bootstrap_tenant("other")
+    _, other_key = await loaded.container.api_keys().create_api_key("other", "reader", ["read"])
     resp = await loaded.client.get(f"{P}/label/__name__/values", headers={"Authorization": f"Bearer {other_key}"})
     assert resp.json()["data"] == []
     mine = await loaded.client.get(f"{P}/label/__name__/values", headers={"Authorization": f"Bearer {other}"})

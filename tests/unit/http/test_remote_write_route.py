@@ -150,7 +150,7 @@ async def test_v2_failures_carry_zero_written_headers(api: Api) -> None:
 
 
 async def test_ingest_scope_is_enough_and_required(api: Api) -> None:
-    _, key = await api.container.identity().create_api_key("default", "prom", ["ingest"])
+    _, key = await api.container.api_keys().create_api_key("default", "prom", ["ingest"])
     ok = await api.client.post("/api/v1/write", content=snappy(v1_body()), headers=V1 | {"Authorization": f"Bearer {key}"})
     assert ok.status_code == 204
     anonymous = await api.client.post("/api/v1/write", content=snappy(v1_body()), headers=V1 | {"Authorization": ""})

@@ -33,7 +33,7 @@ groups:
 
 
 async def viewer(api: Api) -> dict[str, str]:
-    _, key = await api.container.identity().create_api_key("default", "viewer", ["read"])
+    _, key = await api.container.api_keys().create_api_key("default", "viewer", ["read"])
     return {"Authorization": f"Bearer {key}"}
 
 

@@ -34,11 +34,12 @@ async def clients(tmp_path) -> AsyncIterator[Clients]:
     settings = Settings(data_dir=tmp_path, agent=False, remediation_namespaces={"default": ["prod"], "other": ["prod"]},
                         remediation_tasks=["cache.flush"])
     container = build_container(settings)
-    identity = container.identity()
+    for tenant in ("default", "other"):
+        await container.tenants().bootstrap_tenant(tenant)
     keys = {}
     for who, tenant, scopes in [("admin", "default", ["admin"]), ("reader", "default", ["read"]),
                                 ("other", "other", ["admin"])]:
-        _, keys[who] = await identity.create_api_key(tenant, who, scopes)
+        _, keys[who] = await container.api_keys().create_api_key(tenant, who, scopes)
     c = Clients(build_app(container, with_agent=False), keys)
     yield c
     for client in c.by.values():

@@ -21,6 +21,7 @@ from starlette.websockets import WebSocketDisconnect
 from entrypoints.container import Container, build_container
 from entrypoints.runtime import build_app
 from entrypoints.settings import Settings
+from services.identity import Actor
 from services.streaming import alerts_channel, series_channel
 
 STREAM = "/api/v1/stream"
@@ -56,7 +57,8 @@ class Live:
 def make_live(tmp_path, **settings) -> Iterator[Live]:
     container = build_container(Settings(data_dir=tmp_path, agent=False, **settings))
     with TestClient(build_app(container, with_agent=False)) as client:
-        identity = container.identity()
+        identity = container.api_keys()
+        client.portal.call(container.tenants().bootstrap_tenant, "other")
         _, key = client.portal.call(identity.create_api_key, "default", "test", ["ingest", "read", "admin"])
         _, other = client.portal.call(identity.create_api_key, "other", "test", ["ingest", "read"])
         _, ingest_only = client.portal.call(identity.create_api_key, "default", "agent", ["ingest"])
@@ -135,20 +137,54 @@ def test_alerts_and_incidents_arrive_from_the_rule_pipeline(live):
         assert seen["incident"]["change"] == "opened" and seen["incident"]["incident"]["status"] == "triggered"
 
 
-@pytest.mark.parametrize("how", ["header", "subprotocol", "query"])
+def _signed_in(live: Live) -> None:
+    """Sign the test client in as a viewer (it keeps the session cookies)."""
+    accounts = live.container.accounts()
+    live.client.portal.call(lambda: accounts.create_user(
+        "default", Actor.system(), username="vic", email="vic@example.com", name="Vic", role="viewer",
+        password="a viewer's password"))
+    assert live.client.post("/api/v1/auth/login", json={"username": "vic", "password": "a viewer's password"}).status_code == 200
+
+
+@pytest.mark.parametrize("how", ["header", "ticket", "cookie"])
 def test_the_credential_can_come_three_ways(live, how):
-    kwargs: dict = {}
+    kwargs: dict = {"subprotocols": ["observer-eye.v1"]}
     url = STREAM
     if how == "header":
         kwargs["headers"] = live.auth()
-    elif how == "subprotocol":
-        kwargs["subprotocols"] = ["observer-eye.v1", f"bearer.{live.key}"]
+    elif how == "ticket":
+        ticket = live.client.post("/api/v1/stream/tickets", headers=live.auth()).json()["data"]["ticket"]
+        url = f"{STREAM}?ticket={ticket}"
     else:
-        url = f"{STREAM}?access_token={live.key}"
+        _signed_in(live)
+        kwargs["headers"] = {"origin": "http://testserver"}
     with live.client.websocket_connect(url, **kwargs) as ws:
         assert recv(ws)["tenant"] == "default"
-        if how == "subprotocol":
-            assert ws.accepted_subprotocol == "observer-eye.v1"  # never the token
+        assert ws.accepted_subprotocol == "observer-eye.v1"
+
+
+def _refused(live: Live, url: str, **kwargs) -> WebSocketDisconnect:
+    with live.client.websocket_connect(url, **kwargs) as ws:
+        with pytest.raises(WebSocketDisconnect) as info:
+            recv(ws)
+    assert info.value.code == 1008
+    return info.value
+
+
+def test_no_api_key_is_taken_from_the_url_or_a_subprotocol(live):
+    """The key in ``?access_token=`` ends up in access logs; the subprotocol form is gone with it."""
+    _refused(live, f"{STREAM}?access_token={live.key}")
+    _refused(live, STREAM, subprotocols=["observer-eye.v1", f"bearer.{live.key}"])
+
+
+def test_a_ticket_works_once_and_a_cookie_only_from_this_origin(live):
+    ticket = live.client.post("/api/v1/stream/tickets", headers=live.auth()).json()["data"]["ticket"]
+    with live.client.websocket_connect(f"{STREAM}?ticket={ticket}") as ws:
+        recv(ws)
+    assert "used or expired" in _refused(live, f"{STREAM}?ticket={ticket}").reason
+    _signed_in(live)
+    assert "origin" in _refused(live, STREAM, headers={"origin": "https://evil.example"}).reason
+    _refused(live, STREAM)  # no Origin at all: not a same-origin page either
 
 
 @pytest.mark.parametrize("credential", [None, "oe_000000000000_" + "0" * 64, "not-a-token", "ingest-only"])

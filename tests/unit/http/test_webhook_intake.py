@@ -152,10 +152,10 @@ async def test_invalid_payloads_are_rejected_whole_naming_the_field(api: Api) ->
 
 
 async def test_an_ingest_key_is_needed(api: Api) -> None:
-    _, key = await api.container.identity().create_api_key("default", "am", ["ingest"])
+    _, key = await api.container.api_keys().create_api_key("default", "am", ["ingest"])
     ok = await api.client.post("/api/v1/integrations/alertmanager", json=am_payload(am_alert()), headers={"Authorization": f"Bearer {key}"})
     assert ok.status_code == 200
-    _, reader = await api.container.identity().create_api_key("default", "ro", ["read"])
+    _, reader = await api.container.api_keys().create_api_key("default", "ro", ["read"])
     no = await api.client.post("/api/v1/integrations/alertmanager", json=am_payload(am_alert()), headers={"Authorization": f"Bearer {reader}"})
     assert no.status_code == 403
     assert (await api.client.post("/api/v1/integrations/grafana", json=grafana_payload(), headers={"Authorization": ""})).status_code == 401

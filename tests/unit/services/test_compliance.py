@@ -16,6 +16,7 @@ from domain.alerts.rules import AbsenceRule, Comparison, ThresholdRule
 from domain.compliance import CheckOperator, Control, FactCheck, Framework, FrameworkRef, Severity
 from domain.compliance.evaluation import ControlStatus
 from domain.errors import LimitExceeded, NotFound, ValidationError
+from domain.identity import Role, Totp, User, UserStatus
 from domain.identity.api_keys import generate_api_key
 from domain.incidents.incident import Incident, Severity as IncidentSeverity
 from domain.metrics.batch import SampleBatch, SeriesSamples
@@ -28,11 +29,10 @@ HOUR = 3_600_000
 DAY = 24 * HOUR
 T = "acme"
 
-# The facts only an integrator can report (services/compliance.py's module docstring).
+# The facts only an integrator can report (services/compliance.py's module docstring),
+# and audit.retention_days, which the composition root configures.
 PUSHED_OK = {
-    "ingest.tls.enabled": True, "ingest.tls.min_version": "1.3",
-    "audit.enabled": True, "audit.retention_days": 365,
-    "identity.admin_mfa_required": True, "identity.dormant_users_45d": 0,
+    "ingest.tls.enabled": True, "ingest.tls.min_version": "1.3", "audit.retention_days": 365,
     "oncall.escalation_policies": 2, "oncall.uncovered_hours_next_7d": 0,
 }
 
@@ -92,18 +92,42 @@ async def test_nothing_known_is_error_not_pass(rig):
     summary = await rig.evaluate()
 
     statuses = await rig.statuses()
-    # Only the derived facts decide anything on an empty tenant (no API keys, no rules,
-    # no incidents); every control needing a pushed fact or a metric is ERROR.
-    decided = {"OE-IAM-03": "pass", "OE-MON-01": "fail", "OE-IR-01": "not_applicable"}
+    # Only the derived facts decide anything on an empty tenant (no users, no API keys,
+    # no rules, no incidents); every control needing a pushed fact or a metric is ERROR.
+    decided = {"OE-IAM-01": "pass", "OE-IAM-02": "pass", "OE-IAM-03": "pass", "OE-MON-01": "fail",
+               "OE-IR-01": "not_applicable"}
     assert statuses == {cid: decided.get(cid, "error") for cid in statuses}
     assert summary["errors"]["OE-LOG-02"] == "no data for metric min(node_timex_sync_status[1h])"
-    assert summary["errors"]["OE-IAM-01"] == "fact 'identity.admin_mfa_required' is missing"
+    assert summary["errors"]["OE-LOG-01"] == "fact 'audit.retention_days' is missing"
     assert set(summary["missing_facts"]) == set(PUSHED_OK)
     soc2 = summary["posture"]["soc2"]
-    # Errors stay in the denominator: only OE-IAM-03 (medium, 2) of 22 applicable weight passes.
-    assert (soc2["passed"], soc2["failed"], soc2["errored"], soc2["not_applicable"], soc2["total"]) == (1, 1, 6, 1, 9)
-    assert soc2["score"] == round(100 * 2 / 22, 2)
-    assert summary["posture"]["pci_dss"]["score"] == 0.0  # nothing of it is proven
+    # Errors stay in the denominator: OE-IAM-01 (critical, 4), -02 and -03 (medium, 2
+    # each) of 22 applicable weight pass.
+    assert (soc2["passed"], soc2["failed"], soc2["errored"], soc2["not_applicable"], soc2["total"]) == (3, 1, 4, 1, 9)
+    assert soc2["score"] == round(100 * 8 / 22, 2)
+    assert summary["posture"]["pci_dss"]["score"] == round(100 * 4 / 12, 2)  # only OE-IAM-01 is proven
+
+
+async def test_identity_facts_are_derived_from_the_users(rig):
+    def admin(id, **kw):
+        return User(id, T, id, f"{id}@example.com", id, Role.ADMIN, created_at_ms=NOW - DAY, **kw)
+
+    await rig.uow.run(lambda u: [
+        u.users.add(admin("totp", totp=Totp("sealed", confirmed=True))),
+        u.users.add(admin("sso", last_sign_in_ms=NOW - HOUR, last_sign_in_mfa=True)),
+        u.users.add(User("old", T, "old", "old@example.com", "Old", Role.VIEWER, created_at_ms=NOW - 50 * DAY)),
+        u.users.add(User("gone", T, "gone", "gone@example.com", "Gone", Role.ADMIN, created_at_ms=NOW - 90 * DAY,
+                         status=UserStatus.DEACTIVATED)),
+    ])
+    derived, _ = await rig.service.facts(T)
+    assert derived["identity.admin_mfa_required"] is True  # the deactivated admin does not count
+    assert derived["identity.dormant_users_45d"] == 1 and derived["identity.users.active"] == 3
+    assert derived["audit.enabled"] is True
+
+    await rig.uow.run(lambda u: u.users.add(admin("plain", totp=Totp("sealed"))))  # enrolment not confirmed
+    await rig.evaluate()
+    assert (await rig.statuses())["OE-IAM-01"] == "fail"
+    assert (await rig.statuses())["OE-IAM-02"] == "fail"
 
 
 async def test_api_keys_without_expiry_are_counted_from_the_repository(rig):

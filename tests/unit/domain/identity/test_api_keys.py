@@ -93,7 +93,7 @@ def test_scopes_and_principal():
     assert principal.can(Permission.INGEST_TELEMETRY) and principal.can(Permission.READ_INCIDENTS)
     assert not principal.can(Permission.MANAGE_USERS) and not principal.can(Permission.ACT_ON_INCIDENTS)
     admin, _ = mint(scopes=[ApiKeyScope.ADMIN])
-    assert admin.permissions == frozenset(Permission)
+    assert admin.permissions == frozenset(Permission) - {Permission.MANAGE_TENANTS}
 
 
 @pytest.mark.parametrize(
@@ -157,3 +157,47 @@ def test_parse_fuzz_raises_only_validation_error(value):
         assert exc.field == "api_key"
     else:
         assert value.strip() == f"oe_{prefix}_{secret}"
+
+
+def test_default_expiry_is_90_days_and_never_must_be_asked_for():
+    from domain.identity import key_expiry
+
+    assert key_expiry(NOW) == NOW + 90 * DAY
+    assert key_expiry(NOW, 7) == NOW + 7 * DAY
+    assert key_expiry(NOW, never_expires=True) is None
+    for days in (0, -1, 3651, True, "30"):
+        with pytest.raises(ValidationError) as info:
+            key_expiry(NOW, days)
+        assert info.value.field == "expires_in_days"
+    with pytest.raises(ValidationError):
+        key_expiry(NOW, 30, never_expires=True)
+
+
+def test_rotation_keeps_name_scopes_owner_and_lifetime():
+    key, old_plain = mint(scopes=["responder"], expires_at_ms=NOW + 30 * DAY, owner="u-1")
+    old, new, plain = key.rotate(NOW + DAY, "k2")
+    assert (new.name, new.scopes, new.owner, new.id) == (key.name, key.scopes, "u-1", "k2")
+    assert new.expires_at_ms == NOW + DAY + 30 * DAY and new.verify(plain, NOW + DAY)
+    assert old.revoked and not old.verify(old_plain, NOW + DAY)
+    forever, _ = mint()
+    assert forever.rotate(NOW + 1, "k3")[1].expires_at_ms is None
+
+
+def test_rotation_with_grace_keeps_the_old_key_working_a_while():
+    key, old_plain = mint(expires_at_ms=NOW + 30 * DAY)
+    old, _, _ = key.rotate(NOW + DAY, "k2", grace_ms=3_600_000)
+    assert old.verify(old_plain, NOW + DAY + 3_599_999) and not old.verify(old_plain, NOW + DAY + 3_600_000)
+    soon, _ = mint(expires_at_ms=NOW + 10)
+    assert soon.rotate(NOW + 1, "k2", grace_ms=3_600_000)[0].expires_at_ms == NOW + 10  # never extended
+    with pytest.raises(ValidationError):
+        key.revoke(NOW).rotate(NOW + 1, "k2")
+
+
+def test_a_key_exceeding_its_owners_role():
+    responder, _ = mint(scopes=["responder"])
+    assert responder.exceeds(Role.VIEWER) and not responder.exceeds(Role.RESPONDER)
+    assert not mint(scopes=["read"])[0].exceeds(Role.VIEWER)
+    assert mint(scopes=["ingest"])[0].exceeds(Role.RESPONDER)  # ingest is an admin permission
+    with pytest.raises(ValidationError) as info:
+        mint(owner="")
+    assert info.value.field == "owner"

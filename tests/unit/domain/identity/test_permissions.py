@@ -8,6 +8,7 @@ from hypothesis import given, strategies as st
 from domain.errors import PermissionDenied, ValidationError
 from domain.identity import (
     PERMISSIONS,
+    PLATFORM_PERMISSIONS,
     SCOPE_PERMISSIONS,
     ApiKeyScope,
     Permission as P,
@@ -18,13 +19,14 @@ from domain.identity import (
 )
 
 roles = st.sampled_from(Role)
-permissions = st.sampled_from(P)
+permissions = st.sampled_from(sorted(set(P) - PLATFORM_PERMISSIONS))
+any_permission = st.sampled_from(P)
 scope_sets = st.frozensets(st.sampled_from(ApiKeyScope))
 
 
 def test_roles_nest_strictly():
     assert PERMISSIONS[Role.VIEWER] < PERMISSIONS[Role.RESPONDER] < PERMISSIONS[Role.ADMIN]
-    assert PERMISSIONS[Role.ADMIN] == frozenset(P)
+    assert PERMISSIONS[Role.ADMIN] == frozenset(P) - PLATFORM_PERMISSIONS
     assert set(PERMISSIONS) == set(Role)
 
 
@@ -48,18 +50,34 @@ def test_authorize_agrees_with_the_matrix_and_minimum_role(role, permission):
 
 
 def test_the_documented_split():
-    viewer = {P.READ_TELEMETRY, P.READ_ALERTS, P.READ_INCIDENTS, P.READ_COMPLIANCE}
+    viewer = {P.READ_TELEMETRY, P.READ_ALERTS, P.READ_INCIDENTS, P.READ_COMPLIANCE, P.READ_TEAMS}
     assert PERMISSIONS[Role.VIEWER] == viewer
     assert PERMISSIONS[Role.RESPONDER] - viewer == {P.ACT_ON_INCIDENTS, P.MANAGE_INCIDENTS, P.MANAGE_SILENCES}
-    for admin_only in (P.MANAGE_RULES, P.MANAGE_ESCALATION, P.MANAGE_COMPLIANCE, P.MANAGE_USERS,
-                       P.MANAGE_API_KEYS, P.MANAGE_INTEGRATIONS, P.INGEST_TELEMETRY):
+    for admin_only in (P.MANAGE_RULES, P.MANAGE_COMPLIANCE, P.MANAGE_USERS, P.MANAGE_TEAMS,
+                       P.MANAGE_API_KEYS, P.READ_AUDIT, P.INGEST_TELEMETRY):
         assert minimum_role(admin_only) is Role.ADMIN
+    assert PLATFORM_PERMISSIONS == {P.MANAGE_TENANTS} and minimum_role(P.MANAGE_TENANTS) is None
+
+
+@given(roles, st.sampled_from(sorted(PLATFORM_PERMISSIONS)))
+def test_no_role_and_no_key_holds_a_platform_permission(role, permission):
+    with pytest.raises(PermissionDenied, match="platform administrators"):
+        authorize(role, permission)
+    assert not Principal("acme", "u-1", role).can(permission)
+    platform_key = Principal("ops", "api_key:k", Role.ADMIN, frozenset(ApiKeyScope), platform_admin=True)
+    assert not platform_key.can(permission)
+    with pytest.raises(PermissionDenied):
+        platform_key.require(permission)
+    operator = Principal("ops", "u-1", role, platform_admin=True)
+    assert operator.can(permission)
+    operator.require(permission)
 
 
 def test_scopes_map_to_permissions():
     assert SCOPE_PERMISSIONS[ApiKeyScope.INGEST] == {P.INGEST_TELEMETRY}
     assert SCOPE_PERMISSIONS[ApiKeyScope.READ] == PERMISSIONS[Role.VIEWER]
-    assert SCOPE_PERMISSIONS[ApiKeyScope.ADMIN] == frozenset(P)
+    assert SCOPE_PERMISSIONS[ApiKeyScope.RESPONDER] == PERMISSIONS[Role.RESPONDER]
+    assert SCOPE_PERMISSIONS[ApiKeyScope.ADMIN] == PERMISSIONS[Role.ADMIN]
 
 
 @given(roles, scope_sets, permissions)

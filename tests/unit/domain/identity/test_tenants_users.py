@@ -63,14 +63,31 @@ def test_invalid_emails(raw):
 
 
 def test_user_validation_and_principal():
-    user = User("u-1", "acme", "Ada@Example.com", "Ada", "responder")
-    assert user.role is Role.RESPONDER and user.email == "Ada@example.com"
+    user = User("u-1", "acme", " Ada ", "Ada@Example.com", "Ada", "responder")
+    assert user.role is Role.RESPONDER and user.email == "Ada@example.com" and user.username == "ada"
     principal = user.principal()
-    assert principal == Principal("acme", "u-1", Role.RESPONDER)
+    assert principal == Principal("acme", "u-1", Role.RESPONDER, username="ada", auth="local")
     assert principal.can(Permission.ACT_ON_INCIDENTS) and not principal.can(Permission.MANAGE_USERS)
-    for kwargs, field in [({"id": ""}, "id"), ({"tenant": "Acme"}, "tenant"), ({"email": "nope"}, "email"),
-                          ({"name": ""}, "name"), ({"role": "owner"}, "role")]:
-        args = {"id": "u-1", "tenant": "acme", "email": "a@b.io", "name": "Ada", "role": Role.ADMIN, **kwargs}
+    for kwargs, field in [({"id": ""}, "id"), ({"id": "api_key:x"}, "id"), ({"tenant": "Acme"}, "tenant"),
+                          ({"email": "nope"}, "email"), ({"name": ""}, "name"), ({"role": "owner"}, "role"),
+                          ({"username": "a b"}, "username"), ({"username": ""}, "username"),
+                          ({"status": "gone"}, "status"), ({"timezone": "Mars/Olympus"}, "timezone"),
+                          ({"contacts": [{"kind": "fax", "address": "1"}]}, "contacts[0].kind"),
+                          ({"invite_token_hash": "x"}, "invite")]:
+        args = {"id": "u-1", "tenant": "acme", "username": "ada", "email": "a@b.io", "name": "Ada",
+                "role": Role.ADMIN, **kwargs}
         with pytest.raises(ValidationError) as info:
             User(**args)
         assert info.value.field == field
+
+
+def test_tenant_deactivation_is_idempotent():
+    tenant = Tenant("acme", "Acme", created_at_ms=5)
+    assert tenant.active
+    gone = tenant.deactivate(10)
+    assert not gone.active and gone.deactivated_at_ms == 10
+    assert gone.deactivate(20) is gone
+    assert gone.reactivate().active and gone.reactivate().deactivated_at_ms is None
+    with pytest.raises(ValidationError) as info:
+        Tenant("acme", "Acme", status="paused")
+    assert info.value.field == "status"
