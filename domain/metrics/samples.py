@@ -10,5 +10,6 @@ class Sample(NamedTuple):
     value: float
 
 
-# Prometheus' staleness marker is a specific NaN bit pattern; we keep plain NaN as a
-# value and mark staleness out of band, so no bit pattern has a special meaning here.
+# Prometheus' staleness marker is a NaN with a specific bit pattern (0x7ff0000000000002).
+# Every store keeps values bit for bit, so the marker survives; the PromQL engine treats
+# it as Prometheus does (services/promql/values.py), everything else as an ordinary NaN.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -78,7 +79,9 @@ class PromQLEngine:
         self._lookback = lookback_ms
         self._subquery_step = subquery_step_ms
         self._executor = executor or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="promql")
-        self._tenant_slots: dict[str, asyncio.Semaphore] = {}
+        # Per event loop (an asyncio semaphore belongs to one), per tenant.
+        self._tenant_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
+            weakref.WeakKeyDictionary())
 
     # ------------------------------------------------------------------ text
 
@@ -116,9 +119,10 @@ class PromQLEngine:
 
     @asynccontextmanager
     async def _slot(self, tenant: str, deadline: Deadline):
-        slot = self._tenant_slots.get(tenant)
+        slots = self._tenant_slots.setdefault(asyncio.get_running_loop(), {})
+        slot = slots.get(tenant)
         if slot is None:
-            slot = self._tenant_slots[tenant] = asyncio.Semaphore(self.limits.max_concurrent_per_tenant)
+            slot = slots[tenant] = asyncio.Semaphore(self.limits.max_concurrent_per_tenant)
         try:
             await asyncio.wait_for(slot.acquire(), deadline.remaining())
         except TimeoutError:

@@ -37,8 +37,15 @@ RANGE_FUNCTIONS = (
 INSTANT_FUNCTIONS = ("abs", "ceil", "floor", "sqrt", "ln", "exp", "sgn", "round", "timestamp", "sort", "sort_desc",
                      "hour", "minute", "sin", "atan")
 AGGREGATIONS = ("sum", "avg", "min", "max", "count", "stddev", "stdvar", "group")
+ORDER_DEPENDENT = frozenset({"sum", "avg", "stddev", "stdvar", "quantile"})  # float folds over series
+# What turns a last-bit difference into another answer (see ``expressions``).
+STEP_SENSITIVE = frozenset({"ceil", "floor", "round", "sgn", "hour", "minute", "%", "rate", "irate", "increase",
+                            "changes", "resets"} | set(("==", "!=", ">", "<", ">=", "<=")))
 ARITHMETIC = ("+", "-", "*", "/", "%", "^", "atan2")
 COMPARISONS = ("==", "!=", ">", "<", ">=", "<=")
+
+
+MODIFIERS = ("", "", "", " offset 1m", " offset 5m", " @ 1700003000")
 
 
 @st.composite
@@ -51,8 +58,7 @@ def selector(draw) -> str:
         if op in ("=~", "!~"):
             value = draw(st.sampled_from((value, value + "|" + VALUES[label][0], ".*", value[:1] + ".*")))
         matchers.append(f'{label}{op}"{value}"')
-    text = name + ("{" + ", ".join(matchers) + "}" if matchers else "")
-    return text + draw(st.sampled_from(("", "", "", " offset 1m", " offset 5m", " @ 1700003000")))
+    return name + ("{" + ", ".join(matchers) + "}" if matchers else "")
 
 
 def labels_clause(draw) -> str:
@@ -60,14 +66,12 @@ def labels_clause(draw) -> str:
 
 
 @st.composite
-def range_vector(draw, vectors) -> str:
+def range_vector(draw, vectors) -> tuple[str, bool]:
     if draw(st.booleans()):
-        sel = draw(selector())
-        base, _, modifier = sel.partition(" ")
-        return f"{base}[{draw(st.sampled_from(DURATIONS))}]" + (f" {modifier}" if modifier else "")
-    inner = draw(vectors)
+        return f"{draw(selector())}[{draw(st.sampled_from(DURATIONS))}]{draw(st.sampled_from(MODIFIERS))}", True
+    inner, exact = draw(vectors)
     step = draw(st.sampled_from(("", "30s", "1m", "45s")))
-    return f"({inner})[{draw(st.sampled_from(('5m', '10m')))}:{step}]"
+    return f"({inner})[{draw(st.sampled_from(('5m', '10m')))}:{step}]", exact
 
 
 def scalars() -> st.SearchStrategy[str]:
@@ -75,41 +79,63 @@ def scalars() -> st.SearchStrategy[str]:
 
 
 def expressions(max_leaves: int = 6) -> st.SearchStrategy[str]:
-    def extend(vectors: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """PromQL expressions whose answer Prometheus itself gives the same every time.
+
+    In a range query Prometheus hands an aggregation the series of a computed vector in
+    its hash map's order, so ``sum``/``avg``/``stddev``/``stdvar``/``quantile`` of one may
+    differ in the last bit from run to run (avg(abs(x)) gave 8 answers in 8 runs). Such
+    an *order-dependent* value is kept away from what turns a last-bit difference into
+    a different answer (rounding, comparisons, ``%``, ``count_values``, counter resets
+    and changes over a subquery, date parts): there the two engines could only agree by
+    chance. Each node carries (text, order-independent)."""
+
+    def extend(vectors: st.SearchStrategy[tuple[str, bool]]) -> st.SearchStrategy[tuple[str, bool]]:
         @st.composite
-        def node(draw) -> str:
+        def node(draw) -> tuple[str, bool]:
             kind = draw(st.sampled_from(("range", "instant", "aggregate", "arith", "compare", "set", "label", "scalar_op")))
             if kind == "range":
-                return f"{draw(st.sampled_from(RANGE_FUNCTIONS))}({draw(range_vector(vectors))})"
+                arg, exact = draw(range_vector(vectors))
+                functions = RANGE_FUNCTIONS if exact else tuple(f for f in RANGE_FUNCTIONS if f not in STEP_SENSITIVE)
+                return f"{draw(st.sampled_from(functions))}({arg})", exact
             if kind == "instant":
-                return f"{draw(st.sampled_from(INSTANT_FUNCTIONS))}({draw(vectors)})"
+                arg, exact = draw(vectors)
+                functions = INSTANT_FUNCTIONS if exact else tuple(f for f in INSTANT_FUNCTIONS if f not in STEP_SENSITIVE)
+                return f"{draw(st.sampled_from(functions))}({arg})", exact
             if kind == "aggregate":
-                op = draw(st.sampled_from(AGGREGATIONS + ("quantile", "count_values")))
+                arg, exact = draw(vectors)
+                ops = AGGREGATIONS + ("quantile",) + (("count_values",) if exact else ())
+                op = draw(st.sampled_from(ops))
                 grouping = draw(st.sampled_from(("", "by", "without")))
                 clause = f" {grouping} {labels_clause(draw)}" if grouping else ""
                 param = {"quantile": f"{draw(st.sampled_from(('0', '0.5', '0.9', '1')))}, ", "count_values": '"v", '}.get(op, "")
-                return f"{op}{clause} ({param}{draw(vectors)})"
+                return f"{op}{clause} ({param}{arg})", exact and op not in ORDER_DEPENDENT
+            (lhs, lexact), (rhs, rexact) = draw(vectors), draw(vectors)
+            exact = lexact and rexact
             if kind in ("arith", "compare"):
-                op = draw(st.sampled_from(ARITHMETIC if kind == "arith" else COMPARISONS))
+                if kind == "compare" and not exact:
+                    kind = "arith"
+                ops = ARITHMETIC if kind == "arith" else COMPARISONS
+                op = draw(st.sampled_from(ops if exact else tuple(o for o in ops if o not in STEP_SENSITIVE)))
                 bool_ = " bool" if kind == "compare" and draw(st.booleans()) else ""
-                lhs, rhs = draw(vectors), draw(vectors)
                 matching = draw(st.sampled_from(("", "", f" on{labels_clause(draw)}", f" ignoring{labels_clause(draw)}")))
                 group = ""
                 if matching and draw(st.booleans()):
                     group = f" group_{draw(st.sampled_from(('left', 'right')))}{labels_clause(draw)}"
-                return f"({lhs}) {op}{bool_}{matching}{group} ({rhs})"
+                return f"({lhs}) {op}{bool_}{matching}{group} ({rhs})", exact
             if kind == "set":
                 op = draw(st.sampled_from(("and", "or", "unless")))
                 matching = draw(st.sampled_from(("", f" on{labels_clause(draw)}", f" ignoring{labels_clause(draw)}")))
-                return f"({draw(vectors)}) {op}{matching} ({draw(vectors)})"
+                return f"({lhs}) {op}{matching} ({rhs})", exact
             if kind == "label":
                 label = draw(st.sampled_from(LABELS))
-                return f'label_replace({draw(vectors)}, "dst", "$1-x", "{label}", "(.*)")'
-            op = draw(st.sampled_from(ARITHMETIC + COMPARISONS))
+                return f'label_replace({lhs}, "dst", "$1-x", "{label}", "(.*)")', lexact
+            ops = ARITHMETIC + COMPARISONS if lexact else tuple(o for o in ARITHMETIC if o not in STEP_SENSITIVE)
+            op = draw(st.sampled_from(ops))
             bool_ = " bool" if op in COMPARISONS and draw(st.booleans()) else ""
-            return f"({draw(vectors)}) {op}{bool_} {draw(scalars())}" if draw(st.booleans()) else \
-                f"{draw(scalars())} {op}{bool_} ({draw(vectors)})"
+            text = f"({lhs}) {op}{bool_} {draw(scalars())}" if draw(st.booleans()) else f"{draw(scalars())} {op}{bool_} ({lhs})"
+            return text, lexact
 
         return node()
 
-    return st.recursive(selector(), extend, max_leaves=max_leaves)
+    leaves = st.tuples(selector(), st.sampled_from(MODIFIERS)).map(lambda parts: (parts[0] + parts[1], True))
+    return st.recursive(leaves, extend, max_leaves=max_leaves).map(lambda node: node[0])

@@ -1,6 +1,7 @@
 """Comparing a query's answer from our engine with Prometheus': same status and error
-type (and message, for evaluation errors), same result type, same series (label sets), same timestamps, values equal
-within a float tolerance (NaN equals NaN), and the same order where Prometheus
+type (and message, for evaluation errors), same result type, same series (label sets;
+a number in a label compared as a number), same timestamps, values equal within a
+float tolerance (NaN equals NaN), and the same order where Prometheus
 defines one (range results by labels, ``sort``/``sort_desc`` by value)."""
 
 from __future__ import annotations
@@ -34,6 +35,43 @@ def _key(metric: dict[str, str]) -> tuple:
     return tuple(sorted(metric.items()))
 
 
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _labels_close(a: tuple, b: tuple) -> bool:
+    """Label sets equal, except that a value both sides hold as a number (a float put in
+    a label by ``count_values``) may differ within the float tolerance: Go's math
+    functions and ours may round the last bit differently."""
+    if len(a) != len(b):
+        return False
+    for (na, va), (nb, vb) in zip(a, b):
+        if na != nb:
+            return False
+        if va != vb:
+            x, y = _number(va), _number(vb)
+            if x is None or y is None or not close(x, y):
+                return False
+    return True
+
+
+def _pair(ka: list[tuple], kb: list[tuple]) -> dict[tuple, tuple]:
+    """Prometheus' label sets mapped to ours: equal ones, then close ones (``_labels_close``)."""
+    theirs_to_ours = {k: k for k in kb if k in set(ka)}
+    left = [k for k in ka if k not in theirs_to_ours]
+    for k in kb:
+        if k in theirs_to_ours:
+            continue
+        match = next((o for o in left if _labels_close(o, k)), None)
+        if match is not None:
+            theirs_to_ours[k] = match
+            left.remove(match)
+    return theirs_to_ours
+
+
 def differences(ours: dict, theirs: dict, *, ordered_by_value: bool = False) -> list[str]:
     """What differs, in words (empty when the answers agree)."""
     if theirs["status"] != ours["status"]:
@@ -57,10 +95,13 @@ def differences(ours: dict, theirs: dict, *, ordered_by_value: bool = False) -> 
     ka, kb = [_key(s["metric"]) for s in ra], [_key(s["metric"]) for s in rb]
     if len(set(ka)) != len(ka):
         out.append("ours repeats a label set")
-    if set(ka) != set(kb):
-        missing, extra = set(kb) - set(ka), set(ka) - set(kb)
+    paired = _pair(ka, kb)
+    if len(paired) != len(kb) or len(ka) != len(kb):
+        missing, extra = set(kb) - set(paired), set(ka) - set(paired.values())
         out.append(f"series: missing {sorted(missing)[:5]}, extra {sorted(extra)[:5]}")
         return out
+    theirs_of = {o: t for t, o in paired.items()}
+    ka = [theirs_of[k] for k in ka]  # ours named by Prometheus' label sets from here on
     if kind == "vector":
         by_a = {k: s["value"] for k, s in zip(ka, ra)}
         for k, s in zip(kb, rb):
