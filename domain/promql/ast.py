@@ -177,9 +177,6 @@ class Paren(Expr):
 
 
 ARITHMETIC = frozenset({"+", "-", "*", "/", "%", "^"})
-COMPARISON = frozenset({"==", "!=", ">", "<", ">=", "<="})
-SET_OPERATORS = frozenset({"and", "or", "unless"})
-BINARY_OPERATORS = ARITHMETIC | COMPARISON | SET_OPERATORS | {"atan2"}
 AGGREGATIONS = frozenset(
     {"sum", "avg", "min", "max", "count", "stddev", "stdvar", "topk", "bottomk", "quantile", "count_values", "group"}
 )
@@ -214,32 +211,6 @@ def step_invariant(expr: Expr) -> bool:
     if isinstance(expr, Call):
         return expr.name not in AT_UNSAFE_FUNCTIONS and all(step_invariant(a) for a in expr.args)
     raise TypeError(f"unknown expression {expr!r}")
-
-
-def selectors(expr: Expr) -> list[VectorSelector]:
-    """Every vector selector in ``expr`` (those inside matrix selectors too)."""
-    out: list[VectorSelector] = []
-
-    def walk(e: Expr) -> None:
-        if isinstance(e, VectorSelector):
-            out.append(e)
-        elif isinstance(e, MatrixSelector):
-            out.append(e.vector)
-        elif isinstance(e, (Paren, Unary, Subquery)):
-            walk(e.expr)
-        elif isinstance(e, BinaryOp):
-            walk(e.lhs)
-            walk(e.rhs)
-        elif isinstance(e, Aggregate):
-            if e.param is not None:
-                walk(e.param)
-            walk(e.expr)
-        elif isinstance(e, Call):
-            for a in e.args:
-                walk(a)
-
-    walk(expr)
-    return out
 
 
 def canonical(expr: Expr) -> Expr:

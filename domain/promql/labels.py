@@ -15,24 +15,11 @@ from domain.metrics.matchers import METRIC_NAME_LABEL, MatchOp, Matcher
 
 Labels = tuple[tuple[str, str], ...]
 BUCKET_LABEL = "le"
-EMPTY: Labels = ()
 
 
 def series_labels(name: str, labels: LabelSet) -> Labels:
     """A stored series' labels with its name as ``__name__`` (sorted by name)."""
     return tuple(sorted(((METRIC_NAME_LABEL, name), *labels.pairs)))
-
-
-def split_name(labels: Labels) -> tuple[str | None, LabelSet]:
-    """The metric name (if any) and the other labels."""
-    name = None
-    rest = []
-    for n, v in labels:
-        if n == METRIC_NAME_LABEL:
-            name = v
-        else:
-            rest.append((n, v))
-    return name, LabelSet(tuple(rest))
 
 
 def get(labels: Labels, name: str) -> str:

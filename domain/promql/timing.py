@@ -41,12 +41,6 @@ class Grid:
     end_ms: int
     step_ms: int
 
-    @property
-    def count(self) -> int:
-        if self.step_ms <= 0 or self.end_ms < self.start_ms:
-            return 1 if self.end_ms == self.start_ms else 0
-        return (self.end_ms - self.start_ms) // self.step_ms + 1
-
 
 def subquery_grid(start_ms: int, end_ms: int, sub: Subquery, default_step_ms: int) -> Grid:
     """Where ``sub``'s expression is evaluated when the subquery is needed at times

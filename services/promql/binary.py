@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from domain.promql.ast import ARITHMETIC, COMPARISON, Cardinality, VectorMatching
+from domain.promql.ast import ARITHMETIC, Cardinality, VectorMatching
 from domain.promql.errors import PromQLExecutionError
 from domain.promql.labels import Labels, drop_name, get, keep, match_signature, render, set_label, delete
 from services.promql.values import Scalar, Vector, merge_rows

@@ -83,7 +83,9 @@ class QueryStats:
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_prometheus(self) -> dict:
-        """The ``stats`` object Prometheus returns with ``stats=all``."""
+        """The ``stats`` object Prometheus returns with ``stats=all``. Reading counts as
+        query preparation; ``peakSamples`` is the result's points (the engine does not
+        track a peak of what it holds)."""
         t = self.timings
         return {
             "timings": {

@@ -42,9 +42,9 @@ async def test_a_gated_run_needs_a_second_person_and_the_dry_run_says_so(tmp_pat
                             remediation_namespaces={"default": ["prod"]})
         container = build_container(settings)
         container.workflows.override(providers.Object(TemporalWorkflowEngine(env.client, TASK_QUEUE)))
-        identity = container.identity()
-        _, alice = await identity.create_api_key("default", "alice", ["admin"])
-        _, bob = await identity.create_api_key("default", "bob", ["admin"])
+        await container.tenants().bootstrap_tenant("default")
+        _, alice = await container.api_keys().create_api_key("default", "alice", ["admin"])
+        _, bob = await container.api_keys().create_api_key("default", "bob", ["admin"])
         app = build_app(container, with_agent=False)
         transport = httpx.ASGITransport(app=app)
         async with Worker(env.client, task_queue=TASK_QUEUE, workflows=WORKFLOWS, activities=activities(container).all()):

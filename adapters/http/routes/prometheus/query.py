@@ -16,7 +16,7 @@ from adapters.http.routes.prometheus.common import (
 )
 from domain.identity.permissions import Permission
 from domain.identity.principal import Principal
-from domain.promql import ast
+from domain.promql.timing import selector_ranges
 from services.promql.engine import PromQLEngine
 from services.promql.result import QueryResult
 
@@ -106,7 +106,7 @@ async def query_exemplars(request: Request, principal: Reader, svc: Services) ->
         error = translate(exc)
         error.field = "query"
         raise error from None
-    if not ast.selectors(expr):
+    if not selector_ranges(expr, 0, 0, lookback_ms=0):
         return Response(status_code=204)  # Prometheus answers a query without selectors with no content
     return success([])
 
