@@ -135,12 +135,14 @@ def main(argv: list[str] | None = None) -> int:
     openapi.set_defaults(func=cmd_openapi, uses_data_dir=False)
 
     from entrypoints import (
-        admin, anomaly_cli, celery_worker, consume, dead_letters_cli, identity_cli, scrape, temporal_worker,
+        admin, anomaly_cli, celery_worker, consume, dead_letters_cli, identity_cli, rules_cli, scrape,
+        temporal_worker,
     )
 
     identity_cli.add_parsers(sub)  # users, teams, keys, tenants, audit
     consume.add_parser(sub)
     dead_letters_cli.add_parser(sub)
+    rules_cli.add_parser(sub)
     scrape.add_parser(sub)
     admin.add_parser(sub)
     anomaly_cli.add_parser(sub)

@@ -89,6 +89,9 @@ def build_app(container: Container, *, with_agent: bool | None = None) -> FastAP
                 asyncio.create_task(container.writer().run(stop), name="writer"),
                 asyncio.create_task(container.evaluator().run(stop), name="evaluator"),
                 asyncio.create_task(container.pipeline().run(stop), name="pipeline"),
+                # PromQL rules write through ingest and publish alerts on this bus too
+                # (with Kafka: `observer-eye rules run`, entrypoints/rules_cli.py).
+                asyncio.create_task(container.rule_manager().run(stop), name="rules"),
             ]
             # The writer's store upkeep (retention, compaction) runs where the writer does
             # (with Kafka: in `observer-eye consume --group writer`).

@@ -254,6 +254,19 @@ class Settings(BaseSettings):
     scrape_config: Path | None = None
     scrape_verify_tls: bool = True
 
+    # PromQL rules (services/promrules/, docs/adr/0016-prometheus-api-and-rules.md): a
+    # group without an interval is evaluated every rules_evaluation_interval_s; its
+    # templates see rules_external_labels as $externalLabels and rules_external_url
+    # (default: this API's URL) as $externalURL. With the in-process bus the API
+    # process evaluates them; with Kafka, `observer-eye rules run` processes, each
+    # evaluating the groups of its rules_shard out of rules_shards.
+    rules_evaluation_interval_s: float = Field(60.0, gt=0)
+    rules_external_labels: dict[str, str] = {}
+    rules_external_url: str = ""
+    rules_refresh_s: float = Field(5.0, gt=0)  # how soon a changed group is taken up
+    rules_shard: int = Field(0, ge=0)
+    rules_shards: int = Field(1, ge=1)
+
     # Live updates on /api/v1/stream (docs/streaming.md): each client's backlog bounds,
     # and how long it may stay over them before it is closed with 1013.
     stream_max_pending_series: int = Field(10_000, ge=1)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from domain.alerts.history import AlertDecision
+from domain.alerts.rule_groups import RuleGroup
 from domain.alerts.rules import AbsenceRule, AnomalyRule, ThresholdRule
 from domain.alerts.silences import Silence
 from domain.alerts.state import Alert
@@ -39,6 +40,19 @@ class RuleRepository(Protocol):
     def get(self, tenant: str, rule_id: str) -> AlertRule | None: ...
     def list(self, tenant: str | None = None) -> list[AlertRule]: ...
     def remove(self, tenant: str, rule_id: str) -> bool: ...
+
+
+class RuleGroupRepository(Protocol):
+    """PromQL rule groups, one per (tenant, name)."""
+
+    def save(self, group: RuleGroup) -> None:
+        """Insert, or replace the group of the same tenant and name."""
+        ...
+    def get(self, tenant: str, name: str) -> RuleGroup | None: ...
+    def list(self, tenant: str | None = None) -> list[RuleGroup]:
+        """By tenant, then name; every tenant's when ``tenant`` is None."""
+        ...
+    def remove(self, tenant: str, name: str) -> bool: ...
 
 
 class AlertRepository(Protocol):
@@ -215,6 +229,7 @@ class ComplianceRepository(Protocol):
 
 class UnitOfWork(Protocol):
     rules: RuleRepository
+    rule_groups: RuleGroupRepository
     alerts: AlertRepository
     incidents: IncidentRepository
     silences: SilenceRepository

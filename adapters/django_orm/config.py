@@ -23,7 +23,8 @@ from typing import Any
 
 import dj_database_url
 
-CONTEXT_APPS = ("catalogue", "alerts", "incidents", "compliance", "notifications", "identity", "remediation")
+CONTEXT_APPS = ("catalogue", "alerts", "incidents", "compliance", "notifications", "identity", "remediation",
+                "rules")
 """One Django app per bounded context, labelled ``oe_<name>``."""
 
 DB_FILE = "observer-eye.sqlite3"

@@ -45,6 +45,7 @@ from adapters.django_orm.identity.sessions import (
 from adapters.django_orm.incidents.outbox import DjangoOutboxRepository
 from adapters.django_orm.incidents.repositories import DjangoIncidentRepository
 from adapters.django_orm.notifications.repositories import DjangoDeliveryRepository
+from adapters.django_orm.rules.repositories import DjangoRuleGroupRepository
 
 T = TypeVar("T")
 
@@ -55,6 +56,7 @@ class DjangoUnitOfWork:
     def __init__(self, using: str = "default") -> None:
         self.using = using
         self.rules = DjangoRuleRepository(using)
+        self.rule_groups = DjangoRuleGroupRepository(using)
         self.alerts = DjangoAlertRepository(using)
         self.outbox = DjangoOutboxRepository(using)
         self.incidents = DjangoIncidentRepository(using, self.outbox)

@@ -18,7 +18,9 @@ from adapters.http.middleware.errors import UnexpectedErrorMiddleware
 from adapters.http.middleware.json_text import UnicodeJsonMiddleware
 from adapters.http.middleware.security_headers import SecurityHeadersMiddleware
 from adapters.http.problems import install_problem_handlers
-from adapters.http.routes import api_keys, audit, auth, compliance, dead_letters, runbooks, stream, tenants, users
+from adapters.http.routes import (
+    api_keys, audit, auth, compliance, dead_letters, prometheus, rule_groups, runbooks, stream, tenants, users,
+)
 from adapters.http.routes import (
     alerts, health, incidents, ingest, integrations, notifications, otlp, remote_write, telemetry,
 )
@@ -40,6 +42,8 @@ def create_app(svc: ApiServices, lifespan: Lifespan | None = None, version: str 
         app.include_router(module.router)
     app.include_router(stream.router)  # WebSocket /api/v1/stream
     app.include_router(compliance.router)  # /api/v1/compliance
+    app.include_router(prometheus.router)  # the Prometheus HTTP API under /prometheus
+    app.include_router(rule_groups.router)  # /api/v1/rule-groups: PromQL rules
     app.include_router(runbooks.router)  # /api/v1/runbooks
     app.include_router(dead_letters.router)  # /api/v1/dead-letters
     for module in (auth, users, api_keys, tenants, audit):  # identity: /api/v1/auth, users, teams, ...

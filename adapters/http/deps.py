@@ -28,6 +28,8 @@ from services.identity import (
 from services.incidents import IncidentService
 from services.notifications import NotificationService
 from services.ingest import IngestService
+from services.promql.engine import PromQLEngine
+from services.promrules.groups import RuleGroupService
 from services.queries import TelemetryQueries
 from services.runbooks import RunbookService
 from services.streaming import StreamHub
@@ -77,6 +79,9 @@ class ApiServices:
     notifications: NotificationService | None = None  # delivery audit, receivers (alert pipeline)
     stream: StreamHub | None = None  # live updates for /api/v1/stream (routes/stream.py)
     compliance: ComplianceService | None = None  # controls, posture, evidence (routes/compliance.py)
+    promql: PromQLEngine | None = None  # the Prometheus API under /prometheus (routes/prometheus/)
+    rule_groups: RuleGroupService | None = None  # PromQL rule groups (routes/rule_groups.py)
+    rule_interval_ms: int = 60_000  # a rule group's evaluation interval when it sets none
     runbooks: RunbookService | None = None  # the remediation runbook catalogue (routes/runbooks.py)
     dead_letters: DeadLetters | None = None  # messages the consumers gave up on (routes/dead_letters.py)
 

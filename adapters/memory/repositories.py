@@ -67,6 +67,23 @@ class MemoryRuleRepository:
         return self._t.rows.pop((tenant, rule_id), None) is not None
 
 
+class MemoryRuleGroupRepository:
+    def __init__(self, table: _Table) -> None:
+        self._t = table
+
+    def save(self, group) -> None:
+        self._t.put((group.tenant, group.name), group)
+
+    def get(self, tenant: str, name: str):
+        return self._t.get((tenant, name))
+
+    def list(self, tenant: str | None = None) -> list:
+        return sorted(self._t.where(lambda g: tenant is None or g.tenant == tenant), key=lambda g: (g.tenant, g.name))
+
+    def remove(self, tenant: str, name: str) -> bool:
+        return self._t.rows.pop((tenant, name), None) is not None
+
+
 class MemoryAlertRepository:
     def __init__(self, table: _Table) -> None:
         self._t = table
@@ -307,6 +324,7 @@ class MemoryUnitOfWork:
     def __init__(self, tables: dict[str, _Table]) -> None:
         self.outbox = MemoryOutboxRepository(tables["outbox"])
         self.rules = MemoryRuleRepository(tables["rules"])
+        self.rule_groups = MemoryRuleGroupRepository(tables["rule_groups"])
         self.alerts = MemoryAlertRepository(tables["alerts"])
         self.incidents = MemoryIncidentRepository(tables["incidents"], self.outbox)
         self.silences = MemorySilenceRepository(tables["silences"])
@@ -327,7 +345,7 @@ class MemoryUnitOfWorkRunner:
     """Runs one unit of work at a time; a failing one is rolled back by restoring the
     tables as they were before it started."""
 
-    _NAMES = ("rules", "alerts", "incidents", "silences", "tenants", "api_keys", "history", "deliveries",
+    _NAMES = ("rules", "rule_groups", "alerts", "incidents", "silences", "tenants", "api_keys", "history", "deliveries",
               "compliance_evaluations", "compliance_facts", "users", "teams", "sessions", "one_time_tokens",
               "login_throttle", "audit", "outbox")
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import enum
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Union
 
+from domain.alerts.templates import expand
 from domain.errors import ValidationError
 from domain.metrics.aggregations import Aggregation, aggregate, coerce_aggregation
 from domain.metrics.labels import EMPTY, LABEL_NAME_RE, LabelSet, validate_metric_name
@@ -224,33 +224,22 @@ AlertRule = Union[ThresholdRule, AbsenceRule, AnomalyRule]
 
 # -- annotation templates ---------------------------------------------------------------
 
-_TEMPLATE_RE = re.compile(r"\{\{\s*(.*?)\s*\}\}")
-_LABEL_REF_RE = re.compile(r"^\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)$")
 
+def render_template(text: str, labels: LabelSet, value: float, name: str = "") -> str:
+    """Expand an annotation as Prometheus expands alert templates (Go template text
+    with ``$labels``, ``$value`` and Prometheus' functions; domain/alerts/templates.py).
 
-def render_template(text: str, labels: LabelSet, value: float) -> str:
-    """Substitute ``{{ $labels.name }}`` and ``{{ $value }}``; leave anything else verbatim.
-
-    Deliberately not a template language: annotations are written by tenants and
-    rendered on the server, so nothing is evaluated, only looked up. A missing label
-    renders empty, as in Prometheus.
+    Annotations are written by tenants and rendered on the server: the template
+    language evaluates nothing but its own functions over the alert's data, bounds its
+    output and its loops, and a template that fails renders as the error, not as a
+    failed evaluation.
     """
-
-    def substitute(match: re.Match[str]) -> str:
-        expr = match.group(1)
-        if expr == "$value":
-            return format_value(value)
-        ref = _LABEL_REF_RE.match(expr)
-        if ref:
-            return labels.get(ref.group(1))
-        return match.group(0)
-
-    return _TEMPLATE_RE.sub(substitute, text)
+    return expand(text, f"__alert_{name}", labels.as_dict(), value)
 
 
 def render_annotations(rule: RuleBase, labels: LabelSet, value: float) -> dict[str, str]:
     """The rule's annotations rendered for one alert (``labels`` are the alert's labels)."""
-    return {key: render_template(text, labels, value) for key, text in rule.annotations}
+    return {key: render_template(text, labels, value, rule.name) for key, text in rule.annotations}
 
 
 __all__ = [

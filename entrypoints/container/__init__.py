@@ -44,6 +44,8 @@ from services.notifications import NotificationService
 from services.outbox import OutboxRelay, OutboxSignal
 from services.pipeline.config import FixedAlertingConfigs, load_alerting_config
 from services.postmortem import PostmortemService
+from services.promrules.groups import RuleGroupService
+from services.promrules.overlay import RecordedOverlay
 from services.queries import TelemetryQueries
 from services.remediation import RemediationService
 from services.runbooks import RunbookService
@@ -166,6 +168,9 @@ class Container(containers.DeclarativeContainer):
     ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits)
     queries = providers.Singleton(TelemetryQueries, sample_store)
     promql = providers.Singleton(limits.promql, settings, sample_store)
+    rule_overlay = providers.Singleton(RecordedOverlay, sample_store)
+    rule_engine = providers.Singleton(limits.promql, settings, rule_overlay)
+    rule_groups = providers.Singleton(RuleGroupService, uow, evaluator_state)
     runbooks = providers.Singleton(RunbookService, runbook_catalogue, clock, remediation_policy)
     # Identity (services/identity/): password hashing on the repository's technology,
     # TOTP secrets sealed with the key file. External identity providers
@@ -229,6 +234,10 @@ class Container(containers.DeclarativeContainer):
     sample_maintenance = providers.Singleton(storage.sample_maintenance, settings, sample_store, clock)
     writer = providers.Singleton(SampleWriter, bus, sample_store, latest_cache, pubsub)
     evaluator = providers.Singleton(operations.evaluator, settings, bus, uow, clock, pubsub, evaluator_state, evaluator_release_hook)
+    rule_manager = providers.Singleton(
+        operations.rule_manager, settings, uow, rule_engine, rule_overlay, ingest, bus, clock, pubsub, evaluator_state,
+        ingest_limits,
+    )
     pipeline = providers.Singleton(
         AlertPipeline, bus, uow, incidents, notifications, task_queue, clock,
         tick_interval_s=settings.provided.pipeline_tick_s,
@@ -252,6 +261,9 @@ class Container(containers.DeclarativeContainer):
         notifications=notifications,
         stream=stream_hub,
         compliance=compliance,
+        promql=promql,
+        rule_groups=rule_groups,
+        rule_interval_ms=providers.Callable(lambda s: int(s.rules_evaluation_interval_s * 1000), settings),
         dead_letters=dead_letters,
         runbooks=runbooks,
     )

@@ -10,6 +10,8 @@ from entrypoints.container.messaging import LateHook
 from entrypoints.settings import Settings
 from services.compliance import ComplianceService
 from services.evaluator import RuleEvaluator
+from services.ingest import IngestLimits
+from services.promrules.manager import RuleManager
 
 
 def evaluator(s: Settings, bus, uow, clock, pubsub, state, release_hook: LateHook) -> RuleEvaluator:
@@ -83,3 +85,16 @@ def configuration_facts(s: Settings) -> dict[str, object]:
 
 def compliance(s: Settings, uow, store, clock) -> ComplianceService:
     return ComplianceService(uow, store, clock, system_facts=lambda: configuration_facts(s))
+
+
+def rule_manager(s: Settings, uow, engine, overlay, ingest, bus, clock, pubsub, state, limits: IngestLimits) -> RuleManager:
+    """PromQL rules on their own engine (its own threads: rules never wait behind
+    dashboard queries) reading through the overlay of what they just recorded."""
+    if s.rules_shard >= s.rules_shards:
+        raise ValueError(f"OBSERVER_RULES_SHARD={s.rules_shard} must be below OBSERVER_RULES_SHARDS={s.rules_shards}")
+    return RuleManager(
+        uow, engine, overlay, ingest, bus, clock, pubsub=pubsub, state=state,
+        default_interval_ms=int(s.rules_evaluation_interval_s * 1000), external_labels=s.rules_external_labels,
+        external_url=s.rules_external_url or s.url, shard=s.rules_shard, shards=s.rules_shards,
+        refresh_s=s.rules_refresh_s, label_limits=limits.labels,
+    )

@@ -110,7 +110,7 @@ class PromQLEngine:
             raise PromQLSyntaxError("zero or negative query resolution step widths are not accepted. Try a positive integer")
         if end_ms < start_ms:
             raise PromQLSyntaxError("end timestamp must not be before start time")
-        if (end_ms - start_ms) // step_ms + 1 > self.limits.max_steps:
+        if (end_ms - start_ms) // step_ms > self.limits.max_steps:  # as Prometheus: (end - start) / step
             raise PromQLSyntaxError(
                 f"exceeded maximum resolution of {self.limits.max_steps:,} points per timeseries. "
                 "Try decreasing the query resolution (?step=XX)")

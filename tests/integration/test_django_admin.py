@@ -58,6 +58,7 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
     from domain.alerts.history import AlertDecision
     from domain.alerts.state import Alert
     from domain.metrics.labels import LabelSet
+    from domain.alerts.rule_groups import AlertingRule, RuleGroup
     from domain.notifications.delivery import Delivery
 
     def work(u):
@@ -88,6 +89,7 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
         u.deliveries.add_if_absent(sent)
         u.compliance.set_facts("acme", {"audit.enabled": True}, T0, "terraform")
         u.history.add([AlertDecision("acme", alert.fingerprint, "notify", "delivered", "sent", T0 + 1, "ops")])
+        u.rule_groups.save(RuleGroup("acme", "node", (AlertingRule("InstanceDown", "up == 0", 300_000),)))
         u.teams.add(Team("sre", "acme", "SRE", members=frozenset({"u-1"})))
         u.sessions.add(Session.start("acme", "u-1", "local", T0, idle_ms=3_600_000, lifetime_ms=86_400_000)[0])
         u.login_throttle.save("acme/a", ThrottleState(2, T0), T0 + 3_600_000)

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from pathlib import Path
 from typing import IO, Self
+
+
+def interrupt(proc: subprocess.Popen, grace_s: float = 30) -> None:
+    """Stop a process as Ctrl-C does (its graceful shutdown), killing it after ``grace_s``."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 class ChildProcess:

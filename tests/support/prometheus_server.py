@@ -32,8 +32,12 @@ def binary(name: str) -> str:
 
 
 class PrometheusServer(ChildProcess):
-    def __init__(self, data_dir: Path, *, remote_write: bool = True) -> None:
+    def __init__(self, data_dir: Path, *, remote_write: bool = True, rules: str | None = None,
+                 evaluation_interval: str = "1m") -> None:
+        """``rules``: a rule file the server loads (evaluated every ``evaluation_interval``)."""
         self.data_dir = data_dir
+        self._rules = rules
+        self._evaluation_interval = evaluation_interval
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self._remote_write = remote_write
@@ -44,7 +48,11 @@ class PrometheusServer(ChildProcess):
     def start(self, timeout_s: float = 60.0) -> "PrometheusServer":
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.data_dir / "prometheus.yml"
-        config.write_text(CONFIG)
+        text = CONFIG.replace("evaluation_interval: 1m", f"evaluation_interval: {self._evaluation_interval}")
+        if self._rules is not None:
+            (self.data_dir / "rules.yml").write_text(self._rules)
+            text += f"rule_files:\n  - {self.data_dir / 'rules.yml'}\n"
+        config.write_text(text)
         cmd = [binary("prometheus"), f"--config.file={config}", f"--storage.tsdb.path={self.data_dir / 'tsdb'}",
                f"--web.listen-address=127.0.0.1:{self.port}", "--storage.tsdb.retention.time=100y",
                "--log.level=warn"]
@@ -98,6 +106,9 @@ class PrometheusServer(ChildProcess):
 
     def get(self, path: str, params: dict | None = None) -> httpx.Response:
         return self._client.get(path, params=params)
+
+    def post(self, path: str, data: dict | None = None) -> httpx.Response:
+        return self._client.post(path, data=data)
 
 
 def create_blocks(openmetrics: Iterable[str], out_dir: Path) -> None:

@@ -23,6 +23,7 @@ import pytest
 
 from tests.support.clock import FakeClock
 from domain.alerts.history import AlertDecision
+from domain.alerts.rule_groups import AlertingRule, RuleGroup
 from domain.alerts.rules import Comparison, ThresholdRule
 from domain.alerts.silences import Silence
 from ports.runbooks import RunbookRecord
@@ -136,6 +137,20 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/dead-letters/{letter_id}/replay"): P.MANAGE_DEAD_LETTERS,
     ("GET", "/api/v1/audit"): P.READ_AUDIT,
     ("GET", "/api/v1/audit/export"): P.READ_AUDIT,
+    ("GET", "/api/v1/rule-groups"): P.READ_ALERTS,
+    ("POST", "/api/v1/rule-groups"): P.MANAGE_RULES,
+    ("POST", "/api/v1/rule-groups/import"): P.MANAGE_RULES,
+    ("GET", "/api/v1/rule-groups/{name}"): P.READ_ALERTS,
+    ("PUT", "/api/v1/rule-groups/{name}"): P.MANAGE_RULES,
+    ("DELETE", "/api/v1/rule-groups/{name}"): P.MANAGE_RULES,
+    **{(method, f"/prometheus/api/v1/{path}"): P.READ_TELEMETRY
+       for path in ("query", "query_range", "query_exemplars", "format_query", "series", "labels")
+       for method in ("GET", "POST")},
+    ("GET", "/prometheus/api/v1/label/{name}/values"): P.READ_TELEMETRY,
+    ("GET", "/prometheus/api/v1/metadata"): P.READ_TELEMETRY,
+    ("GET", "/prometheus/api/v1/status/buildinfo"): P.READ_TELEMETRY,
+    ("GET", "/prometheus/api/v1/rules"): P.READ_ALERTS,
+    ("GET", "/prometheus/api/v1/alerts"): P.READ_ALERTS,
 }
 
 # Lists that hold the tenant's marked data: an authorized caller must see its own mark
@@ -145,9 +160,16 @@ SHOWS_OWN_DATA = {
     "/api/v1/incidents/{incident_id}", "/api/v1/notifications/deliveries", "/api/v1/notifications/deliveries/{key}",
     "/api/v1/compliance/facts", "/api/v1/users", "/api/v1/users/{user_id}", "/api/v1/teams",
     "/api/v1/teams/{team_id}", "/api/v1/api-keys", "/api/v1/api-keys/{key_id}", "/api/v1/audit",
-    "/api/v1/runbooks", "/api/v1/runbooks/{runbook_id}",
+    "/api/v1/runbooks", "/api/v1/runbooks/{runbook_id}", "/api/v1/rule-groups", "/api/v1/rule-groups/{name}",
+    "/prometheus/api/v1/query", "/prometheus/api/v1/query_range", "/prometheus/api/v1/series",
+    "/prometheus/api/v1/label/{name}/values", "/prometheus/api/v1/metadata", "/prometheus/api/v1/rules",
+    "/prometheus/api/v1/alerts",
 }
 QUERY = {
+    "/prometheus/api/v1/query": {"query": '{__name__=~".+"}', "time": str(NOW_MS // 1000)},
+    "/prometheus/api/v1/query_range": {"query": '{__name__=~".+"}', "start": str(NOW_MS // 1000 - 600),
+                                       "end": str(NOW_MS // 1000), "step": "60"},
+    "/prometheus/api/v1/series": {"match[]": '{__name__=~".+"}'},
     "/api/v1/series": {"match[]": '{__name__=~".+"}'},
     "/api/v1/query_range": {"query": '{__name__=~".+"}', "start": str(NOW_MS // 1000 - 600),
                             "end": str(NOW_MS // 1000), "step": "60"},
@@ -156,9 +178,11 @@ ALERT_LABELS = LabelSet.of({"alertname": "SeedAlert"})  # the same fingerprint i
 SHARED_IDS = {"fingerprint": Alert.new("alpha", "rule-1", ALERT_LABELS).fingerprint, "incident_id": "inc-1", "rule_id": "rule-1", "silence_id": "sil-1", "key": "del-1", "user_id": "usr-1",
               "team_id": "team-1", "key_id": "key-1", "control_id": "OE-NET-01", "run_id": "run-1",
               "step_id": "step-1", "provider": "kc", "tenant_id": "bravo", "runbook_id": "rb-1",
-              "letter_id": "pipeline/alerts/0/1"}
+              "letter_id": "pipeline/alerts/0/1",
+              "name": "__name__"}  # a rule group's name, and the label whose values hold each tenant's mark
 ALPHA_ONLY_IDS = {**SHARED_IDS, "incident_id": "inc-2", "rule_id": "rule-2", "silence_id": "sil-2", "key": "del-2",
-                  "user_id": "usr-2", "team_id": "team-2", "key_id": "key-2", "runbook_id": "rb-2"}
+                  "user_id": "usr-2", "team_id": "team-2", "key_id": "key-2", "runbook_id": "rb-2",
+                  "name": "__name__"}
 MARK = {"alpha": "alphamark", "bravo": "bravomark"}
 
 
@@ -187,6 +211,7 @@ def _seed_tenant(u, tenant: str, suffixes: tuple[str, ...]) -> None:
         u.teams.add(Team(f"team-{n}", tenant, f"{mark} team {n}", members=frozenset({f"usr-{n}"})))
         u.api_keys.add(generate_api_key(tenant, f"{mark} key {n}", ["read"], NOW_MS, f"key-{n}",
                                         expires_at_ms=NOW_MS + 86_400_000)[0])
+    u.rule_groups.save(RuleGroup(tenant, "__name__", (AlertingRule(f"{mark}_alert", f"{mark}_metric > 0"),)))
     alert = Alert.new(tenant, "rule-1", ALERT_LABELS, {"summary": f"{mark} alert"})
     alert.to_firing(NOW_MS)
     u.alerts.save(alert)

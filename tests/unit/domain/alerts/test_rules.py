@@ -209,9 +209,11 @@ def test_render_annotations_substitutes_labels_and_value():
     assert out == {"summary": "CPU on a:1 is 0.93", "tight": "api/0.93", "missing": "[]"}
 
 
-def test_templates_evaluate_nothing():
-    text = "{{ __import__('os').system('x') }} {{ .Labels }} {{ $labels.a.b }}"
-    assert render_template(text, LabelSet.of({"a": "1"}), 1.0) == text
+def test_templates_evaluate_nothing_but_the_template_language():
+    text = "{{ __import__('os').system('x') }}"
+    assert render_template(text, LabelSet.of({"a": "1"}), 1.0).startswith("<error expanding template:")
+    assert render_template("{{ .Labels }} {{ $value | humanize }}", LabelSet.of({"a": "1"}), 1500.0) == "map[a:1] 1.5k"
+    assert "can't evaluate field b in type string" in render_template("{{ $labels.a.b }}", LabelSet.of({"a": "1"}), 1.0)
 
 
 @pytest.mark.parametrize(

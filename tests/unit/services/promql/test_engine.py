@@ -99,7 +99,7 @@ async def test_points_and_resolution_are_limited():
         await engine.range("acme", "up", 0, 600_000, 15_000)  # 3 series x 41 steps
     assert caught.value.limit == "max_points_per_query"
     with pytest.raises(PromQLSyntaxError, match="exceeded maximum resolution of 11,000 points per timeseries"):
-        await engine.range("acme", "up", 0, 11_000 * 1000, 1000)
+        await engine.range("acme", "up", 0, 11_001 * 1000, 1000)  # (end - start) / step over 11,000
     with pytest.raises(PromQLSyntaxError, match='invalid expression type "range vector" for range query'):
         await engine.range("acme", "up[5m]", 0, 60_000, 15_000)
 
