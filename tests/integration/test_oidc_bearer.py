@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from adapters.oidc import JwtIssuerConfig, JwtIssuerVerifier
 from domain.errors import AuthenticationFailed
 from tests.support.oidc_provider import OidcProviderMock

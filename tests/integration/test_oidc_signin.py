@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from adapters.memory.clock import FakeClock
+from tests.support.clock import FakeClock
 from adapters.oidc import OidcConfig, OidcProvider
 from domain.errors import AuthenticationFailed
 from tests.support.oidc_provider import OidcProviderMock
