@@ -60,7 +60,18 @@ class AuthenticationFailed(DomainError):
 
 
 class Conflict(DomainError):
-    """The entity changed since it was read (optimistic concurrency) or already exists."""
+    """The entity changed since it was read (optimistic concurrency) or already exists.
+    ``current_version`` is the stored version when a stale write was refused, so a client
+    can re-read and retry."""
+
+    def __init__(self, message: str, *, current_version: int | None = None) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+
+
+class PreconditionRequired(DomainError):
+    """A write to a versioned resource that named no version it read (``If-Match`` or
+    ``version``): refused rather than let it overwrite a change it never saw."""
 
 
 class BatchRejected(ValidationError):

@@ -24,6 +24,7 @@ from domain.errors import (
     LimitExceeded,
     NotFound,
     PermissionDenied,
+    PreconditionRequired,
     ValidationError,
 )
 from adapters.http.ingest_formats.errors import MalformedPayload, UnsupportedMedia
@@ -149,7 +150,12 @@ def _install(app: FastAPI) -> None:
 
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
-        return problem(409, "Conflict", str(exc))
+        extra = {} if exc.current_version is None else {"current_version": exc.current_version}
+        return problem(409, "Conflict", str(exc), **extra)
+
+    @app.exception_handler(PreconditionRequired)
+    async def _precondition(_: Request, exc: PreconditionRequired) -> JSONResponse:
+        return problem(428, "Precondition required", str(exc), field="version")
 
     @app.exception_handler(WorkflowUnavailable)
     async def _no_workflows(_: Request, exc: WorkflowUnavailable) -> JSONResponse:
