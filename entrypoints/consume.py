@@ -62,13 +62,14 @@ async def run_group(container, group: str, stop: asyncio.Event | None = None) ->
         upkeep = asyncio.create_task(container.outbox_relay().run(stop), name="outbox-relay")
     else:
         upkeep = None
+    # Configuration changed through the API reloads what this consumer cached (routing, ...).
+    watcher = asyncio.create_task(container.config_watcher().run(stop), name="config-changes")
     log.info("consumer group %r starting (bus %s)", group, container.settings().bus)
     try:
         await service.run(stop)
     finally:
-        if upkeep is not None:
-            stop.set()  # the consumer has ended (stopped or failed): so does the upkeep
-            await asyncio.gather(upkeep, return_exceptions=True)
+        stop.set()  # the consumer has ended (stopped or failed): so do the upkeep and the watcher
+        await asyncio.gather(*(t for t in (upkeep, watcher) if t is not None), return_exceptions=True)
         await close_adapters(container)
     log.info("consumer group %r stopped", group)
     return 0

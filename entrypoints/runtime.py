@@ -82,6 +82,8 @@ def build_app(container: Container, *, with_agent: bool | None = None) -> FastAP
         # The outbox relay: incident events to the live feed, the calls the pipeline left
         # for the incidents' workflows (any process may run one; the outbox leases its messages).
         tasks.append(asyncio.create_task(container.outbox_relay().run(stop), name="outbox-relay"))
+        # Configuration changed through the API (any process) reloads what this one cached.
+        tasks.append(asyncio.create_task(container.config_watcher().run(stop), name="config-changes"))
         # The in-process bus only reaches consumers in this process; with Kafka they run
         # as `observer-eye consume --group ...` processes.
         if settings.bus == "memory":

@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from ports.cache import PubSub
 from services.streaming import publish_event
@@ -53,10 +53,19 @@ class ConfigWatcher:
                 # One failing reloader must not keep the others stale.
                 log.exception("reloading %s of tenant %s failed", kind, tenant)
 
-    async def run(self) -> None:
-        """Listen until cancelled (the process's task group owns this task)."""
+    async def run(self, stop: asyncio.Event) -> None:
+        """Listen until ``stop`` is set."""
+        # Subscribed before anything else runs: no announcement after this call is missed.
+        listener = asyncio.create_task(self._listen(self._pubsub.subscribe([CONFIG_CHANNEL])), name="config-changes")
         try:
-            async for _, payload in self._pubsub.subscribe([CONFIG_CHANNEL]):
+            await stop.wait()
+        finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+
+    async def _listen(self, changes: AsyncIterator[tuple[str, bytes]]) -> None:
+        try:
+            async for _, payload in changes:
                 await self.dispatch(payload)
         except asyncio.CancelledError:
             raise

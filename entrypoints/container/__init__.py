@@ -30,6 +30,7 @@ from entrypoints.container.operations import configuration_facts
 from entrypoints.container.storage import setup_database
 from entrypoints.settings import Settings
 from services.alerting import AlertPipeline, AlertService
+from services.config_changes import ConfigWatcher
 from services.dead_letters import DeadLetters
 from services.escalation import EscalationService
 from services.external_alerts import ExternalAlertService
@@ -51,6 +52,7 @@ from services.remediation import RemediationService
 from services.runbooks import RunbookService
 from services.scrape import ScrapeService
 from services.scrape_config import load_scrape_config
+from services.config_changes import ConfigWatcher
 from services.streaming import StreamHub
 from services.writer import SampleWriter
 
@@ -248,6 +250,7 @@ class Container(containers.DeclarativeContainer):
     scrape_config = providers.Singleton(load_scrape_config, settings.provided.scrape_config, settings.provided.tenant)
     scrape_client = providers.Singleton(HttpScrapeClient, verify_tls=settings.provided.scrape_verify_tls)
     scraper = providers.Singleton(ScrapeService, scrape_client, ingest, clock, scrape_config)
+    config_watcher = providers.Singleton(ConfigWatcher, pubsub)
     stream_hub = providers.Singleton(StreamHub, pubsub, providers.Singleton(limits.stream_limits, settings))
     # Compliance evaluations: the Temporal schedule or the embedded runtime's timer runs them.
     compliance = providers.Singleton(operations.compliance, settings, uow, sample_store, clock)

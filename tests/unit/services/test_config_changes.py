@@ -24,10 +24,12 @@ async def test_an_announced_change_reloads_that_kind_for_that_tenant() -> None:
     watcher.on("routing", failing)
     watcher.on("routing", routing)
     watcher.on("schedules", lambda tenant: heard.append(("schedules", tenant)))
-    task = asyncio.create_task(watcher.run())
+    stop = asyncio.Event()
+    task = asyncio.create_task(watcher.run(stop))
     await asyncio.sleep(0)  # let it subscribe
     await pubsub.publish("config", b"not json")
     await announce(pubsub, "acme", "routing")
     await asyncio.wait_for(done.wait(), 5)
-    task.cancel()
+    stop.set()
+    await asyncio.wait_for(task, 5)
     assert heard == [("routing", "acme")]
