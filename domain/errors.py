@@ -83,6 +83,13 @@ class BatchRejected(ValidationError):
         super().__init__(f"{first.message}{more}", field=first.field)
         self.errors = errors
 
+    def renamed(self, field: str | None) -> "BatchRejected":
+        # Each part keeps its own field; a prefix (``at``) applies to every one of them.
+        return BatchRejected([e.renamed(field) for e in self.errors])
+
+    def at(self, prefix: str) -> "BatchRejected":
+        return BatchRejected([e.at(prefix) for e in self.errors])
+
 
 class QueryLimitExceeded(LimitExceeded):
     """A query would read or return more than a configured limit allows (series,

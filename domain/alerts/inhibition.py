@@ -34,7 +34,7 @@ class InhibitRule:
         object.__setattr__(self, "target_matchers", tuple(self.target_matchers))
         object.__setattr__(self, "equal", tuple(self.equal))
         for name in self.equal:
-            if not isinstance(name, str) or not LABEL_NAME_RE.match(name):
+            if not isinstance(name, str) or not LABEL_NAME_RE.fullmatch(name):
                 raise ValidationError(f"invalid label name {name!r} in equal", field="equal")
 
     def is_source(self, labels: LabelSet) -> bool:

@@ -74,7 +74,7 @@ class Route:
     _ids: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.id, str) or not _ID_RE.match(self.id):
+        if not isinstance(self.id, str) or not _ID_RE.fullmatch(self.id):
             raise ValidationError(f"route id {self.id!r} must be 1-128 of [A-Za-z0-9_.:/-]", field="id")
         if self.receiver is not None and (not isinstance(self.receiver, str) or not self.receiver):
             raise ValidationError("receiver must be a non-empty name (or None to inherit)", field=f"routes.{self.id}.receiver")
@@ -83,7 +83,7 @@ class Route:
         if self.group_by is not None:
             object.__setattr__(self, "group_by", tuple(self.group_by))
             for name in self.group_by:  # type: ignore[union-attr]
-                if name != ALL_LABELS and not (isinstance(name, str) and LABEL_NAME_RE.match(name)):
+                if name != ALL_LABELS and not (isinstance(name, str) and LABEL_NAME_RE.fullmatch(name)):
                     raise ValidationError(f"invalid label name {name!r} in group_by", field=f"routes.{self.id}.group_by")
             if ALL_LABELS in self.group_by and len(self.group_by) > 1:  # type: ignore[operator, arg-type]
                 raise ValidationError("'...' groups by all labels; list nothing else", field=f"routes.{self.id}.group_by")

@@ -80,7 +80,7 @@ def _annotation_pairs(annotations: object) -> tuple[tuple[str, str], ...]:
     items = list(annotations.items()) if isinstance(annotations, Mapping) else list(annotations)  # type: ignore[call-overload]
     seen: dict[str, str] = {}
     for key, text in items:
-        if not isinstance(key, str) or not LABEL_NAME_RE.match(key):
+        if not isinstance(key, str) or not LABEL_NAME_RE.fullmatch(key):
             raise ValidationError(f"invalid annotation name {key!r}", field=f"annotations.{key}")
         if not isinstance(text, str):
             raise ValidationError(f"annotation {key!r} must be a string", field=f"annotations.{key}")

@@ -65,7 +65,7 @@ class Recurrence:
         if not days or any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 6 for d in days):
             raise ValidationError("weekdays must be a non-empty set of 0 (Monday) .. 6 (Sunday)", field="recurrence.weekdays")
         object.__setattr__(self, "weekdays", days)
-        if not isinstance(self.start_time, str) or not _HHMM_RE.match(self.start_time):
+        if not isinstance(self.start_time, str) or not _HHMM_RE.fullmatch(self.start_time):
             raise ValidationError(f"start_time must be HH:MM, got {self.start_time!r}", field="recurrence.start_time")
         if isinstance(self.duration_ms, bool) or not isinstance(self.duration_ms, int) or not 0 < self.duration_ms <= 7 * _DAY_MS:
             raise ValidationError("duration_ms must be > 0 and at most 7 days", field="recurrence.duration_ms")

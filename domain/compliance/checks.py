@@ -154,7 +154,7 @@ class FactCheck:
     _regex: UserRegex | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.fact, str) or len(self.fact) > MAX_FACT_KEY_LENGTH or not _FACT_KEY_RE.match(self.fact):
+        if not isinstance(self.fact, str) or len(self.fact) > MAX_FACT_KEY_LENGTH or not _FACT_KEY_RE.fullmatch(self.fact):
             raise ValidationError(
                 f"invalid fact key {self.fact!r}: use dotted segments of letters, digits, '_' or '-'",
                 field="fact",

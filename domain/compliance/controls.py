@@ -95,7 +95,7 @@ class Control:
     applies_when: Check | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.id, str) or not CONTROL_ID_RE.match(self.id):
+        if not isinstance(self.id, str) or not CONTROL_ID_RE.fullmatch(self.id):
             raise ValidationError(
                 f"invalid control id {self.id!r}: start with a letter, then up to 63 letters, digits, '_', '.' or '-'",
                 field="id",

@@ -36,7 +36,7 @@ class Evaluation:
     error: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.control_id, str) or not CONTROL_ID_RE.match(self.control_id):
+        if not isinstance(self.control_id, str) or not CONTROL_ID_RE.fullmatch(self.control_id):
             raise ValidationError(f"invalid control id {self.control_id!r}", field="control_id")
         validate_tenant_id(self.tenant)
         try:

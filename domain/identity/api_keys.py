@@ -56,7 +56,7 @@ def parse_api_key(plaintext: object) -> tuple[str, str]:
     """
     if not isinstance(plaintext, str):
         raise ValidationError("API key must be a string", field="api_key")
-    match = _KEY_RE.match(plaintext.strip())
+    match = _KEY_RE.fullmatch(plaintext.strip())
     if match is None:
         raise ValidationError(
             f"malformed API key: expected {KEY_PREFIX}_<{PREFIX_HEX_CHARS} hex digits>_<{SECRET_BYTES * 2} hex digits>",
@@ -118,9 +118,9 @@ class ApiKey:
             raise ValidationError(f"API key id must be 1-{MAX_KEY_ID_LENGTH} characters", field="id")
         validate_tenant_id(self.tenant)
         object.__setattr__(self, "name", validate_name(self.name, max_length=MAX_KEY_NAME_LENGTH))
-        if not isinstance(self.prefix, str) or not _PREFIX_RE.match(self.prefix):
+        if not isinstance(self.prefix, str) or not _PREFIX_RE.fullmatch(self.prefix):
             raise ValidationError(f"prefix must be {PREFIX_HEX_CHARS} lower-case hex digits", field="prefix")
-        if not isinstance(self.secret_hash, str) or not _HASH_RE.match(self.secret_hash):
+        if not isinstance(self.secret_hash, str) or not _HASH_RE.fullmatch(self.secret_hash):
             raise ValidationError("secret_hash must be a hex SHA-256 digest", field="secret_hash")
         object.__setattr__(self, "scopes", _parse_scopes(self.scopes))
         _check_ms(self.created_at_ms, "created_at_ms")

@@ -32,7 +32,7 @@ def new_audit_id(at_ms: int) -> str:
 
 def validate_action(value: object, *, field: str = "action") -> str:
     """Dotted lower-case words: ``user.invite``, ``api_key.rotate``, ``http.post``."""
-    if not isinstance(value, str) or len(value) > MAX_ACTION_LENGTH or not _ACTION_RE.match(value):
+    if not isinstance(value, str) or len(value) > MAX_ACTION_LENGTH or not _ACTION_RE.fullmatch(value):
         raise ValidationError(f"invalid audit action {value!r}: dotted lower-case words like user.invite",
                               field=field)
     return value
@@ -80,7 +80,7 @@ class AuditEntry:
     after: Any = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.id, str) or not _ID_RE.match(self.id):
+        if not isinstance(self.id, str) or not _ID_RE.fullmatch(self.id):
             raise ValidationError("audit id must be new_audit_id's form", field="id")
         validate_tenant_id(self.tenant)
         check_ms(self.at_ms, "at_ms")
@@ -129,7 +129,7 @@ class AuditQuery:
         for name in ("since_ms", "until_ms"):
             if getattr(self, name) is not None:
                 check_ms(getattr(self, name), name)
-        if self.before is not None and not _ID_RE.match(self.before):
+        if self.before is not None and not _ID_RE.fullmatch(self.before):
             raise ValidationError("before must be an audit entry id (the last one of the previous page)",
                                   field="before")
         if isinstance(self.limit, bool) or not isinstance(self.limit, int) or not 1 <= self.limit <= MAX_PAGE:

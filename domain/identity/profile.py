@@ -36,7 +36,7 @@ def normalize_email(value: object, *, field: str = "email") -> str:
     value = value.strip()
     if len(value) > MAX_EMAIL_LENGTH:
         raise ValidationError(f"email is over {MAX_EMAIL_LENGTH} characters", field=field)
-    if not _EMAIL_RE.match(value) or any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if not _EMAIL_RE.fullmatch(value) or any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise ValidationError(f"invalid email address {value!r}", field=field)
     local, domain = value.rsplit("@", 1)
     return f"{local}@{domain.lower()}"
@@ -47,7 +47,7 @@ def normalize_username(value: object, *, field: str = "username") -> str:
     if not isinstance(value, str):
         raise ValidationError("username must be a string", field=field)
     name = value.strip().lower()
-    if not name or len(name) > MAX_USERNAME_LENGTH or not _USERNAME_RE.match(name):
+    if not name or len(name) > MAX_USERNAME_LENGTH or not _USERNAME_RE.fullmatch(name):
         raise ValidationError(
             f"invalid username {value!r}: use 1-{MAX_USERNAME_LENGTH} letters, digits or . _ @ -, "
             "starting with a letter or digit", field=field)
@@ -94,10 +94,10 @@ class Contact:
         if kind is ContactKind.EMAIL:
             address = normalize_email(address, field="address")
         elif kind in (ContactKind.SMS, ContactKind.PHONE):
-            if not _PHONE_RE.match(address):
+            if not _PHONE_RE.fullmatch(address):
                 raise ValidationError(f"invalid phone number {address!r}: digits, optionally +, spaces, ( ) . -",
                                       field="address")
-        elif not _SLACK_RE.match(address):
+        elif not _SLACK_RE.fullmatch(address):
             raise ValidationError(f"invalid Slack member id or handle {address!r}", field="address")
         object.__setattr__(self, "address", address)
 

@@ -16,7 +16,7 @@ _TEAM_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 def validate_team_id(value: object, *, field: str = "id") -> str:
-    if not isinstance(value, str) or not _TEAM_ID_RE.match(value):
+    if not isinstance(value, str) or not _TEAM_ID_RE.fullmatch(value):
         raise ValidationError(f"invalid team id {value!r}: 1-64 of a-z 0-9 _ -, starting with a letter or digit",
                               field=field)
     return value

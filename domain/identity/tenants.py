@@ -20,7 +20,7 @@ MAX_NAME_LENGTH = 200
 
 def validate_tenant_id(value: object, *, field: str = "tenant") -> str:
     """Return ``value`` if it is a valid tenant id; raise ``ValidationError`` naming ``field``."""
-    if not isinstance(value, str) or not TENANT_ID_RE.match(value):
+    if not isinstance(value, str) or not TENANT_ID_RE.fullmatch(value):
         raise ValidationError(
             f"invalid tenant id {value!r}: use 1-63 lower-case letters, digits or hyphens, "
             "not starting or ending with a hyphen",

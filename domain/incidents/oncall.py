@@ -48,7 +48,7 @@ def _zone(name: object, field_name: str = "timezone") -> ZoneInfo:
 
 
 def _hhmm(text: object, field_name: str) -> time:
-    m = _HHMM.match(text) if isinstance(text, str) else None
+    m = _HHMM.fullmatch(text) if isinstance(text, str) else None
     if m is None:
         raise ValidationError(f"{field_name} must be HH:MM (24-hour), not {text!r}", field=field_name)
     return time(int(m.group(1)), int(m.group(2)))

@@ -35,7 +35,7 @@ DEFAULT_LIMITS = LabelLimits()
 
 
 def validate_metric_name(name: str, limits: LabelLimits = DEFAULT_LIMITS, *, field: str = "name") -> str:
-    if not isinstance(name, str) or not METRIC_NAME_RE.match(name):
+    if not isinstance(name, str) or not METRIC_NAME_RE.fullmatch(name):
         raise ValidationError(
             f"invalid metric name {name!r}: must match [a-zA-Z_:][a-zA-Z0-9_:]*", field=field
         )
@@ -76,7 +76,7 @@ class LabelSet:
         items = list(labels.items()) if isinstance(labels, Mapping) else list(labels)
         seen: dict[str, str] = {}
         for name, value in items:
-            if not isinstance(name, str) or not LABEL_NAME_RE.match(name):
+            if not isinstance(name, str) or not LABEL_NAME_RE.fullmatch(name):
                 raise ValidationError(
                     f"invalid label name {name!r}: must match [a-zA-Z_][a-zA-Z0-9_]*",
                     field=f"labels.{name}",

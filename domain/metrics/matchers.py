@@ -49,7 +49,7 @@ class Matcher:
 
     @classmethod
     def of(cls, name: str, op: MatchOp | str, value: str) -> "Matcher":
-        if not isinstance(name, str) or not LABEL_NAME_RE.match(name):
+        if not isinstance(name, str) or not LABEL_NAME_RE.fullmatch(name):
             raise ValidationError(f"invalid label name {name!r} in matcher", field=f"matchers.{name}")
         try:
             op = MatchOp(op)

@@ -223,7 +223,7 @@ class RangeQuery:
             raise ValidationError("group_by must be a list of label names", field="group_by")
         names: list[str] = []
         for name in self.group_by:
-            if not isinstance(name, str) or not LABEL_NAME_RE.match(name):
+            if not isinstance(name, str) or not LABEL_NAME_RE.fullmatch(name):
                 raise ValidationError(f"invalid label name {name!r} in group_by", field="group_by")
             if name not in names:
                 names.append(name)
