@@ -272,19 +272,27 @@ class PromQLEngine:
         found = await self._store.series(tenant, self._selectors(matchers), start_ms, end_ms, limit)
         return [series_labels(i.key.name, i.key.labels) for i in found]
 
+    async def _label_sets(self, tenant: str, matchers: Sequence[str], start_ms: int | None,
+                          end_ms: int | None) -> tuple[list[Labels], bool]:
+        """The label sets names and values are read from, at most ``max_series`` of them,
+        and whether there were more (the names or values may then be incomplete)."""
+        cap = self.limits.max_series
+        found = await self.series(tenant, matchers, start_ms, end_ms, cap + 1)
+        return found[:cap], len(found) > cap
+
     async def label_names(self, tenant: str, matchers: Sequence[str] = (), start_ms: int | None = None,
-                          end_ms: int | None = None, limit: int = 10_000) -> list[str]:
-        names: set[str] = set()
-        for labels in await self.series(tenant, matchers, start_ms, end_ms, self.limits.max_series):
-            names.update(n for n, _ in labels)
-        return sorted(names)[:limit]
+                          end_ms: int | None = None, limit: int = 10_000) -> tuple[list[str], bool]:
+        """Sorted label names (at most ``limit``), and whether they were read from only
+        the first ``max_series`` series of more."""
+        sets, partial = await self._label_sets(tenant, matchers, start_ms, end_ms)
+        return sorted({n for labels in sets for n, _ in labels})[:limit], partial
 
     async def label_values(self, tenant: str, name: str, matchers: Sequence[str] = (), start_ms: int | None = None,
-                           end_ms: int | None = None, limit: int = 10_000) -> list[str]:
-        values: set[str] = set()
-        for labels in await self.series(tenant, matchers, start_ms, end_ms, self.limits.max_series):
-            values.update(v for n, v in labels if n == name)
-        return sorted(values)[:limit]
+                           end_ms: int | None = None, limit: int = 10_000) -> tuple[list[str], bool]:
+        """Sorted values of ``name`` (at most ``limit``), and whether they were read from
+        only the first ``max_series`` series of more."""
+        sets, partial = await self._label_sets(tenant, matchers, start_ms, end_ms)
+        return sorted({v for labels in sets for n, v in labels if n == name})[:limit], partial
 
     def close(self) -> None:
         if isinstance(self._executor, ThreadPoolExecutor):

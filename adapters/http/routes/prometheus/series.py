@@ -48,6 +48,13 @@ def _matchers(engine: PromQLEngine, form: Form, *, name_parameter: bool = False)
     return found
 
 
+def _partial(warnings: list[str], partial: bool, cap: int) -> list[str]:
+    if not partial:
+        return warnings
+    return [*warnings, f"read from the first {cap} matching series only (the per-query series limit); "
+                       "narrow match[] or the time range for a complete answer"]
+
+
 def _range(form: Form) -> tuple[int | None, int | None]:
     return time_param(form, "start", None), time_param(form, "end", None)
 
@@ -85,9 +92,9 @@ async def label_names(request: Request, principal: Reader, svc: Services) -> Res
     start, end = _range(form)
     matchers = _matchers(engine, form)
     limit = limit_param(form)
-    names = await engine.label_names(principal.tenant, matchers, start, end, limit + 1 if limit else 10**9)
+    names, partial = await engine.label_names(principal.tenant, matchers, start, end, limit + 1 if limit else 10**9)
     kept, warnings = _limited(names, limit, 10**9)
-    return success(kept, warnings=warnings)
+    return success(kept, warnings=_partial(warnings, partial, engine.limits.max_series))
 
 
 @router.get("/label/{name}/values", summary="Values of a label (Prometheus API)")
@@ -100,9 +107,10 @@ async def label_values(name: str, request: Request, principal: Reader, svc: Serv
     start, end = _range(form)
     matchers = _matchers(engine, form)
     limit = limit_param(form)
-    values = await engine.label_values(principal.tenant, name, matchers, start, end, limit + 1 if limit else 10**9)
+    values, partial = await engine.label_values(principal.tenant, name, matchers, start, end,
+                                                limit + 1 if limit else 10**9)
     kept, warnings = _limited(values, limit, 10**9)
-    return success(kept, warnings=warnings)
+    return success(kept, warnings=_partial(warnings, partial, engine.limits.max_series))
 
 
 def family(name: str, kind: MetricKind) -> str:

@@ -182,11 +182,19 @@ async def test_series_and_label_metadata():
     engine = PromQLEngine(await store_with(series=2))
     assert await engine.series("acme", ['up{instance="i1"}'], None, None) == [
         (("__name__", "up"), ("instance", "i1"), ("job", "node"))]
-    assert await engine.label_names("acme") == ["__name__", "instance", "job"]
-    assert await engine.label_values("acme", "instance", ["up"]) == ["i0", "i1"]
+    assert await engine.label_names("acme") == (["__name__", "instance", "job"], False)
+    assert await engine.label_values("acme", "instance", ["up"]) == (["i0", "i1"], False)
     assert engine.format_query("sum(up) by (job)") == "sum by (job) (up)"
     with pytest.raises(PromQLSyntaxError):
         await engine.series("acme", ["sum(up)"], None, None)
+
+
+async def test_label_metadata_read_from_too_many_series_says_it_is_partial():
+    engine = PromQLEngine(await store_with(series=3), QueryLimits(max_series=2))
+    names, partial = await engine.label_names("acme")
+    values, values_partial = await engine.label_values("acme", "instance")
+    assert partial and values_partial
+    assert len(values) == 2  # from the first two series of three
 
 
 def test_the_container_builds_the_engine_from_settings(tmp_path):
