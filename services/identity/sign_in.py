@@ -200,6 +200,11 @@ class SignInService:
                 "(allowed_email_domains, allowed_groups or default_role in its OBSERVER_IDENTITY_PROVIDERS entry)")
         return found
 
+    def is_open(self, provider: str) -> bool:
+        """Whether anyone may sign in through ``provider`` (the sign-in page offers only those)."""
+        found = self._policies.get(provider)
+        return found is not None and found.admits_anyone
+
     async def start_external(self, provider: IdentityProvider, redirect_uri: str, next_path: str) -> tuple[str, str]:
         """Begin a provider's sign-in: ``(where to send the browser, state)``. What the
         callback needs (PKCE verifier, nonce) stays here, keyed by the state. A provider

@@ -91,9 +91,10 @@ async def _signed_in(request: Request, response: Response, svc: Svc, signed: Sig
 
 @router.get("/auth/providers", summary="How one can sign in here: local passwords and identity providers")
 async def providers(svc: Svc) -> dict:
+    # A provider whose sign-in policy admits nobody yet is left out: its button could only fail.
     return {"data": {"local": True, "providers": [
         {"id": p.id, "name": p.name, "kind": p.kind, "login_url": f"{FLOW_PATH}/{quote(p.id, safe='')}/login"}
-        for p in svc.identity.providers.values()]}}
+        for p in svc.identity.providers.values() if svc.identity.sign_in.is_open(p.id)]}}
 
 
 class LoginIn(BaseModel):

@@ -73,6 +73,16 @@ async def test_providers_are_listed_for_the_sign_in_page(site):
         {"id": "kc", "name": "Keycloak", "kind": "oidc", "login_url": "/api/v1/auth/oidc/kc/login"}]}}
 
 
+async def test_a_provider_open_to_nobody_is_not_offered(tmp_path):
+    container = build_container(Settings(data_dir=tmp_path, agent=False))
+    container.identity_providers.override(providers.Object({"kc": FakeProvider()}))
+    container.sign_in_policies.override(providers.Object({"kc": SignInPolicy("kc", "default")}))
+    app = build_app(container, with_agent=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://oe") as client:
+        body = (await client.get("/api/v1/auth/providers")).json()
+    assert body["data"]["providers"] == []
+
+
 async def test_the_code_flow_signs_in_with_the_role_of_the_group_claim(site):
     start = await site.get("/api/v1/auth/oidc/kc/login", params={"next": "/incidents?open=1"})
     assert start.status_code == 302 and start.headers["location"].startswith("https://kc.example.com/auth")
