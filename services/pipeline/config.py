@@ -110,17 +110,25 @@ class AlertingConfig:
 
 class AlertingConfigs(Protocol):
     """Where a tenant's routing tree, receivers and inhibit rules come from. Read per
-    pass of the pipeline and per delivery, never kept: a change applies from the next
-    pass on, without a restart (the JSON file today; per tenant resources later)."""
+    pass of the pipeline and per delivery: a change applies from the next pass on,
+    without a restart (services/routing/configs.py: the stored resources, cached briefly)."""
 
     async def for_tenant(self, tenant: str) -> AlertingConfig: ...
 
+    def invalidate(self, tenant: str) -> None:
+        """Forget what was read for ``tenant``: the next ``for_tenant`` reads it afresh."""
+        ...
+
 
 class FixedAlertingConfigs:
-    """One configuration for every tenant (``OBSERVER_ALERTING_CONFIG``)."""
+    """One configuration for every tenant (tests; production reads each tenant's stored
+    routing: services/routing/configs.py)."""
 
     def __init__(self, config: AlertingConfig) -> None:
         self.config = config
+
+    def invalidate(self, tenant: str) -> None:
+        pass  # nothing is read: nothing to forget
 
     async def for_tenant(self, tenant: str) -> AlertingConfig:
         return self.config

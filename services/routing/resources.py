@@ -11,6 +11,7 @@ and after, secrets redacted) is added. After the commit the change is announced 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,9 @@ from services.routing.documents import (
     validate_name,
     whole,
 )
-from services.routing.secrets import ReceiverSecrets, redact
+from services.routing.probe import ReceiverProbe
+from services.routing.alertmanager import export_yaml, from_alertmanager, parse_yaml
+from services.routing.secrets import REDACTED, REDACTED_URL, SECRET_FIELDS_BY_TYPE, ReceiverSecrets, channel_lists, redact
 from services.routing.seed import RoutingSeed
 
 KIND = "routing"  # the config_changes kind
@@ -55,7 +58,8 @@ def shown(item: RoutingItem) -> dict[str, Any]:
 
 class RoutingService:
     def __init__(self, uow: UnitOfWorkRunner, clock: Clock, secrets: ReceiverSecrets, seed: RoutingSeed,
-                 pubsub: PubSub | None = None) -> None:
+                 pubsub: PubSub | None = None, probe: ReceiverProbe | None = None) -> None:
+        self.probe = probe  # sends a receiver's test notification
         self._uow = uow
         self._clock = clock
         self.secrets = secrets
@@ -195,3 +199,31 @@ def _check_names(document: Mapping[str, Any]) -> None:
             if name in seen:
                 raise ValidationError(f"{what} {name!r} is defined twice", field=f"{key}[{i}].name")
             seen.add(name)
+
+
+# -- Alertmanager's YAML --------------------------------------------------------------
+
+
+def _url_placeholders(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Redacted URLs as a URL (Alertmanager refuses a url that does not parse)."""
+    out = copy.deepcopy(dict(document))
+    for receiver in out.get("receivers", []):
+        for kind, _, _, channel in channel_lists(receiver):
+            if "url" in SECRET_FIELDS_BY_TYPE[kind] and channel.get("url") == REDACTED:
+                channel["url"] = REDACTED_URL
+    return out
+
+
+async def export_alertmanager(service: RoutingService, tenant: str) -> tuple[str, int]:
+    """The tenant's routing as ``alertmanager.yml`` (secrets as placeholders), and its revision."""
+    snap = await service.snapshot(tenant)
+    return export_yaml(_url_placeholders(snap.document), snap.revision), snap.revision
+
+
+async def import_alertmanager(service: RoutingService, tenant: str, actor: Actor, text: str, expected_revision: int,
+                              *, drop_unsupported: bool = False) -> tuple[int, list[str]]:
+    """Replace the tenant's routing with an ``alertmanager.yml``; the new revision and
+    what was dropped (with ``drop_unsupported``; otherwise unsupported fields are refused)."""
+    document, dropped = from_alertmanager(parse_yaml(text), drop_unsupported=drop_unsupported)
+    revision = await service.replace_all(tenant, actor, document, expected_revision, action="routing.import")
+    return revision, dropped
