@@ -9,7 +9,7 @@ it sets matches (an unset field matches always):
   (``24:00`` is the end of the day);
 * ``weekdays``: ``monday`` … ``sunday``, or ranges ``monday:friday``;
 * ``days_of_month``: 1–31, or -1 (the last day) … -31, or ranges ``1:5``, ``-3:-1``;
-  a day beyond the month's length is clamped to it, as Alertmanager does;
+  a range is clamped to the month, as Alertmanager does (``30:31`` holds no day of February);
 * ``months``: 1–12 or ``january`` …, or ranges; ``years``: ``2026`` or ``2026:2028``;
 * ``location``: an IANA time zone (default UTC), in which all of the above are read.
 """
@@ -165,10 +165,11 @@ class TimeRange:
         if self.days_of_month is not None:
             length = calendar.monthrange(t.year, t.month)[1]
 
-            def day(n: int) -> int:  # negative counts from the end; beyond the month: clamped
-                return min(max(length + 1 + n if n < 0 else n, 1), length)
+            def span(s: int, e: int) -> tuple[int, int]:  # negative counts from the end; clamped to the month
+                s, e = (length + 1 + s if s < 0 else s), (length + 1 + e if e < 0 else e)
+                return max(s, 1), min(e, length)
 
-            if not any(day(s) <= t.day <= day(e) for s, e in self.days_of_month):
+            if not any(lo <= t.day <= hi for lo, hi in (span(s, e) for s, e in self.days_of_month)):
                 return False
         if self.months is not None and not any(s <= t.month <= e for s, e in self.months):
             return False
