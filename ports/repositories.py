@@ -30,6 +30,7 @@ from ports.identity_store import (
     TenantRepository,
     UserRepository,
 )
+from ports.oncall_store import OnCallRepository
 
 T = TypeVar("T")
 AlertRule = ThresholdRule | AbsenceRule | AnomalyRule
@@ -246,6 +247,8 @@ class UnitOfWork(Protocol):
     one_time_tokens: OneTimeTokenRepository
     login_throttle: LoginThrottleRepository
     audit: AuditRepository
+    # escalation policies and on-call schedules (ports/oncall_store.py)
+    oncall: OnCallRepository
 
 
 class UnitOfWorkRunner(Protocol):
