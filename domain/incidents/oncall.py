@@ -337,3 +337,23 @@ class Schedule:
             out.append(Shift(self.on_call_at(t), t, stop))
             t = stop
         return tuple(out)
+
+    def now_and_next(self, at_ms: int, horizon_ms: int = DEFAULT_HORIZON_MS) -> tuple[Shift, Shift | None]:
+        """The shift covering ``at_ms`` and the one after it. A shift's start is looked
+        for up to ``horizon_ms`` back and its end as far ahead (clipped there when nothing
+        changes: a one-person schedule); the next is None when nothing changes within the
+        horizon."""
+        if isinstance(horizon_ms, bool) or not isinstance(horizon_ms, int) or horizon_ms <= 0:
+            raise ValidationError("horizon_ms must be a positive integer", field="horizon_ms")
+        start = self.final_schedule(at_ms - horizon_ms, at_ms + 1)[-1].start_ms
+        end = self.next_handoff_after(at_ms, horizon_ms)
+        current = Shift(self.on_call_at(at_ms), start, at_ms + horizon_ms if end is None else end)
+        if end is None:
+            return current, None
+        after = self.next_handoff_after(end, horizon_ms)
+        return current, Shift(self.on_call_at(end), end, end + horizon_ms if after is None else after)
+
+    def shifts_of(self, users: frozenset[str], start_ms: int, end_ms: int) -> tuple[Shift, ...]:
+        """The shifts over [start_ms, end_ms) where one of ``users`` (a person's id and
+        username, say) is on call."""
+        return tuple(s for s in self.final_schedule(start_ms, end_ms) if s.user in users)

@@ -129,7 +129,10 @@ def _level(value: object, field: str) -> EscalationLevel:
 
 
 def _severity(value: object, field: str) -> str:
-    return _build(field, lambda: Severity.parse(value).value)
+    try:
+        return Severity.parse(value).value  # type: ignore[arg-type]
+    except ValidationError as e:
+        raise e.renamed(field) from None
 
 
 def parse_policy(tenant: str, value: object) -> PolicyDocument:

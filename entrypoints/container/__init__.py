@@ -42,6 +42,7 @@ from services.incidents import IncidentService
 from services.ingest import IngestService
 from services.maintenance import MaintenanceService
 from services.notifications import NotificationService
+from services.oncall_directory import StoredOnCallDirectory
 from services.outbox import OutboxRelay, OutboxSignal
 from services.pipeline.config import FixedAlertingConfigs, load_alerting_config
 from services.postmortem import PostmortemService
@@ -141,7 +142,11 @@ class Container(containers.DeclarativeContainer):
         temporal=providers.Singleton(operations.temporal_engine, settings, temporal),
     )
     recurring_jobs = providers.Singleton(operations.temporal_jobs, settings, temporal)
-    oncall = providers.Singleton(operations.oncall_directory, settings)
+    # Escalation policies and schedules are stored resources (docs/adr/0019-on-call.md);
+    # the on-call file seeds a tenant once and still gives people's contacts.
+    oncall_contacts = providers.Singleton(operations.oncall_directory, settings)
+    oncall_config = providers.Singleton(operations.oncall_config, settings, uow, clock, pubsub)
+    oncall = providers.Singleton(StoredOnCallDirectory, oncall_config, clock, oncall_contacts)
     infrastructure = providers.Selector(
         config.infrastructure,
         memory=providers.Singleton(DryRunInfrastructure),  # no cluster: every result says "dry run"
@@ -251,6 +256,7 @@ class Container(containers.DeclarativeContainer):
     scrape_client = providers.Singleton(HttpScrapeClient, verify_tls=settings.provided.scrape_verify_tls)
     scraper = providers.Singleton(ScrapeService, scrape_client, ingest, clock, scrape_config)
     config_watcher = providers.Singleton(ConfigWatcher, pubsub)
+    config_watcher = providers.Singleton(operations.watch_oncall, config_watcher, oncall)
     stream_hub = providers.Singleton(StreamHub, pubsub, providers.Singleton(limits.stream_limits, settings))
     # Compliance evaluations: the Temporal schedule or the embedded runtime's timer runs them.
     compliance = providers.Singleton(operations.compliance, settings, uow, sample_store, clock)
@@ -269,6 +275,7 @@ class Container(containers.DeclarativeContainer):
         rule_interval_ms=providers.Callable(lambda s: int(s.rules_evaluation_interval_s * 1000), settings),
         dead_letters=dead_letters,
         runbooks=runbooks,
+        oncall=oncall_config,
     )
 
 
