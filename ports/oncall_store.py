@@ -30,6 +30,19 @@ class OnCallRecord:
     updated_at_ms: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class CalendarFeed:
+    """A person's calendar feed of their shifts, reached by a secret URL; only the
+    token's hash is kept (``domain.identity.hash_token``)."""
+
+    id: str
+    tenant: str
+    user: str  # whose shifts it shows (a user id or username, as in the schedules)
+    token_hash: str
+    created_by: str
+    created_at_ms: int
+
+
 class OnCallRepository(Protocol):
     def add(self, record: OnCallRecord) -> None:
         """Insert; ``Conflict`` if (tenant, kind, id) exists."""
@@ -59,3 +72,17 @@ class OnCallRepository(Protocol):
         """Mark the tenant as seeded from the file; True only for the first call ever
         (the file seeds a tenant once, never again after its resources were deleted)."""
         ...
+
+    # -- calendar feeds ----------------------------------------------------------
+
+    def add_feed(self, feed: CalendarFeed) -> None: ...
+
+    def feed_by_hash(self, token_hash: str) -> CalendarFeed | None:
+        """The feed of a token, whichever tenant it belongs to (the URL names no tenant)."""
+        ...
+
+    def feeds(self, tenant: str, user: str | None = None) -> list[CalendarFeed]:
+        """The tenant's feeds (of ``user`` only, when given), oldest first."""
+        ...
+
+    def delete_feed(self, tenant: str, feed_id: str) -> bool: ...

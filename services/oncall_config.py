@@ -123,6 +123,14 @@ class OnCallConfigService:
         self._seeds = dict(seeds or {})
         self._seeded: set[str] = set()  # tenants this process saw seeded (or needing none)
 
+    @property
+    def uow(self) -> UnitOfWorkRunner:
+        return self._uow
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
     # -- seeding ---------------------------------------------------------------------
 
     async def ensure_seeded(self, tenant: str) -> None:

@@ -4,13 +4,14 @@ repository of the memory unit of work."""
 from __future__ import annotations
 
 from domain.errors import Conflict, NotFound
-from ports.oncall_store import OnCallRecord
+from ports.oncall_store import CalendarFeed, OnCallRecord
 
 
 class MemoryOnCallRepository:
-    def __init__(self, table, seeds) -> None:
+    def __init__(self, table, seeds, feeds) -> None:
         self._t = table  # adapters.memory.repositories._Table: copies in and out
         self._seeds = seeds
+        self._feeds = feeds
 
     def add(self, record: OnCallRecord) -> None:
         key = (record.tenant, f"{record.kind}/{record.id}")
@@ -53,3 +54,18 @@ class MemoryOnCallRepository:
             return False
         self._seeds.put((tenant, "seed"), at_ms)
         return True
+
+    def add_feed(self, feed: CalendarFeed) -> None:
+        if (feed.tenant, feed.id) in self._feeds.rows or self.feed_by_hash(feed.token_hash) is not None:
+            raise Conflict(f"calendar feed {feed.id!r} exists already")
+        self._feeds.put((feed.tenant, feed.id), feed)
+
+    def feed_by_hash(self, token_hash: str) -> CalendarFeed | None:
+        return next(iter(self._feeds.where(lambda f: f.token_hash == token_hash)), None)
+
+    def feeds(self, tenant: str, user: str | None = None) -> list[CalendarFeed]:
+        found = self._feeds.where(lambda f: f.tenant == tenant and (user is None or f.user == user))
+        return sorted(found, key=lambda f: (f.created_at_ms, f.id))
+
+    def delete_feed(self, tenant: str, feed_id: str) -> bool:
+        return self._feeds.rows.pop((tenant, feed_id), None) is not None

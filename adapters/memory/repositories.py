@@ -340,7 +340,7 @@ class MemoryUnitOfWork:
         self.one_time_tokens = MemoryOneTimeTokenRepository(tables["one_time_tokens"])
         self.login_throttle = MemoryLoginThrottleRepository(tables["login_throttle"])
         self.audit = MemoryAuditRepository(tables["audit"])
-        self.oncall = MemoryOnCallRepository(tables["oncall"], tables["oncall_seeds"])
+        self.oncall = MemoryOnCallRepository(tables["oncall"], tables["oncall_seeds"], tables["oncall_feeds"])
 
 
 class MemoryUnitOfWorkRunner:
@@ -350,7 +350,7 @@ class MemoryUnitOfWorkRunner:
     _NAMES = ("rules", "rule_groups", "alerts", "incidents", "silences", "tenants", "api_keys", "history", "deliveries",
               "compliance_evaluations", "compliance_facts", "users", "teams", "sessions", "one_time_tokens",
               "login_throttle", "audit", "outbox")
-    _NAMES += ("oncall", "oncall_seeds")
+    _NAMES += ("oncall", "oncall_seeds", "oncall_feeds")
 
     def __init__(self) -> None:
         self._tables = {n: _Table() for n in self._NAMES}

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from domain.errors import Conflict, NotFound
-from ports.oncall_store import POLICY, SCHEDULE, OnCallRecord
+from ports.oncall_store import POLICY, SCHEDULE, CalendarFeed, OnCallRecord
 from tests.contract.repositories_support import T0, uow  # noqa: F401  (uow is the fixture)
 
 
@@ -114,3 +114,34 @@ async def test_documents_come_back_as_written(uow):
            "severities": ["SEV1"], "repeat": 2, "description": "ünïcode ok"}
     await uow.run(lambda u: u.oncall.add(replace(record("p", kind=POLICY), document=doc)))
     assert (await uow.run(lambda u: u.oncall.get("acme", POLICY, "p"))).document == doc
+
+
+# ------------------------------------------------------------------ calendar feeds
+
+
+def feed(id="f-1", tenant="acme", user="ada", token_hash="a" * 64, at=T0) -> CalendarFeed:
+    return CalendarFeed(id, tenant, user, token_hash, "ada", at)
+
+
+async def test_feeds_are_found_by_token_hash_listed_per_user_and_deleted(uow):
+    await uow.run(lambda u: [u.oncall.add_feed(feed()), u.oncall.add_feed(feed("f-2", user="bob", token_hash="b" * 64,
+                                                                                at=T0 + 1)),
+                             u.oncall.add_feed(feed("f-1", tenant="other", token_hash="c" * 64))])
+    assert await uow.run(lambda u: u.oncall.feed_by_hash("b" * 64)) == feed("f-2", user="bob", token_hash="b" * 64,
+                                                                            at=T0 + 1)
+    assert (await uow.run(lambda u: u.oncall.feed_by_hash("c" * 64))).tenant == "other"
+    assert await uow.run(lambda u: u.oncall.feed_by_hash("d" * 64)) is None
+    assert [f.id for f in await uow.run(lambda u: u.oncall.feeds("acme"))] == ["f-1", "f-2"]
+    assert [f.id for f in await uow.run(lambda u: u.oncall.feeds("acme", "bob"))] == ["f-2"]
+    assert await uow.run(lambda u: u.oncall.delete_feed("acme", "f-1")) is True
+    assert await uow.run(lambda u: u.oncall.delete_feed("acme", "f-1")) is False
+    assert await uow.run(lambda u: u.oncall.feed_by_hash("a" * 64)) is None
+    assert (await uow.run(lambda u: u.oncall.feed_by_hash("c" * 64))).id == "f-1"  # the other tenant's stays
+
+
+async def test_a_feed_id_or_token_is_used_once(uow):
+    await uow.run(lambda u: u.oncall.add_feed(feed()))
+    with pytest.raises(Conflict):
+        await uow.run(lambda u: u.oncall.add_feed(feed(token_hash="e" * 64)))
+    with pytest.raises(Conflict):
+        await uow.run(lambda u: u.oncall.add_feed(feed("f-9")))

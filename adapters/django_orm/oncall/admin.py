@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from adapters.django_orm.oncall.models import OnCallResource, OnCallSeed
+from adapters.django_orm.oncall.models import OnCallFeed, OnCallResource, OnCallSeed
 
 
 @admin.register(OnCallResource)
@@ -22,6 +22,22 @@ class OnCallResourceAdmin(admin.ModelAdmin):
 @admin.register(OnCallSeed)
 class OnCallSeedAdmin(admin.ModelAdmin):
     list_display = ("tenant", "seeded_at_ms")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(OnCallFeed)
+class OnCallFeedAdmin(admin.ModelAdmin):
+    """Deleting a feed here revokes its URL; feeds are made through the API."""
+
+    list_display = ("feed_id", "tenant", "user", "created_by", "created_at_ms")
+    list_filter = ("tenant",)
+    search_fields = ("feed_id", "user", "tenant")
+    exclude = ("token_hash",)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from adapters.django_orm.oncall.models import OnCallResource, OnCallSeed
+from adapters.django_orm.oncall.models import OnCallFeed, OnCallResource, OnCallSeed
 from domain.errors import Conflict, NotFound
-from ports.oncall_store import OnCallRecord
+from ports.oncall_store import CalendarFeed, OnCallRecord
 
 
 def _record(row: OnCallResource) -> OnCallRecord:
@@ -20,6 +20,10 @@ def _record(row: OnCallResource) -> OnCallRecord:
 def _fields(record: OnCallRecord) -> dict:
     return {"name": record.name, "document": dict(record.document), "version": record.version,
             "updated_by": record.updated_by, "updated_at_ms": record.updated_at_ms}
+
+
+def _feed(row: OnCallFeed) -> CalendarFeed:
+    return CalendarFeed(row.feed_id, row.tenant, row.user, row.token_hash, row.created_by, row.created_at_ms)
 
 
 class DjangoOnCallRepository:
@@ -77,3 +81,25 @@ class DjangoOnCallRepository:
     def claim_seed(self, tenant: str, at_ms: int) -> bool:
         _, created = OnCallSeed.objects.using(self._db).get_or_create(tenant=tenant, defaults={"seeded_at_ms": at_ms})
         return created
+
+    def add_feed(self, feed: CalendarFeed) -> None:
+        try:
+            with transaction.atomic(using=self._db):
+                OnCallFeed.objects.using(self._db).create(
+                    tenant=feed.tenant, feed_id=feed.id, user=feed.user, token_hash=feed.token_hash,
+                    created_by=feed.created_by, created_at_ms=feed.created_at_ms)
+        except IntegrityError:
+            raise Conflict(f"calendar feed {feed.id!r} exists already") from None
+
+    def feed_by_hash(self, token_hash: str) -> CalendarFeed | None:
+        row = OnCallFeed.objects.using(self._db).filter(token_hash=token_hash).first()
+        return None if row is None else _feed(row)
+
+    def feeds(self, tenant: str, user: str | None = None) -> list[CalendarFeed]:
+        rows = OnCallFeed.objects.using(self._db).filter(tenant=tenant)
+        if user is not None:
+            rows = rows.filter(user=user)
+        return sorted((_feed(r) for r in rows), key=lambda f: (f.created_at_ms, f.id))
+
+    def delete_feed(self, tenant: str, feed_id: str) -> bool:
+        return OnCallFeed.objects.using(self._db).filter(tenant=tenant, feed_id=feed_id).delete()[0] > 0

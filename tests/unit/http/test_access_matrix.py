@@ -165,6 +165,10 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("GET", "/api/v1/schedules/{schedule_id}/oncall"): P.READ_INCIDENTS,
     ("GET", "/api/v1/schedules/{schedule_id}/shifts"): P.READ_INCIDENTS,
     ("GET", "/api/v1/oncall"): P.READ_INCIDENTS,
+    ("POST", "/api/v1/oncall/feeds"): P.READ_INCIDENTS,
+    ("GET", "/api/v1/oncall/feeds"): P.READ_INCIDENTS,
+    ("DELETE", "/api/v1/oncall/feeds/{feed_id}"): P.READ_INCIDENTS,
+    ("GET", "/api/v1/oncall/feeds/{token}.ics"): ANONYMOUS,
     ("GET", "/prometheus/api/v1/rules"): P.READ_ALERTS,
     ("GET", "/prometheus/api/v1/alerts"): P.READ_ALERTS,
 }
@@ -197,7 +201,8 @@ SHARED_IDS = {"fingerprint": Alert.new("alpha", "rule-1", ALERT_LABELS).fingerpr
               "team_id": "team-1", "key_id": "key-1", "control_id": "OE-NET-01", "run_id": "run-1",
               "step_id": "step-1", "provider": "kc", "tenant_id": "bravo", "runbook_id": "rb-1",
               "letter_id": "pipeline/alerts/0/1",
-              "policy_id": "pol-1", "schedule_id": "sch-1", "override_id": "ovr-1",
+              "policy_id": "pol-1", "schedule_id": "sch-1", "override_id": "ovr-1", "feed_id": "feed-1",
+              "token": "t" * 43,
               "name": "__name__"}  # a rule group's name, and the label whose values hold each tenant's mark
 ALPHA_ONLY_IDS = {**SHARED_IDS, "incident_id": "inc-2", "rule_id": "rule-2", "silence_id": "sil-2", "key": "del-2",
                   "user_id": "usr-2", "team_id": "team-2", "key_id": "key-2", "runbook_id": "rb-2",

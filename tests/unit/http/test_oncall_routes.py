@@ -153,3 +153,66 @@ async def test_the_escalation_reads_the_stored_policy_as_soon_as_it_is_written(a
     assert await directory.policy_for("default", "SEV3") is None  # only SEV1
     frozen = await api.container.escalation().freeze("default", "SEV1")
     assert frozen["policy"]["id"] == "web" and list(frozen["schedules"]) == ["primary"]
+
+
+async def session_of(api, username: str, role: Role) -> dict[str, str]:
+    """Headers of a signed-in user (the fixture's client speaks with an admin key)."""
+    from domain.identity import Session
+
+    def work(u):
+        user = u.users.by_username("default", username)
+        if user is None:
+            user = User(f"usr-{username}", "default", username, f"{username}@example.com", username, role,
+                        created_at_ms=NOW_MS)
+            u.users.add(user)
+        session, token, csrf = Session.start("default", user.id, "local", NOW_MS, idle_ms=3_600_000,
+                                             lifetime_ms=86_400_000)
+        u.sessions.add(session)
+        return {"Cookie": f"oe_session={token}; oe_csrf={csrf}", "X-CSRF-Token": csrf, "Authorization": ""}
+
+    return await api.container.uow().run(work)
+
+
+async def test_a_calendar_feed_shows_a_persons_shifts_until_it_is_revoked(api):
+    from icalendar import Calendar
+
+    await add_people(api, "ada", "bob")
+    start = NOW_MS - 3 * DAY
+    assert (await api.client.post("/api/v1/schedules", json=schedule(start=start))).status_code == 201
+    ada = await session_of(api, "ada", Role.VIEWER)
+    made = await api.client.post("/api/v1/oncall/feeds", json={}, headers=ada)
+    assert made.status_code == 201, made.text
+    feed = made.json()["data"]
+    assert feed["user"] == "usr-ada" and feed["url"].endswith(".ics")
+    problem(await api.client.post("/api/v1/oncall/feeds", json={"user": "bob"}, headers=ada), 403)
+    problem(await api.client.post("/api/v1/oncall/feeds", json={}), 422, "user")  # an API key has no shifts
+
+    path = feed["url"].removeprefix("http://test")
+    async with httpx_anonymous(api) as anonymous:
+        got = await anonymous.get(path)
+        assert got.status_code == 200 and got.headers["content-type"].startswith("text/calendar")
+        events = [c for c in Calendar.from_ical(got.content).walk("VEVENT")]
+        # The feed spans 14 days back and 90 ahead; the rotation began 3 days ago, so it
+        # covers 93 days, every other one ada's.
+        assert len(events) in (46, 47)
+        assert all(str(e["description"]).startswith("ada is on call") for e in events)
+        assert all(23 * HOUR <= (e.decoded("dtend") - e.decoded("dtstart")).total_seconds() * 1000 <= 25 * HOUR
+                   for e in events[1:-1])
+        assert len({str(e["uid"]) for e in events}) == len(events)
+        assert (await anonymous.get("/api/v1/oncall/feeds/" + "x" * 43 + ".ics")).status_code == 404
+
+        listed = (await api.client.get("/api/v1/oncall/feeds", headers=ada)).json()["data"]
+        assert [f["id"] for f in listed] == [feed["id"]] and "url" not in listed[0]
+        bob = await session_of(api, "bob", Role.VIEWER)
+        assert (await api.client.get("/api/v1/oncall/feeds", headers=bob)).json()["data"] == []
+        problem(await api.client.delete(f"/api/v1/oncall/feeds/{feed['id']}", headers=bob), 403)
+        assert (await api.client.delete(f"/api/v1/oncall/feeds/{feed['id']}", headers=ada)).status_code == 204
+        assert (await anonymous.get(path)).status_code == 404
+    entries = await api.container.audit().query(AuditQuery("default", limit=50))
+    assert {"oncall.feed.create", "oncall.feed.revoke"} <= {e.action for e in entries}
+
+
+def httpx_anonymous(api):
+    import httpx
+
+    return httpx.AsyncClient(transport=api.client._transport, base_url="http://test")
