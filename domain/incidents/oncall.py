@@ -357,3 +357,21 @@ class Schedule:
         """The shifts over [start_ms, end_ms) where one of ``users`` (a person's id and
         username, say) is on call."""
         return tuple(s for s in self.final_schedule(start_ms, end_ms) if s.user in users)
+
+    def handoffs(self, start_ms: int, end_ms: int) -> tuple["Handoff", ...]:
+        """Every instant in [start_ms, end_ms) where the schedule passes from one person
+        (or nobody) to another, with the shift that begins there."""
+        out = []
+        shifts = self.final_schedule(start_ms - 1, end_ms)
+        for before, after in zip(shifts, shifts[1:]):
+            if after.start_ms >= start_ms:
+                out.append(Handoff(after.start_ms, before.user, after.user))
+        return tuple(out)
+
+
+class Handoff(NamedTuple):
+    """At ``at_ms`` the schedule passes from ``outgoing`` to ``incoming`` (None: nobody)."""
+
+    at_ms: int
+    outgoing: str | None
+    incoming: str | None

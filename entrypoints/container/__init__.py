@@ -43,6 +43,7 @@ from services.ingest import IngestService
 from services.maintenance import MaintenanceService
 from services.notifications import NotificationService
 from services.oncall_directory import StoredOnCallDirectory
+from services.oncall_handoffs import HandoffNotifier
 from services.outbox import OutboxRelay, OutboxSignal
 from services.pipeline.config import FixedAlertingConfigs, load_alerting_config
 from services.postmortem import PostmortemService
@@ -221,6 +222,7 @@ class Container(containers.DeclarativeContainer):
         send_deadline_s=settings.provided.notify_send_deadline_s,
     )
     escalation = providers.Singleton(EscalationService, oncall, notifications)
+    oncall_handoffs = providers.Singleton(HandoffNotifier, oncall_config, uow, notifications)
     incident_projection = providers.Singleton(IncidentProjection, uow, outbox_signal)
     dead_letters = providers.Singleton(DeadLetters, bus, clock)
     outbox_relay = providers.Singleton(

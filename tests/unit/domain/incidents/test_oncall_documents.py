@@ -200,3 +200,29 @@ def test_shifts_of_a_person_are_theirs_only():
     mine = s.shifts_of(frozenset({"bob"}), start, start + 9 * DAY)
     assert mine and all(x.user == "bob" for x in mine)
     assert len(mine) == 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 400 * DAY), st.integers(1, 20 * DAY), users,
+       st.lists(st.tuples(st.integers(0, 20 * DAY), st.integers(1, 2 * DAY), st.sampled_from(["ada", "zed"])),
+                max_size=3))
+def test_handoffs_are_exactly_the_changes_of_who_is_on_call(offset, length, people, overrides):
+    from domain.incidents.oncall import Override
+
+    base = berlin_daily(tuple(people))
+    start = local("Europe/Berlin", 2027, 3, 20, 9) + offset
+    s = Schedule(base.id, base.tenant, base.name, base.timezone, base.layers,
+                 tuple(Override(u, start + a, start + a + d) for a, d, u in overrides))
+    found = s.handoffs(start, start + length)
+    for h in found:
+        assert start <= h.at_ms < start + length
+        assert s.on_call_at(h.at_ms - 1) == h.outgoing != h.incoming == s.on_call_at(h.at_ms)
+    # Between two handoffs nobody changes: the rendered shifts start exactly there.
+    shifts = s.final_schedule(start, start + length)
+    assert [x.start_ms for x in shifts[1:]] == [h.at_ms for h in found if h.at_ms > start]
+
+
+def test_the_spring_change_moves_the_utc_instant_of_a_handoff():
+    s = berlin_daily()
+    found = s.handoffs(utc(2027, 3, 27), utc(2027, 3, 29))
+    assert [h.at_ms for h in found] == [utc(2027, 3, 27, 8), utc(2027, 3, 28, 7)]  # 09:00 CET, then 09:00 CEST
