@@ -103,6 +103,9 @@ def _check_references(uow: UnitOfWork, tenant: str, parsed: PolicyDocument | Sch
             for j, t in enumerate(lv.targets):
                 if t.kind == "schedule" and uow.oncall.get(tenant, SCHEDULE, t.ref) is None:
                     raise ValidationError(f"no schedule {t.ref!r} in this tenant", field=f"levels[{i}].targets[{j}].ref")
+                if t.kind == "team" and uow.teams.get(tenant, t.ref) is None:
+                    raise ValidationError(f"no team {t.ref!r} in this tenant (name a team id)",
+                                          field=f"levels[{i}].targets[{j}].ref")
 
 
 def _policies_naming(uow: UnitOfWork, tenant: str, schedule_id: str) -> list[str]:
@@ -201,6 +204,10 @@ class OnCallConfigService:
             return frozenset({user} | ({found.id, found.username} if found is not None else set()))
 
         return await self._uow.run(work)
+
+    async def team_members(self, tenant: str, team_id: str) -> list[str] | None:
+        team = await self._uow.run(lambda u: u.teams.get(tenant, team_id))
+        return None if team is None else sorted(team.members)
 
     # -- writes ----------------------------------------------------------------------
 

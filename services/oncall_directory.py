@@ -5,7 +5,7 @@ Each tenant's configuration is cached per process; the cache is dropped when the
 ``oncall`` announcement for the tenant arrives (``reload``, registered on the
 ``ConfigWatcher``) and re-read after ``max_age_ms`` anyway, so a lost announcement costs
 seconds, not a restart. Contacts (how to reach a person) are still the seed file's
-(``contacts``), as before.
+(``contacts``), as before; a team target's members are the identity store's.
 
 Which policy an incident gets: the first policy, by id, whose ``severities`` name the
 incident's severity; else the first catch-all policy (no severities); else none (the
@@ -66,3 +66,8 @@ class StoredOnCallDirectory:
 
     async def contact(self, tenant: str, user: str) -> Contact | None:
         return None if self._contacts is None else await self._contacts.contact(tenant, user)
+
+    async def team_members(self, tenant: str, team_id: str) -> list[str] | None:
+        """From the identity store, when the page goes out (not cached: teams change
+        through their own API)."""
+        return await self._config.team_members(tenant, team_id)

@@ -35,6 +35,7 @@ class MemoryOnCallDirectory:
         self._policies: dict[tuple[str, str | None], EscalationPolicy] = {}
         self._schedules: dict[tuple[str, str], Schedule] = {}
         self._contacts: dict[tuple[str, str], Contact] = {}
+        self._teams: dict[tuple[str, str], list[str]] = {}
 
     def set_policy(self, policy: EscalationPolicy, severities: Sequence[str] = ()) -> None:
         for sev in severities or (None,):
@@ -55,6 +56,13 @@ class MemoryOnCallDirectory:
 
     async def contact(self, tenant: str, user: str) -> Contact | None:
         return self._contacts.get((tenant, user))
+
+    def set_team(self, tenant: str, team_id: str, members: Sequence[str]) -> None:
+        self._teams[(tenant, team_id)] = sorted(members)
+
+    async def team_members(self, tenant: str, team_id: str) -> list[str] | None:
+        found = self._teams.get((tenant, team_id))
+        return None if found is None else list(found)
 
     @classmethod
     def from_file(cls, path: str | Path) -> "MemoryOnCallDirectory":

@@ -84,6 +84,9 @@ async def test_errors_name_the_field(api):
     problem(await api.client.post("/api/v1/escalation-policies", json=policy(ref="missing")), 422,
             "levels[0].targets[0].ref")
     problem(await api.client.post("/api/v1/escalation-policies", json={**policy(), "repeat": 1000}), 422, "repeat")
+    team = {"timeout_ms": 60_000, "targets": [{"kind": "team", "ref": "no-such-team"}]}
+    problem(await api.client.post("/api/v1/escalation-policies", json={**policy(), "levels": [team]}), 422,
+            "levels[0].targets[0].ref")
     assert (await api.client.post("/api/v1/schedules", json=schedule(users=("ada",)))).status_code == 201
     problem(await api.client.post("/api/v1/schedules", json=schedule(users=("ada",))), 409)
     problem(await api.client.put("/api/v1/schedules/primary", json={**schedule("other", users=("ada",)), "version": 1}),
