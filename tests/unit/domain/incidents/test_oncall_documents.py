@@ -226,3 +226,27 @@ def test_the_spring_change_moves_the_utc_instant_of_a_handoff():
     s = berlin_daily()
     found = s.handoffs(utc(2027, 3, 27), utc(2027, 3, 29))
     assert [h.at_ms for h in found] == [utc(2027, 3, 27, 8), utc(2027, 3, 28, 7)]  # 09:00 CET, then 09:00 CEST
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 200 * DAY), users, st.sampled_from(["daily", "weekly", 2]),
+       st.lists(st.tuples(st.integers(0, 6), st.sampled_from(["08:00", "02:30", "18:00"]), st.integers(0, 6),
+                          st.sampled_from(["17:00", "03:00", "09:30"])), max_size=2),
+       st.lists(st.tuples(st.integers(-10 * DAY, 10 * DAY), st.integers(1, 3 * DAY), st.sampled_from(["ada", "zed"])),
+                max_size=3))
+def test_the_current_shift_starts_where_the_rendered_schedule_says(offset, people, length, windows, overrides):
+    from domain.incidents.oncall import Override, Restriction
+
+    start = local("Europe/Berlin", 2027, 1, 4, 9)
+    restrictions = tuple(Restriction(a, b, c, d) for a, b, c, d in windows if (a, b) != (c, d))
+    night = Layer("n", Rotation(("nn", "mm"), start, "18:00", "America/New_York", 3), restrictions)
+    day = Layer("d", Rotation(tuple(people), start, "09:00", "Europe/Berlin", length))
+    at = start + 20 * DAY + offset
+    s = Schedule("s", "acme", "S", "Europe/Berlin", (day, night),
+                 tuple(Override(u, at + a, at + a + d) for a, d, u in overrides))
+    horizon = 30 * DAY
+    current, nxt = s.now_and_next(at, horizon)
+    rendered = s.final_schedule(at - horizon, at + 1)[-1]
+    assert (current.user, current.start_ms) == (rendered.user, rendered.start_ms)
+    if nxt is not None:
+        assert current.end_ms == nxt.start_ms == s.next_handoff_after(at, horizon)
