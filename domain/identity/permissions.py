@@ -12,9 +12,10 @@ modelled on PagerDuty's responder and Grafana's viewer/editor/admin split:
   time-bounded and audited, so handing it to responders is safe.
 - **admin** configures: everything a responder does, plus alert rules, remediation
   runbooks, escalation policies and on-call schedules, compliance controls, users,
-  teams, API keys, reading the audit log, and ingesting telemetry. Rules decide who gets paged and how often, so changing them is
-  configuration of the whole tenant, not incident work; ingest is a machine permission,
-  normally exercised through an ``ingest``-scoped API key.
+  teams, API keys, reading the audit log, and ingesting telemetry. Rules decide who
+  gets paged and how often, so changing them is configuration of the whole tenant, not
+  incident work; ingest is a machine permission, normally exercised through an
+  ``ingest``-scoped API key.
 
 Above the tenants, **platform administrators** (a flag on a user of the operator's
 tenant, never a role) manage the tenants themselves: ``PLATFORM_PERMISSIONS`` are held by
