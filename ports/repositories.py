@@ -36,10 +36,22 @@ AlertRule = ThresholdRule | AbsenceRule | AnomalyRule
 
 
 class RuleRepository(Protocol):
-    def add(self, rule: AlertRule) -> None: ...
+    """Alert rules, versioned (docs/adr/0017-configuration-resources.md)."""
+
+    def add(self, rule: AlertRule) -> None:
+        """Insert; ``Conflict`` if (tenant, id) exists."""
+        ...
     def get(self, tenant: str, rule_id: str) -> AlertRule | None: ...
     def list(self, tenant: str | None = None) -> list[AlertRule]: ...
-    def remove(self, tenant: str, rule_id: str) -> bool: ...
+    def replace(self, rule: AlertRule, expected_version: int) -> None:
+        """Store ``rule`` (whose version is ``expected_version + 1``) if the stored one is
+        still at ``expected_version``, as one compare-and-set; ``Conflict`` naming the
+        ``current_version`` if it moved on, ``NotFound`` if it is gone."""
+        ...
+    def remove(self, tenant: str, rule_id: str, expected_version: int | None = None) -> bool:
+        """Delete; False if absent. With ``expected_version``, ``Conflict`` (naming the
+        ``current_version``) unless the stored rule is at it."""
+        ...
 
 
 class RuleGroupRepository(Protocol):

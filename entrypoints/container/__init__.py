@@ -50,6 +50,7 @@ from services.promrules.overlay import RecordedOverlay
 from services.queries import TelemetryQueries
 from services.remediation import RemediationService
 from services.runbooks import RunbookService
+from services.rules import RuleService
 from services.scrape import ScrapeService
 from services.scrape_config import load_scrape_config
 from services.config_changes import ConfigWatcher
@@ -112,6 +113,8 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(MemoryPubSub),
         redis=providers.Singleton(messaging.redis_adapter, "RedisPubSub", redis, config.redis_prefix, queue_size=config.live_queue_size.as_int()),
     )
+    # Configuration changed through the API (any process) reaches this process's reloaders.
+    config_watcher = providers.Singleton(ConfigWatcher, pubsub)
     rate_limiter = providers.Selector(
         config.cache,
         memory=providers.Singleton(MemoryRateLimiter),
@@ -174,6 +177,7 @@ class Container(containers.DeclarativeContainer):
     rule_engine = providers.Singleton(limits.promql, settings, rule_overlay)
     rule_groups = providers.Singleton(RuleGroupService, uow, evaluator_state)
     runbooks = providers.Singleton(RunbookService, runbook_catalogue, clock, remediation_policy)
+    rules = providers.Singleton(RuleService, uow, clock, pubsub)  # alert rules as resources (ADR 0017)
     # Identity (services/identity/): password hashing on the repository's technology,
     # TOTP secrets sealed with the key file. External identity providers
     # (docs/adr/0010-oidc.md) from OBSERVER_IDENTITY_PROVIDERS: the sign-in providers by
@@ -235,7 +239,8 @@ class Container(containers.DeclarativeContainer):
 
     sample_maintenance = providers.Singleton(storage.sample_maintenance, settings, sample_store, clock)
     writer = providers.Singleton(SampleWriter, bus, sample_store, latest_cache, pubsub)
-    evaluator = providers.Singleton(operations.evaluator, settings, bus, uow, clock, pubsub, evaluator_state, evaluator_release_hook)
+    evaluator = providers.Singleton(operations.evaluator, settings, bus, uow, clock, pubsub, evaluator_state, evaluator_release_hook,
+                                    config_watcher)
     rule_manager = providers.Singleton(
         operations.rule_manager, settings, uow, rule_engine, rule_overlay, ingest, bus, clock, pubsub, evaluator_state,
         ingest_limits,
@@ -250,7 +255,6 @@ class Container(containers.DeclarativeContainer):
     scrape_config = providers.Singleton(load_scrape_config, settings.provided.scrape_config, settings.provided.tenant)
     scrape_client = providers.Singleton(HttpScrapeClient, verify_tls=settings.provided.scrape_verify_tls)
     scraper = providers.Singleton(ScrapeService, scrape_client, ingest, clock, scrape_config)
-    config_watcher = providers.Singleton(ConfigWatcher, pubsub)
     stream_hub = providers.Singleton(StreamHub, pubsub, providers.Singleton(limits.stream_limits, settings))
     # Compliance evaluations: the Temporal schedule or the embedded runtime's timer runs them.
     compliance = providers.Singleton(operations.compliance, settings, uow, sample_store, clock)
@@ -269,6 +273,7 @@ class Container(containers.DeclarativeContainer):
         rule_interval_ms=providers.Callable(lambda s: int(s.rules_evaluation_interval_s * 1000), settings),
         dead_letters=dead_letters,
         runbooks=runbooks,
+        rules=rules,
     )
 
 

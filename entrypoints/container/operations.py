@@ -9,13 +9,16 @@ from entrypoints import credentials
 from entrypoints.container.messaging import LateHook
 from entrypoints.settings import Settings
 from services.compliance import ComplianceService
+from services.config_changes import ConfigWatcher
 from services.evaluator import RuleEvaluator
 from services.ingest import IngestLimits
 from services.promrules.manager import RuleManager
 
 
-def evaluator(s: Settings, bus, uow, clock, pubsub, state, release_hook: LateHook) -> RuleEvaluator:
-    """The evaluator with its checkpoint store (docs/adr/0007-evaluator-state.md)."""
+def evaluator(s: Settings, bus, uow, clock, pubsub, state, release_hook: LateHook,
+              watcher: ConfigWatcher | None = None) -> RuleEvaluator:
+    """The evaluator with its checkpoint store (docs/adr/0007-evaluator-state.md); rule
+    changes announced by any process make it read the rules again at once."""
     evaluator = RuleEvaluator(
         bus, uow, clock, pubsub=pubsub, state=state, max_window_samples=s.evaluator_max_window_samples,
         rules_refresh_s=s.evaluator_rules_refresh_s,
@@ -23,6 +26,8 @@ def evaluator(s: Settings, bus, uow, clock, pubsub, state, release_hook: LateHoo
         max_watches=s.evaluator_max_watches, idle_evict_s=s.evaluator_idle_evict_s,
     )
     release_hook.target = evaluator.release
+    if watcher is not None:
+        watcher.on("rules", evaluator.on_rules_changed)
     return evaluator
 
 

@@ -27,11 +27,18 @@ class Rule(models.Model):
     params = models.JSONField(default=dict, help_text="the parameters of the rule kind")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The rule as a configuration resource (docs/adr/0017-configuration-resources.md).
+    group = models.CharField(max_length=200, default="default", help_text="the rule group it is listed under")
+    enabled = models.BooleanField(default=True, help_text="a disabled rule is kept but not evaluated")
+    version = models.PositiveIntegerField(default=1, help_text="raised by every write; writes name the one they read")
+    updated_by = models.CharField(max_length=255, blank=True, default="")
+    updated_at_ms = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = "alert rule"
         constraints = [models.UniqueConstraint(fields=["tenant", "rule_id"], name="oe_rule_tenant_rule_id_uniq")]
-        indexes = [models.Index(fields=["tenant", "name"], name="oe_rule_tenant_name_idx")]
+        indexes = [models.Index(fields=["tenant", "name"], name="oe_rule_tenant_name_idx"),
+                   models.Index(fields=["tenant", "group"], name="oe_rule_tenant_group_idx")]
 
     def __str__(self) -> str:
         return f"{self.tenant}/{self.name} ({self.rule_id})"

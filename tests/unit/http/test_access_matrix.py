@@ -62,6 +62,12 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("GET", "/api/v1/rules"): P.READ_ALERTS,
     ("POST", "/api/v1/rules"): P.MANAGE_RULES,
     ("DELETE", "/api/v1/rules/{rule_id}"): P.MANAGE_RULES,
+    ("GET", "/api/v1/rules/groups"): P.READ_ALERTS,
+    ("GET", "/api/v1/rules/{rule_id}"): P.READ_ALERTS,
+    ("PUT", "/api/v1/rules/{rule_id}"): P.MANAGE_RULES,
+    ("PATCH", "/api/v1/rules/{rule_id}"): P.MANAGE_RULES,
+    ("POST", "/api/v1/rules/{rule_id}/enable"): P.MANAGE_RULES,
+    ("POST", "/api/v1/rules/{rule_id}/disable"): P.MANAGE_RULES,
     ("GET", "/api/v1/silences"): P.READ_ALERTS,
     ("POST", "/api/v1/silences"): P.MANAGE_SILENCES,
     ("POST", "/api/v1/silences/{silence_id}/expire"): P.MANAGE_SILENCES,
@@ -156,7 +162,7 @@ ACCESS: dict[tuple[str, str], Any] = {
 # Lists that hold the tenant's marked data: an authorized caller must see its own mark
 # there (else the leak check below would prove nothing).
 SHOWS_OWN_DATA = {
-    "/api/v1/series", "/api/v1/alerts", "/api/v1/alerts/{fingerprint}/history", "/api/v1/rules", "/api/v1/silences", "/api/v1/incidents",
+    "/api/v1/series", "/api/v1/alerts", "/api/v1/alerts/{fingerprint}/history", "/api/v1/rules", "/api/v1/rules/{rule_id}", "/api/v1/silences", "/api/v1/incidents",
     "/api/v1/incidents/{incident_id}", "/api/v1/notifications/deliveries", "/api/v1/notifications/deliveries/{key}",
     "/api/v1/compliance/facts", "/api/v1/users", "/api/v1/users/{user_id}", "/api/v1/teams",
     "/api/v1/teams/{team_id}", "/api/v1/api-keys", "/api/v1/api-keys/{key_id}", "/api/v1/audit",
