@@ -175,7 +175,7 @@ class Container(containers.DeclarativeContainer):
     promql = providers.Singleton(limits.promql, settings, sample_store)
     rule_overlay = providers.Singleton(RecordedOverlay, sample_store)
     rule_engine = providers.Singleton(limits.promql, settings, rule_overlay)
-    rule_groups = providers.Singleton(RuleGroupService, uow, evaluator_state)
+    rule_groups = providers.Singleton(RuleGroupService, uow, evaluator_state, pubsub)
     runbooks = providers.Singleton(RunbookService, runbook_catalogue, clock, remediation_policy)
     rules = providers.Singleton(RuleService, uow, clock, pubsub)  # alert rules as resources (ADR 0017)
     # Identity (services/identity/): password hashing on the repository's technology,
@@ -243,7 +243,7 @@ class Container(containers.DeclarativeContainer):
                                     config_watcher)
     rule_manager = providers.Singleton(
         operations.rule_manager, settings, uow, rule_engine, rule_overlay, ingest, bus, clock, pubsub, evaluator_state,
-        ingest_limits,
+        ingest_limits, config_watcher,
     )
     pipeline = providers.Singleton(
         AlertPipeline, bus, uow, incidents, notifications, task_queue, clock,

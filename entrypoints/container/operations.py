@@ -92,14 +92,18 @@ def compliance(s: Settings, uow, store, clock) -> ComplianceService:
     return ComplianceService(uow, store, clock, system_facts=lambda: configuration_facts(s))
 
 
-def rule_manager(s: Settings, uow, engine, overlay, ingest, bus, clock, pubsub, state, limits: IngestLimits) -> RuleManager:
+def rule_manager(s: Settings, uow, engine, overlay, ingest, bus, clock, pubsub, state, limits: IngestLimits,
+                 watcher: ConfigWatcher | None = None) -> RuleManager:
     """PromQL rules on their own engine (its own threads: rules never wait behind
     dashboard queries) reading through the overlay of what they just recorded."""
     if s.rules_shard >= s.rules_shards:
         raise ValueError(f"OBSERVER_RULES_SHARD={s.rules_shard} must be below OBSERVER_RULES_SHARDS={s.rules_shards}")
-    return RuleManager(
+    manager = RuleManager(
         uow, engine, overlay, ingest, bus, clock, pubsub=pubsub, state=state,
         default_interval_ms=int(s.rules_evaluation_interval_s * 1000), external_labels=s.rules_external_labels,
         external_url=s.rules_external_url or s.url, shard=s.rules_shard, shards=s.rules_shards,
         refresh_s=s.rules_refresh_s, label_limits=limits.labels,
     )
+    if watcher is not None:
+        watcher.on("rule_groups", manager.on_groups_changed)  # a group changed through the API or CLI
+    return manager
