@@ -245,6 +245,13 @@ class Settings(BaseSettings):
     promql_workers: int = Field(4, ge=1)
     promql_lookback_s: float = Field(300.0, gt=0)
 
+    # Alert rule dry runs (services/rule_dry_run.py): the longest range, the series and
+    # samples one may replay (counted before loading) and the time it may take.
+    rule_dry_run_max_range_s: int = Field(7 * 86_400, ge=60)
+    rule_dry_run_max_series: int = Field(1_000, ge=1)
+    rule_dry_run_max_samples: int = Field(2_000_000, ge=1)
+    rule_dry_run_max_seconds: float = Field(30.0, gt=0)
+
     # The local agent `observer-eye run` starts (this host's metrics).
     agent: bool = True
     agent_interval_s: float = Field(5.0, gt=0)

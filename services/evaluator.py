@@ -36,7 +36,7 @@ import logging
 import time
 from collections.abc import Sequence
 
-from domain.alerts.rules import AbsenceRule, AnomalyRule, ThresholdRule, alerts_key, evaluation_key, render_annotations
+from domain.alerts.rules import AbsenceRule, AnomalyRule, ThresholdRule, alerts_key, evaluation_key
 from domain.alerts.state import Alert, AlertTransition
 from domain.metrics.labels import LabelSet
 from domain.metrics.samples import Sample
@@ -48,7 +48,7 @@ from ports.state import EvaluatorStateStore, StateKey
 from services.codec import decode_batch, encode_transition
 from services.consumer_loop import MessageFailed, PoisonGuard
 from services.evaluator_state import (
-    LastSeen, Watch, WatchKey, WatchTable, absence_slot, encode_watch, evaluate_sample, new_watch, restore_watch, retune,
+    LastSeen, Watch, WatchKey, WatchTable, absence_slot, encode_watch, evaluate_absence, evaluate_sample, new_watch, restore_watch, retune,
 )
 from services.streaming import alert_event, alerts_channel, publish_event
 
@@ -261,10 +261,8 @@ class RuleEvaluator:
         for rule in rules:
             times = [s.last_ms for p in partitions if (s := self._seen.get((rule.tenant, rule.id, absence_slot(p)))) and s.last_ms is not None]
             alert = self._absence[rule.id]
-            tr = alert.observe(rule.evaluate(max(times, default=None), now, since_ms=self._started_ms), now,
-                               rule.for_ms, rule.keep_firing_for_ms)
+            tr = evaluate_absence(rule, alert, max(times, default=None), now, self._started_ms)
             if tr is not None:
-                alert.annotations = tuple(sorted(render_annotations(rule, alert.labels, alert.value).items()))
                 transitions.append((tr, alert))
         await self._emit(transitions)
 

@@ -37,7 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.alerts.rules import AnomalyRule, RuleResult, ThresholdRule, render_annotations
+from domain.alerts.rules import AbsenceRule, AnomalyRule, RuleResult, ThresholdRule, render_annotations
 from domain.alerts.state import Alert, AlertTransition
 from domain.anomaly.registry import make_detector, restore
 from domain.metrics.samples import Sample
@@ -113,6 +113,17 @@ def evaluate_sample(rule: ThresholdRule | AnomalyRule, watch: Watch, sample: Sam
     tr = watch.alert.observe(result, sample.timestamp_ms, rule.for_ms, rule.keep_firing_for_ms)
     if tr is not None:
         watch.alert.annotations = tuple(sorted(render_annotations(rule, watch.alert.labels, watch.alert.value).items()))
+    return tr
+
+
+def evaluate_absence(rule: AbsenceRule, alert: Alert, last_seen_ms: int | None, now_ms: int,
+                     since_ms: int) -> AlertTransition | None:
+    """One tick of an absence rule: how long its series have been silent at ``now_ms``,
+    then the alert's state machine (the evaluator's timer and the dry run both call it)."""
+    tr = alert.observe(rule.evaluate(last_seen_ms, now_ms, since_ms=since_ms), now_ms, rule.for_ms,
+                       rule.keep_firing_for_ms)
+    if tr is not None:
+        alert.annotations = tuple(sorted(render_annotations(rule, alert.labels, alert.value).items()))
     return tr
 
 

@@ -27,6 +27,7 @@ from ports.clock import Clock
 from ports.repositories import AlertRule, UnitOfWork, UnitOfWorkRunner
 from services.config_changes import announce
 from services.identity.audit import Actor
+from services.rule_dry_run import DAY_MS, DryRunResult, RuleDryRun
 
 CONFIG_KIND = "rules"  # the ConfigWatcher kind the evaluators reload on
 KINDS = ("threshold", "absence", "anomaly")
@@ -97,10 +98,18 @@ def _stale(rule_id: str, stored: int, expected: int) -> Conflict:
 
 
 class RuleService:
-    def __init__(self, uow: UnitOfWorkRunner, clock: Clock, pubsub: PubSub | None = None) -> None:
+    def __init__(self, uow: UnitOfWorkRunner, clock: Clock, pubsub: PubSub | None = None,
+                 dry_runs: RuleDryRun | None = None) -> None:
         self._uow = uow
         self._clock = clock
         self._pubsub = pubsub
+        self._dry_runs = dry_runs
+
+    async def dry_run(self, rule: AlertRule, range_ms: int = DAY_MS) -> DryRunResult:
+        """Would ``rule`` (stored or not) have fired over the last ``range_ms``, and when?"""
+        if self._dry_runs is None:
+            raise NotFound("rule dry runs are not configured (no sample store)")
+        return await self._dry_runs.run(rule, range_ms)
 
     async def list(self, tenant: str, where: RuleFilter = RuleFilter()) -> list[AlertRule]:
         return [r for r in await self._uow.run(lambda uow: uow.rules.list(tenant)) if where.matches(r)]

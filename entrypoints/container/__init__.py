@@ -50,6 +50,7 @@ from services.promrules.overlay import RecordedOverlay
 from services.queries import TelemetryQueries
 from services.remediation import RemediationService
 from services.runbooks import RunbookService
+from services.rule_dry_run import RuleDryRun
 from services.rules import RuleService
 from services.scrape import ScrapeService
 from services.scrape_config import load_scrape_config
@@ -177,7 +178,8 @@ class Container(containers.DeclarativeContainer):
     rule_engine = providers.Singleton(limits.promql, settings, rule_overlay)
     rule_groups = providers.Singleton(RuleGroupService, uow, evaluator_state, pubsub)
     runbooks = providers.Singleton(RunbookService, runbook_catalogue, clock, remediation_policy)
-    rules = providers.Singleton(RuleService, uow, clock, pubsub)  # alert rules as resources (ADR 0017)
+    rule_dry_run = providers.Singleton(RuleDryRun, sample_store, clock, providers.Singleton(limits.rule_dry_run, settings))
+    rules = providers.Singleton(RuleService, uow, clock, pubsub, rule_dry_run)  # alert rules as resources (ADR 0017)
     # Identity (services/identity/): password hashing on the repository's technology,
     # TOTP secrets sealed with the key file. External identity providers
     # (docs/adr/0010-oidc.md) from OBSERVER_IDENTITY_PROVIDERS: the sign-in providers by

@@ -1,5 +1,6 @@
 """Alert rules as versioned configuration resources (docs/adr/0017-configuration-resources.md):
-``/api/v1/rules``, every kind the streaming evaluator runs (threshold, absence, anomaly).
+``/api/v1/rules``, every kind the streaming evaluator runs (threshold, absence, anomaly),
+and their dry run over the stored samples (services/rule_dry_run.py).
 
 Reads need ``alerts:read``, writes ``rules:manage``. Single rules answer with their
 version as ``ETag``; PUT, PATCH (a JSON merge patch, RFC 7396), enable, disable and
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from adapters.http.deps import ApiServices, require, services
 from adapters.http.params import parse_duration_ms
 from adapters.http.resources import IfMatch, Paging, expected_version, page, paging, set_etag
+from adapters.http.middleware.audit import AUDITED
 from adapters.http.routes.auth import actor_of
 from domain.alerts.rules import DEFAULT_GROUP, AbsenceRule, AnomalyRule, Comparison, ThresholdRule
 from domain.anomaly.registry import make_detector
@@ -29,8 +31,10 @@ from domain.identity.principal import Principal
 from domain.metrics.aggregations import Aggregation
 from domain.metrics.labels import LabelSet
 from domain.metrics.query import Selector
+from domain.metrics.samples import json_value
 from ports.repositories import AlertRule
 from services.alerting import new_id
+from services.rule_dry_run import DryRunResult
 from services.rules import RuleFilter, RuleService, rule_kind, rule_view
 
 router = APIRouter(prefix="/api/v1/rules", tags=["rules"])
@@ -184,6 +188,51 @@ async def list_rules(
 async def list_groups(principal: Reader, svc: Svc) -> dict:
     groups = await _rules(svc).groups(principal.tenant)
     return {"data": [{"name": g.name, "rules": g.rules, "enabled": g.enabled} for g in groups]}
+
+
+class DryRunIn(RuleIn):
+    range: str = Field("24h", description="how far back to replay, e.g. 24h (at most "
+                                                          "OBSERVER_RULE_DRY_RUN_MAX_RANGE_S)")
+
+
+class DryRunRange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    range: str = Field("24h", description="how far back to replay, e.g. 24h")
+
+
+def dry_run_out(rule: AlertRule, result: DryRunResult) -> dict[str, Any]:
+    s = result.summary
+    return {
+        "rule": rule_view(rule), "start_ms": result.start_ms, "end_ms": result.end_ms,
+        "would_have_fired": s.would_have_fired,
+        "summary": {"series": s.series, "samples": s.samples, "transitions": s.transitions, "fired": s.fired,
+                    "alerts_fired": s.alerts_fired, "firing_at_end": s.firing_at_end,
+                    "first_fired_at_ms": s.first_fired_at_ms, "firing_ms": s.firing_ms},
+        "transitions": [{"at_ms": t.at_ms, "from": t.from_state.value, "to": t.to_state.value,
+                         "labels": t.labels.as_dict(), "fingerprint": t.fingerprint, "value": json_value(t.value)}
+                        for t in result.transitions],
+        "truncated": result.truncated, "elapsed_ms": round(result.elapsed_ms, 1),
+    }
+
+
+@router.post("/dry-run", summary="Would this rule definition have fired over the stored samples, and when?")
+async def dry_run_definition(body: DryRunIn, request: Request, principal: Manager, svc: Svc) -> dict:
+    """Replays the stored samples of the last ``range`` (default 24h) through the
+    evaluator's own evaluation step: the transitions it would have made (pending,
+    firing, resolved, with times and values) and a summary. Nothing is stored."""
+    setattr(request.state, AUDITED, True)  # nothing changes: no audit entry
+    rule = build_rule(principal.tenant, "dry-run", body)
+    result = await _rules(svc).dry_run(rule, parse_duration_ms(body.range, field="range"))
+    return {"data": dry_run_out(rule, result)}
+
+
+@router.post("/{rule_id}/dry-run", summary="Would this stored rule have fired over the stored samples, and when?")
+async def dry_run_rule(rule_id: str, request: Request, principal: Reader, svc: Svc,
+                       body: DryRunRange | None = None) -> dict:
+    setattr(request.state, AUDITED, True)  # nothing changes: no audit entry
+    rule = await _rules(svc).get(principal.tenant, rule_id)
+    result = await _rules(svc).dry_run(rule, parse_duration_ms((body or DryRunRange()).range, field="range"))
+    return {"data": dry_run_out(rule, result)}
 
 
 @router.get("/{rule_id}", summary="One alert rule (its version as ETag)")

@@ -68,6 +68,8 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/v1/rules/{rule_id}"): P.MANAGE_RULES,
     ("POST", "/api/v1/rules/{rule_id}/enable"): P.MANAGE_RULES,
     ("POST", "/api/v1/rules/{rule_id}/disable"): P.MANAGE_RULES,
+    ("POST", "/api/v1/rules/dry-run"): P.MANAGE_RULES,
+    ("POST", "/api/v1/rules/{rule_id}/dry-run"): P.READ_ALERTS,
     ("GET", "/api/v1/silences"): P.READ_ALERTS,
     ("POST", "/api/v1/silences"): P.MANAGE_SILENCES,
     ("POST", "/api/v1/silences/{silence_id}/expire"): P.MANAGE_SILENCES,

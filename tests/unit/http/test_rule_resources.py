@@ -153,3 +153,43 @@ async def test_a_change_is_announced_to_the_config_watchers(api: Api):
     stop.set()
     await task
     assert heard == ["default"]
+
+
+async def _ingest_cpu(api: Api, values: list[float], every_ms: int = 60_000) -> None:
+    start = api.clock.now_ms() - len(values) * every_ms
+    samples = [[start + i * every_ms, v] for i, v in enumerate(values)]
+    resp = await api.client.post("/api/v1/ingest", json={"series": [
+        {"name": "cpu", "labels": {"env": "prod", "host": "a"}, "samples": samples}]})
+    assert resp.status_code == 202, resp.text
+    await api.drain()
+
+
+async def test_dry_run_of_a_stored_rule_says_when_it_would_have_fired(api: Api):
+    await _create(api, id="r1", window="2m", **{"for": "0s"})
+    await _ingest_cpu(api, [0.1] * 30 + [0.95] * 10 + [0.1] * 20)
+    resp = await api.client.post("/api/v1/rules/r1/dry-run", json={"range": "2h"})
+    assert resp.status_code == 200, resp.text
+    run = resp.json()["data"]
+    assert run["would_have_fired"] is True and run["rule"]["id"] == "r1"
+    assert [t["to"] for t in run["transitions"]] == ["firing", "resolved"]
+    assert run["summary"]["series"] == 1 and run["summary"]["samples"] == 60
+    assert run["end_ms"] - run["start_ms"] == 7_200_000
+    assert run["summary"]["first_fired_at_ms"] == run["transitions"][0]["at_ms"]
+    assert run["transitions"][0]["labels"] == {"alertname": "HighCpu", "env": "prod", "host": "a",
+                                               "severity": "page", "team": "infra"}
+    # a dry run changes nothing: no audit entry
+    assert not (await api.client.get("/api/v1/audit", params={"action": "http.post"})).json()["data"]
+
+
+async def test_dry_run_of_a_definition_and_its_problems(api: Api):
+    await _ingest_cpu(api, [0.5] * 30)
+    resp = await api.client.post("/api/v1/rules/dry-run", json={**CPU, "threshold": 0.4, "range": "1h"})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["data"]["would_have_fired"] is True
+    quiet = (await api.client.post("/api/v1/rules/dry-run", json={**CPU, "threshold": 0.6})).json()["data"]
+    assert quiet["would_have_fired"] is False and quiet["transitions"] == [] and quiet["summary"]["series"] == 1
+    problem(await api.client.post("/api/v1/rules/dry-run", json={**CPU, "range": "30d"}), 422, "range")
+    problem(await api.client.post("/api/v1/rules/dry-run", json={**CPU, "range": "later"}), 422, "range")
+    problem(await api.client.post("/api/v1/rules/dry-run", json={**CPU, "threshold": None}), 422, "threshold")
+    problem(await api.client.post("/api/v1/rules/nope/dry-run"), 404)
+    assert (await api.client.get("/api/v1/rules")).json()["data"] == []  # nothing was stored
