@@ -187,8 +187,10 @@ class Settings(BaseSettings):
     remediation_namespaces: dict[str, list[str]] = {}
     remediation_tasks: list[str] = []
     compliance_every_s: int = Field(3600, ge=60)  # the compliance evaluation schedule, per tenant
-    # Recurring maintenance windows kept as Temporal Schedules: [{"window_id", "cron",
-    # "duration_ms", "matchers": [{"name", "op", "value"}], "comment", "timezone", "tenant"}]
+    # Maintenance windows of earlier releases: [{"window_id", "cron", "duration_ms",
+    # "matchers": [{"name", "op", "value"}], "comment", "timezone", "tenant"}]. They seed
+    # each tenant's /api/v1/maintenance-windows once (services/maintenance_windows.py);
+    # after that the stored windows are the only source.
     maintenance_windows: list[dict[str, Any]] = []
     # How long a silence may mute (domain/alerts/silences.py: SilenceLimits): a silence at
     # most 30 days; a maintenance window (recurring silence or scheduled window) each

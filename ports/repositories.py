@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from domain.alerts.history import AlertDecision
+from domain.alerts.maintenance import MaintenanceWindow
 from domain.alerts.rule_groups import RuleGroup
 from domain.alerts.rules import AbsenceRule, AnomalyRule, ThresholdRule
 from domain.alerts.silences import Silence
@@ -65,6 +66,23 @@ class RuleGroupRepository(Protocol):
         """By tenant, then name; every tenant's when ``tenant`` is None."""
         ...
     def remove(self, tenant: str, name: str) -> bool: ...
+
+
+class MaintenanceWindowRepository(Protocol):
+    """Maintenance windows, versioned (docs/adr/0017-configuration-resources.md)."""
+
+    def add(self, window: MaintenanceWindow) -> None:
+        """Insert; ``Conflict`` if (tenant, id) exists."""
+        ...
+    def get(self, tenant: str, window_id: str) -> MaintenanceWindow | None: ...
+    def list(self, tenant: str) -> list[MaintenanceWindow]:
+        """Ordered by id."""
+        ...
+    def replace(self, window: MaintenanceWindow, expected_version: int) -> None:
+        """Compare-and-set as ``RuleRepository.replace``: ``Conflict`` naming the
+        ``current_version``, ``NotFound`` if it is gone."""
+        ...
+    def remove(self, tenant: str, window_id: str, expected_version: int | None = None) -> bool: ...
 
 
 class AlertRepository(Protocol):
@@ -258,6 +276,7 @@ class UnitOfWork(Protocol):
     one_time_tokens: OneTimeTokenRepository
     login_throttle: LoginThrottleRepository
     audit: AuditRepository
+    maintenance_windows: MaintenanceWindowRepository
 
 
 class UnitOfWorkRunner(Protocol):

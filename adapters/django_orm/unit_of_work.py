@@ -46,6 +46,7 @@ from adapters.django_orm.incidents.outbox import DjangoOutboxRepository
 from adapters.django_orm.incidents.repositories import DjangoIncidentRepository
 from adapters.django_orm.notifications.repositories import DjangoDeliveryRepository
 from adapters.django_orm.rules.repositories import DjangoRuleGroupRepository
+from adapters.django_orm.alerts.maintenance import DjangoMaintenanceWindowRepository
 
 T = TypeVar("T")
 
@@ -72,6 +73,7 @@ class DjangoUnitOfWork:
         self.one_time_tokens = DjangoOneTimeTokenRepository(using)
         self.login_throttle = DjangoLoginThrottleRepository(using)
         self.audit = DjangoAuditRepository(using)
+        self.maintenance_windows = DjangoMaintenanceWindowRepository(using)
 
 
 class DjangoUnitOfWorkRunner:

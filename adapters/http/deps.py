@@ -28,6 +28,7 @@ from services.identity import (
 from services.incidents import IncidentService
 from services.notifications import NotificationService
 from services.ingest import IngestService
+from services.maintenance_windows import MaintenanceWindowService
 from services.promql.engine import PromQLEngine
 from services.promrules.groups import RuleGroupService
 from services.queries import TelemetryQueries
@@ -86,6 +87,7 @@ class ApiServices:
     runbooks: RunbookService | None = None  # the remediation runbook catalogue (routes/runbooks.py)
     dead_letters: DeadLetters | None = None  # messages the consumers gave up on (routes/dead_letters.py)
     rules: RuleService | None = None  # alert rules as versioned resources (routes/rules.py)
+    maintenance_windows: MaintenanceWindowService | None = None  # (routes/maintenance_windows.py)
 
 
 def services(request: Request) -> ApiServices:

@@ -25,6 +25,7 @@ from adapters.memory.identity import (
     MemoryTenantRepository,
     MemoryUserRepository,
 )
+from adapters.memory.maintenance import MemoryMaintenanceWindowRepository
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.incidents.incident import IncidentStatus
 from ports.repositories import FactRecord, OutboxMessage, incident_event_messages
@@ -354,6 +355,7 @@ class MemoryUnitOfWork:
         self.one_time_tokens = MemoryOneTimeTokenRepository(tables["one_time_tokens"])
         self.login_throttle = MemoryLoginThrottleRepository(tables["login_throttle"])
         self.audit = MemoryAuditRepository(tables["audit"])
+        self.maintenance_windows = MemoryMaintenanceWindowRepository(tables["maintenance_windows"])
 
 
 class MemoryUnitOfWorkRunner:
@@ -362,7 +364,7 @@ class MemoryUnitOfWorkRunner:
 
     _NAMES = ("rules", "rule_groups", "alerts", "incidents", "silences", "tenants", "api_keys", "history", "deliveries",
               "compliance_evaluations", "compliance_facts", "users", "teams", "sessions", "one_time_tokens",
-              "login_throttle", "audit", "outbox")
+              "login_throttle", "audit", "outbox", "maintenance_windows")
 
     def __init__(self) -> None:
         self._tables = {n: _Table() for n in self._NAMES}

@@ -41,6 +41,7 @@ from services.incident_projection import IncidentProjection
 from services.incidents import IncidentService
 from services.ingest import IngestService
 from services.maintenance import MaintenanceService
+from services.maintenance_windows import MaintenanceWindowService
 from services.notifications import NotificationService
 from services.outbox import OutboxRelay, OutboxSignal
 from services.pipeline.config import FixedAlertingConfigs, load_alerting_config
@@ -234,6 +235,8 @@ class Container(containers.DeclarativeContainer):
                                       policy=remediation_policy)
     postmortems = providers.Singleton(PostmortemService, postmortem_store)
     maintenance = providers.Singleton(MaintenanceService, uow)
+    maintenance_windows = providers.Singleton(
+        MaintenanceWindowService, uow, clock, providers.Singleton(limits.silence_limits, settings), pubsub)
     alerts = providers.Singleton(AlertService, uow, clock, providers.Singleton(limits.silence_limits, settings), pubsub)
     external_alerts = providers.Singleton(
         ExternalAlertService, uow, bus, clock, ingest_limits.provided.labels
@@ -276,6 +279,7 @@ class Container(containers.DeclarativeContainer):
         dead_letters=dead_letters,
         runbooks=runbooks,
         rules=rules,
+        maintenance_windows=maintenance_windows,
     )
 
 

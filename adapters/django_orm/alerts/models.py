@@ -120,3 +120,30 @@ class AlertDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant}/{self.fingerprint}: {self.stage} {self.outcome}"
+
+
+class MaintenanceWindow(models.Model):
+    """A maintenance window as a configuration resource (domain/alerts/maintenance.py):
+    matchers, a schedule in a time zone, who and why, and the version writes check."""
+
+    tenant = tenant_field()
+    window_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=200)
+    matchers = models.JSONField(help_text="[[label, op, value], ...]")
+    schedule = models.JSONField(help_text="kind (once, weekly, rrule), timezone, starts/ends, weekdays, start_time, "
+                                          "duration_ms, rrule")
+    comment = models.TextField(help_text="why alerts are muted")
+    created_by = models.CharField(max_length=255)
+    created_at_ms = models.BigIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.CharField(max_length=255, blank=True, default="")
+    updated_at_ms = models.BigIntegerField(default=0)
+    seeded_from = models.CharField(max_length=200, blank=True, default="",
+                                   help_text="the setting (OBSERVER_MAINTENANCE_WINDOWS) it was seeded from")
+
+    class Meta:
+        verbose_name = "maintenance window"
+        constraints = [models.UniqueConstraint(fields=["tenant", "window_id"], name="oe_mwindow_tenant_id_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant}/{self.name} ({self.window_id}) v{self.version}"
