@@ -56,6 +56,8 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
     from adapters.django_orm.remediation.models import Runbook
     from adapters.django_orm.unit_of_work import DjangoUnitOfWorkRunner
     from domain.alerts.history import AlertDecision
+    from domain.alerts.maintenance import MaintenanceWindow, Schedule
+    from domain.metrics.matchers import Matcher
     from domain.alerts.state import Alert
     from domain.metrics.labels import LabelSet
     from domain.alerts.rule_groups import AlertingRule, RuleGroup
@@ -94,6 +96,10 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
         u.sessions.add(Session.start("acme", "u-1", "local", T0, idle_ms=3_600_000, lifetime_ms=86_400_000)[0])
         u.login_throttle.save("acme/a", ThrottleState(2, T0), T0 + 3_600_000)
         u.audit.add(AuditEntry(new_audit_id(T0), "acme", T0, "u-1", "user.invite", "user:u-2", before={"a": 1}))
+        u.maintenance_windows.add(MaintenanceWindow(
+            id="patch", tenant="acme", name="Patch night", matchers=(Matcher.of("env", "=", "prod"),),
+            schedule=Schedule("weekly", T0, T0 + 86_400_000, "UTC", frozenset({6}), "22:00", 3_600_000),
+            comment="kernel updates", created_by="u-1"))
 
     runner = DjangoUnitOfWorkRunner(alias, threads=1)
     runner.run_sync(work)
