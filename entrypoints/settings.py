@@ -195,8 +195,10 @@ class Settings(BaseSettings):
     remediation_namespaces: dict[str, list[str]] = {}
     remediation_tasks: list[str] = []
     compliance_every_s: int = Field(3600, ge=60)  # the compliance evaluation schedule, per tenant
-    # Recurring maintenance windows kept as Temporal Schedules: [{"window_id", "cron",
-    # "duration_ms", "matchers": [{"name", "op", "value"}], "comment", "timezone", "tenant"}]
+    # Maintenance windows of earlier releases: [{"window_id", "cron", "duration_ms",
+    # "matchers": [{"name", "op", "value"}], "comment", "timezone", "tenant"}]. They seed
+    # each tenant's /api/v1/maintenance-windows once (services/maintenance_windows.py);
+    # after that the stored windows are the only source.
     maintenance_windows: list[dict[str, Any]] = []
     # How long a silence may mute (domain/alerts/silences.py: SilenceLimits): a silence at
     # most 30 days; a maintenance window (recurring silence or scheduled window) each
@@ -252,6 +254,13 @@ class Settings(BaseSettings):
     promql_max_concurrent_per_tenant: int = Field(2, ge=1)
     promql_workers: int = Field(4, ge=1)
     promql_lookback_s: float = Field(300.0, gt=0)
+
+    # Alert rule dry runs (services/rule_dry_run.py): the longest range, the series and
+    # samples one may replay (counted before loading) and the time it may take.
+    rule_dry_run_max_range_s: int = Field(7 * 86_400, ge=60)
+    rule_dry_run_max_series: int = Field(1_000, ge=1)
+    rule_dry_run_max_samples: int = Field(2_000_000, ge=1)
+    rule_dry_run_max_seconds: float = Field(30.0, gt=0)
 
     # The local agent `observer-eye run` starts (this host's metrics).
     agent: bool = True

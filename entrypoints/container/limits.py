@@ -11,6 +11,7 @@ from entrypoints.settings import Settings
 from services.ingest import IngestLimits
 from services.outbox import RelayPolicy
 from services.promql import PromQLEngine, QueryLimits
+from services.rule_dry_run import DryRunLimits
 from services.streaming import StreamLimits
 
 
@@ -58,4 +59,12 @@ def stream_limits(s: Settings) -> StreamLimits:
     return StreamLimits(
         max_pending_series=s.stream_max_pending_series, max_pending_events=s.stream_max_pending_events,
         slow_grace_s=s.stream_slow_grace_s, max_selectors=s.stream_max_selectors,
+    )
+
+
+def rule_dry_run(s: Settings) -> DryRunLimits:
+    return DryRunLimits(
+        max_range_ms=s.rule_dry_run_max_range_s * 1000, max_series=s.rule_dry_run_max_series,
+        max_samples=s.rule_dry_run_max_samples, max_seconds=s.rule_dry_run_max_seconds,
+        max_window_samples=s.evaluator_max_window_samples,
     )
