@@ -1,9 +1,10 @@
 """The e2e tier: Debian's Chromium, driven by Playwright, against the real API serving
 the dashboard's production build (docs/adr/0020-dashboard-e2e.md).
 
-One stack per session: the API (``observer-eye api``'s app with the embedded, in-process
-adapters and the local host agent) on a free port, in a thread of this process, with a
-data directory of its own. Nothing here skips: without Chromium or the build the tier
+One stack per session: ``observer-eye run`` (what ``make run`` starts: Django on SQLite,
+the SQLite sample store, Temporal's dev server with the worker in process, the local host
+agent) as a child process on free ports, with a data directory of its own
+(tests/support/embedded_stack.py). Nothing here skips: without Chromium or the build the tier
 fails and says how to get them (``scripts/services.sh: ensure_chromium``,
 ``scripts/frontend.sh build``)."""
 
@@ -18,7 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from tests.support.pipeline import ROOT, Api
+from tests.support.embedded_stack import ROOT, EmbeddedStack
 
 CHROMIUM = Path("/usr/bin/chromium")
 BUILD = ROOT / "frontend" / "dist" / "observer-eye" / "browser"
@@ -43,17 +44,17 @@ class Person:
 
 @dataclass
 class Stack:
-    api: Api
+    run: EmbeddedStack
     admin: Person
     people: dict[str, Person]
 
     @property
     def url(self) -> str:
-        return self.api.url
+        return self.run.url
 
     def client(self) -> httpx.Client:
-        """The operator's admin key (var/api-key of the stack's data directory)."""
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.api.key}"}, timeout=10)
+        """The operator's admin key (api-key in the stack's data directory)."""
+        return self.run.client()
 
 
 @pytest.fixture(scope="session")
@@ -81,13 +82,12 @@ def invite(client: httpx.Client, username: str, role: str) -> Person:
 @pytest.fixture(scope="session")
 def stack(dashboard_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("e2e") / "var"
-    with Api(data_dir=data_dir, frontend_dir=dashboard_build, agent=True, agent_interval_s=1.0,
-             evaluator_rules_refresh_s=0.5, pipeline_tick_s=0.2, admin_port=0) as api:
-        admin = Person("admin", (data_dir / "admin-password").read_text().strip(), "admin")
-        with httpx.Client(base_url=api.url, headers={"Authorization": f"Bearer {api.key}"}, timeout=10) as client:
+    with EmbeddedStack(data_dir, dashboard_build, agent_interval_s=1.0, evaluator_rules_refresh_s=0.5) as run:
+        admin = Person("admin", run.admin_password, "admin")
+        with run.client() as client:
             people = {p.username: p for p in (invite(client, "rita", "responder"), invite(client, "sam", "responder"),
                                               invite(client, "vera", "viewer"))}
-        yield Stack(api, admin, people)
+        yield Stack(run, admin, people)
 
 
 @pytest.fixture(scope="session")

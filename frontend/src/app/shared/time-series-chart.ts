@@ -69,7 +69,10 @@ export function stackRows(rows: (number | null)[][], visible: readonly boolean[]
  */
 @Component({
   selector: 'oe-time-series-chart',
-  template: `<div #plot class="plot" role="img" [attr.aria-label]="label()"></div>`,
+  // data-points / data-last-ms: what the canvas shows, for the e2e tier and bench/frontend.py
+  // (a canvas has no text to read).
+  template: `<div #plot class="plot" role="img" [attr.aria-label]="label()" [attr.data-points]="pointCount()"
+                  [attr.data-last-ms]="lastMs()"></div>`,
   styles: `
     :host { display: block; min-width: 0; }
     .plot { width: 100%; }
@@ -97,6 +100,8 @@ export class TimeSeriesChart {
   private shape = '';
   private rendered = false;
 
+  protected readonly pointCount = computed(() => this.series().reduce((n, s) => n + s.t.length, 0));
+  protected readonly lastMs = computed(() => Math.max(0, ...this.series().map((s) => s.t[s.t.length - 1] ?? 0)));
   private readonly visible = computed(() => this.series().map((s) => !this.hidden().has(s.key)));
   private readonly data = computed(() => {
     const [xs, ...rows] = alignSeries(this.series());
