@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Person
@@ -33,3 +34,20 @@ def eventually(fetch: Callable[[], T], ok: Callable[[T], bool], what: str, timeo
         time.sleep(0.25)
         value = fetch()
     return value
+
+
+def open_incident(api: httpx.Client, name: str) -> dict:
+    """An incident of its own: a rule on a metric named after ``name``, and one sample over
+    its threshold; answers the incident once the pipeline opened it."""
+    metric = f"e2e_{name.lower()}"
+    rule = api.post("/api/v1/rules", json={"name": name, "selector": metric, "aggregation": "last", "window": "30s",
+                                           "op": ">", "threshold": 1, "for": "0s", "labels": {"severity": "warning"},
+                                           "annotations": {"summary": f"{name} is over"}})
+    assert rule.status_code == 201, rule.text
+    time.sleep(1.0)  # the evaluator takes rules up every evaluator_rules_refresh_s (0.5 s here)
+    sent = api.post("/api/v1/ingest", json={"series": [{"name": metric, "labels": {"host": "web-1"},
+                                                       "samples": [[int(time.time() * 1000), 5.0]]}]})
+    assert sent.status_code == 202, sent.text
+    incidents = eventually(lambda: api.get("/api/v1/incidents").json()["data"],
+                           lambda d: any(i["title"] == f"{name} is over" for i in d), f"the incident of {name}")
+    return next(i for i in incidents if i["title"] == f"{name} is over")

@@ -34,6 +34,8 @@ def test_the_dashboards_tiles_show_data(page: Page, stack: Stack) -> None:
     cpu = page.get_by_role("img", name=re.compile("CPU utilisation"))
     expect(cpu).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"), timeout=30_000)
     assert canvas_has_ink(cpu)
+    # The latest value, beside the series in the legend: a percentage, not NaN.
+    expect(page.locator("oe-cpu-tile oe-series-legend .value").first).to_have_text(re.compile(r"^\d+(\.\d)?%$"))
     series = page.get_by_role("region", name="Series activity")
     expect(series).to_contain_text(re.compile(r"[1-9]\d*\s*active series"), timeout=30_000)
     expect(page.get_by_role("region", name="Open incidents by severity")).not_to_contain_text("Loading")
@@ -49,6 +51,7 @@ def test_a_query_draws_a_chart_that_moves_with_live_data(page: Page, stack: Stac
     chart = page.locator("oe-query-panel [role=img]").first
     expect(chart).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"), timeout=30_000)
     assert canvas_has_ink(chart)
+    expect(page.locator("oe-query-panel oe-series-legend .value").first).to_have_text(re.compile(r"^\d+(\.\d+)?$"))
     before = last_ms(chart)
     # The agent sends every second; the stream brings them in without a reload.
     page.wait_for_function(f"() => +document.querySelector('oe-query-panel [role=img]').dataset.lastMs > {before}",

@@ -30,6 +30,11 @@ describe('fromMatrix', () => {
     expect(out[0].v[2]).toBe(Infinity);
     expect(out[0].key).toBe(seriesKey({ job: 'x', __name__: 'up' }));
   });
+
+  it('reads values sent as strings, as Prometheus HTTP answers send every value', () => {
+    const out = fromMatrix({ data: { resultType: 'matrix', result: [{ metric: {}, values: [[1, '0.9975'], [2, '-3e2'], [3, '-Inf']] }] } });
+    expect(out[0].v).toEqual([0.9975, -300, -Infinity]);
+  });
 });
 
 describe('SelectorQueryBackend', () => {

@@ -44,7 +44,7 @@ export interface QueryBackend {
 }
 
 interface PromMatrix {
-  data: { resultType: 'matrix'; result: { metric: Record<string, string>; values: [number, SampleValue][] }[] };
+  data: { resultType: 'matrix'; result: { metric: Record<string, string>; values: [number, SampleValue | string][] }[] };
 }
 
 interface SeriesAnswer {

@@ -20,7 +20,7 @@ function latest(s: SeriesData | undefined): number | null {
   template: `
     <oe-problem [problem]="cpu.problem() ?? memory.problem()" />
     @if (rows().length) {
-      <div class="table-wrap">
+      <div class="table-wrap" tabindex="0">
         <table>
           <thead><tr><th scope="col">Host</th><th scope="col">CPU, 15 min</th><th scope="col">CPU</th><th scope="col">Memory</th></tr></thead>
           <tbody>
