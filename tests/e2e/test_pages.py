@@ -19,7 +19,7 @@ AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 PAGES = [
     ("login", "/login"),
     ("dashboard", "/dashboard"),
-    ("performance", '/performance?q=system_cpu_utilization_ratio%7Bcpu%3D%22total%22%7D'),
+    ("performance", "/performance?q=%7B%22expr%22%3A%22max%20by%20%28host%29%20%28rate%28system_network_io_bytes_total%5B1m%5D%29%29%22%7D"),
     ("alerts", "/alerts"),
     ("alert", "/alerts/{alert}"),
     ("alert-rules", "/alerts/rules"),

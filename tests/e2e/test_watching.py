@@ -1,6 +1,6 @@
 """Everyone who watches their systems: the dashboard's tiles show data, and the
-Performance page runs a query whose chart draws and moves as the host agent's samples
-arrive (no reload)."""
+Performance page completes and runs a PromQL query whose chart draws and moves as the
+host agent's samples arrive (no reload)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from playwright.sync_api import Locator, Page, expect
 from tests.e2e.conftest import Stack
 from tests.e2e.journeys import sign_in
 
-CPU = 'system_cpu_utilization_ratio{cpu="total"}'
 
 
 def points(chart: Locator) -> int:
@@ -44,8 +43,17 @@ def test_the_dashboards_tiles_show_data(page: Page, stack: Stack) -> None:
 
 def test_a_query_draws_a_chart_that_moves_with_live_data(page: Page, stack: Stack) -> None:
     sign_in(page, stack.admin, "/performance")
-    editor = page.get_by_role("combobox", name=re.compile("PromQL expression|Series selector")).first
-    editor.fill(CPU)
+    editor = page.get_by_role("combobox", name="PromQL expression").first
+    # Completion from the PromQL API: metric names, then the metric's label names and values.
+    editor.fill("")
+    editor.press_sequentially("max by (host) (system_cpu_ut")
+    page.get_by_role("option", name="system_cpu_utilization_ratio").click()
+    editor.press_sequentially("{c")
+    page.get_by_role("option", name="cpu", exact=True).click()
+    editor.press_sequentially('"tot')
+    page.get_by_role("option", name="total", exact=True).click()
+    editor.press_sequentially("})")
+    expect(editor).to_have_value('max by (host) (system_cpu_utilization_ratio{cpu="total"})')
     page.get_by_role("button", name="Run").first.click()
     expect(page).to_have_url(re.compile(r"[?&]q="))  # the query is in the URL: a link reproduces it
     chart = page.locator("oe-query-panel [role=img]").first
