@@ -30,6 +30,13 @@ PAGES = [
     ("analytics", "/analytics"),
     ("settings-profile", "/settings/profile"),
     ("settings-notifications", "/settings/notifications"),
+    ("settings-users", "/settings/users"),
+    ("settings-teams", "/settings/teams"),
+    ("settings-roles", "/settings/roles"),
+    ("settings-api-keys", "/settings/api-keys"),
+    ("settings-audit", "/settings/audit"),
+    ("settings-runbooks", "/settings/runbooks"),
+    ("settings-tenants", "/settings/tenants"),
 ]
 SERIOUS = ("serious", "critical")
 

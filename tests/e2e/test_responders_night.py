@@ -69,6 +69,7 @@ def test_a_responders_night(browser: Browser, stack: Stack) -> None:
     rita.get_by_role("link", name=re.compile("checkout queue at 500")).click()
     expect(rita.get_by_role("heading", level=1)).to_contain_text("checkout queue at 500")
     incident_url = rita.url
+    expect(rita.get_by_label("Severity")).to_have_value("SEV1")  # severity=critical; the select shows it
 
     rita.get_by_role("button", name="Acknowledge").click()
     expect(rita.get_by_role("region", name="Actions")).to_contain_text("Mitigate")

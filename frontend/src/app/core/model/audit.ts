@@ -11,7 +11,8 @@ export interface AuditEntry {
   action: string;
   target: string;
   remote_addr: string;
-  status: string;
+  /** The HTTP status, for entries recorded per request; null otherwise. */
+  status: number | null;
   before: unknown;
   after: unknown;
 }
