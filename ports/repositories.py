@@ -30,6 +30,7 @@ from ports.identity_store import (
     TenantRepository,
     UserRepository,
 )
+from ports.routing import RoutingRepository
 
 T = TypeVar("T")
 AlertRule = ThresholdRule | AbsenceRule | AnomalyRule
@@ -246,6 +247,7 @@ class UnitOfWork(Protocol):
     one_time_tokens: OneTimeTokenRepository
     login_throttle: LoginThrottleRepository
     audit: AuditRepository
+    routing: RoutingRepository  # notification routing (ports/routing.py)
 
 
 class UnitOfWorkRunner(Protocol):

@@ -24,6 +24,7 @@ from adapters.http.routes import (
 from adapters.http.routes import (
     alerts, health, incidents, ingest, integrations, notifications, otlp, remote_write, telemetry,
 )
+from adapters.http.routes import routing
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -46,6 +47,7 @@ def create_app(svc: ApiServices, lifespan: Lifespan | None = None, version: str 
     app.include_router(rule_groups.router)  # /api/v1/rule-groups: PromQL rules
     app.include_router(runbooks.router)  # /api/v1/runbooks
     app.include_router(dead_letters.router)  # /api/v1/dead-letters
+    app.include_router(routing.router)  # /api/v1/routing, receivers, inhibit-rules, time-intervals
     for module in (auth, users, api_keys, tenants, audit):  # identity: /api/v1/auth, users, teams, ...
         app.include_router(module.router)
     if frontend_dir is not None:

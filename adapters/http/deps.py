@@ -31,6 +31,7 @@ from services.ingest import IngestService
 from services.promql.engine import PromQLEngine
 from services.promrules.groups import RuleGroupService
 from services.queries import TelemetryQueries
+from services.routing import RoutingService
 from services.runbooks import RunbookService
 from services.streaming import StreamHub
 from ports.clock import Clock
@@ -84,6 +85,7 @@ class ApiServices:
     rule_interval_ms: int = 60_000  # a rule group's evaluation interval when it sets none
     runbooks: RunbookService | None = None  # the remediation runbook catalogue (routes/runbooks.py)
     dead_letters: DeadLetters | None = None  # messages the consumers gave up on (routes/dead_letters.py)
+    routing: RoutingService | None = None  # notification routing resources (routes/routing.py)
 
 
 def services(request: Request) -> ApiServices:

@@ -25,6 +25,7 @@ from adapters.memory.identity import (
     MemoryTenantRepository,
     MemoryUserRepository,
 )
+from adapters.memory.routing import MemoryRoutingRepository
 from domain.errors import Conflict, ValidationError
 from domain.incidents.incident import IncidentStatus
 from ports.repositories import FactRecord, OutboxMessage, incident_event_messages
@@ -339,6 +340,7 @@ class MemoryUnitOfWork:
         self.one_time_tokens = MemoryOneTimeTokenRepository(tables["one_time_tokens"])
         self.login_throttle = MemoryLoginThrottleRepository(tables["login_throttle"])
         self.audit = MemoryAuditRepository(tables["audit"])
+        self.routing = MemoryRoutingRepository(tables["routing"], tables["routing_revisions"])
 
 
 class MemoryUnitOfWorkRunner:
@@ -348,6 +350,7 @@ class MemoryUnitOfWorkRunner:
     _NAMES = ("rules", "rule_groups", "alerts", "incidents", "silences", "tenants", "api_keys", "history", "deliveries",
               "compliance_evaluations", "compliance_facts", "users", "teams", "sessions", "one_time_tokens",
               "login_throttle", "audit", "outbox")
+    _NAMES += ("routing", "routing_revisions")  # notification routing (ports/routing.py)
 
     def __init__(self) -> None:
         self._tables = {n: _Table() for n in self._NAMES}
