@@ -64,6 +64,7 @@ export const Permission = {
   readAudit: 'audit:read',
   manageTenants: 'tenants:manage',
   manageDeadLetters: 'dead_letters:manage',
+  manageRouting: 'routing:manage',
 } as const;
 
 export type PermissionName = (typeof Permission)[keyof typeof Permission];

@@ -15,7 +15,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly string[]> = {
   admin: [
     'telemetry:read', 'telemetry:ingest', 'alerts:read', 'rules:manage', 'silences:manage', 'incidents:read',
     'incidents:act', 'incidents:manage', 'compliance:read', 'compliance:manage', 'teams:read', 'teams:manage',
-    'users:manage', 'api_keys:manage', 'runbooks:manage', 'audit:read',
+    'users:manage', 'api_keys:manage', 'runbooks:manage', 'audit:read', 'routing:manage',
   ],
 };
 
@@ -41,4 +41,5 @@ export const PERMISSION_TEXT: Record<string, string> = {
   'audit:read': 'read and export the audit log',
   'tenants:manage': 'create and deactivate tenants',
   'dead_letters:manage': 'list and replay dead letters',
+  'routing:manage': 'edit notification routing, receivers, inhibit rules and time intervals',
 };
