@@ -171,14 +171,18 @@ def main() -> None:
     parser.add_argument("--warm-runs", type=int, default=5)
     parser.add_argument("--ingest-samples", type=int, default=20)
     parser.add_argument("--frame-seconds", type=float, default=10.0)
+    parser.add_argument("--parts", default="js,navigation,ingest,frames",
+                        help="which parts to run, comma-separated (default: all four)")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     built = subprocess.run(["bash", "scripts/frontend.sh", "build"], cwd=ROOT, capture_output=True, text=True)
     if built.returncode:
         sys.exit(f"scripts/frontend.sh build failed:\n{built.stdout[-3000:]}{built.stderr[-3000:]}")
     with tempfile.TemporaryDirectory() as tmp, EmbeddedStack(Path(tmp) / "var", BUILD, agent_interval_s=5.0) as stack:
-        gz, raw, files = initial_javascript(stack.url)
-        print(f"initial JavaScript: {gz / 1000:.1f} kB gzip ({raw / 1000:.1f} kB raw) in {len(files)} files; "
-              f"goal <= 250 kB: {'met' if gz <= 250_000 else 'MISSED'}", flush=True)
+        if "js" in parts:
+            gz, raw, files = initial_javascript(stack.url)
+            print(f"initial JavaScript: {gz / 1000:.1f} kB gzip ({raw / 1000:.1f} kB raw) in {len(files)} files; "
+                  f"goal <= 250 kB: {'met' if gz <= 250_000 else 'MISSED'}", flush=True)
         with sync_playwright() as p, stack.client() as client:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"])
             # The agent's first CPU samples: the tiles have data to show.
@@ -197,26 +201,29 @@ def main() -> None:
             page = context.new_page()
             page.goto("/dashboard")
             first = tiles_time(page)
-            warm = []
-            for _ in range(args.warm_runs):
-                page.reload()
-                warm.append(tiles_time(page))
-            print(f"navigation to tiles with data: first {first:.0f} ms, warm median {statistics.median(warm):.0f} ms "
-                  f"({args.warm_runs} reloads, min {min(warm):.0f}, max {max(warm):.0f})", flush=True)
+            if "navigation" in parts:
+                warm = []
+                for _ in range(args.warm_runs):
+                    page.reload()
+                    warm.append(tiles_time(page))
+                print(f"navigation to tiles with data: first {first:.0f} ms, warm median {statistics.median(warm):.0f} ms "
+                      f"({args.warm_runs} reloads, min {min(warm):.0f}, max {max(warm):.0f})", flush=True)
 
-            waits = ingest_to_tile(page, client, args.ingest_samples)
-            p95 = percentile(waits, 0.95)
-            print(f"ingest to tile: p50 {statistics.median(waits) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-                  f"max {max(waits) * 1000:.0f} ms ({len(waits)} samples); goal p95 <= 1 s: "
-                  f"{'met' if p95 <= 1.0 else 'MISSED'}", flush=True)
+            if "ingest" in parts:
+                waits = ingest_to_tile(page, client, args.ingest_samples)
+                p95 = percentile(waits, 0.95)
+                print(f"ingest to tile: p50 {statistics.median(waits) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+                      f"max {max(waits) * 1000:.0f} ms ({len(waits)} samples); goal p95 <= 1 s: "
+                      f"{'met' if p95 <= 1.0 else 'MISSED'}", flush=True)
 
-            load_chart_series(client, int(time.time() * 1000))
-            frames, long_tasks, moved_ms = frame_times(page, client, args.frame_seconds)
-            print(f"frame time, {CHART_SERIES} series x {CHART_POINTS} points updating live for {args.frame_seconds:.0f} s: "
-                  f"p50 {statistics.median(frames):.1f} ms, p95 {percentile(frames, 0.95):.1f} ms, "
-                  f"max {max(frames):.1f} ms ({len(frames)} frames); long tasks {len(long_tasks)}"
-                  f"{f' (longest {max(long_tasks):.0f} ms)' if long_tasks else ''}; the chart's end moved {moved_ms / 1000:.1f} s",
-                  flush=True)
+            if "frames" in parts:
+                load_chart_series(client, int(time.time() * 1000))
+                frames, long_tasks, moved_ms = frame_times(page, client, args.frame_seconds)
+                print(f"frame time, {CHART_SERIES} series x {CHART_POINTS} points updating live for {args.frame_seconds:.0f} s: "
+                      f"p50 {statistics.median(frames):.1f} ms, p95 {percentile(frames, 0.95):.1f} ms, "
+                      f"max {max(frames):.1f} ms ({len(frames)} frames); long tasks {len(long_tasks)}"
+                      f"{f' (longest {max(long_tasks):.0f} ms)' if long_tasks else ''}; the chart's end moved {moved_ms / 1000:.1f} s",
+                      flush=True)
             browser.close()
 
 
