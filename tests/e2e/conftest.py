@@ -82,7 +82,9 @@ def invite(client: httpx.Client, username: str, role: str) -> Person:
 @pytest.fixture(scope="session")
 def stack(dashboard_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("e2e") / "var"
-    with EmbeddedStack(data_dir, dashboard_build, agent_interval_s=1.0, evaluator_rules_refresh_s=0.5) as run:
+    # outgoing_allow: the webhook receiver the routing journey sends to listens on loopback.
+    with EmbeddedStack(data_dir, dashboard_build, agent_interval_s=1.0, evaluator_rules_refresh_s=0.5,
+                       outgoing_allow='["127.0.0.1/32"]') as run:
         admin = Person("admin", run.admin_password, "admin")
         with run.client() as client:
             people = {p.username: p for p in (invite(client, "rita", "responder"), invite(client, "sam", "responder"),

@@ -36,6 +36,7 @@ PAGES = [
     ("settings-api-keys", "/settings/api-keys"),
     ("settings-audit", "/settings/audit"),
     ("settings-runbooks", "/settings/runbooks"),
+    ("settings-routing", "/settings/routing"),
     ("settings-tenants", "/settings/tenants"),
 ]
 SERIOUS = ("serious", "critical")

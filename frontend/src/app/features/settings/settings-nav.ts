@@ -13,6 +13,7 @@ export const SETTINGS_PAGES: readonly { path: string; label: string; needs: Perm
   { path: 'api-keys', label: 'API keys', needs: Permission.manageApiKeys },
   { path: 'audit', label: 'Audit log', needs: Permission.readAudit },
   { path: 'runbooks', label: 'Runbooks', needs: Permission.readIncidents },
+  { path: 'routing', label: 'Routing', needs: Permission.readAlerts },
   { path: 'tenants', label: 'Tenants', needs: Permission.manageTenants },
 ];
 
