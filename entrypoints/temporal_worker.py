@@ -31,6 +31,7 @@ def activities(container: Any, compliance: Any = None) -> Any:
     """The activity implementations, bound to the container's services (``compliance``
     replaces the container's compliance service, for tests that only count runs)."""
     from workflows.incident.activities import IncidentActivities, NotifyActivities
+    from workflows.oncall import OnCallActivities
     from workflows.postmortem.activities import PostmortemActivities
     from workflows.registry import ActivityImpls
     from workflows.remediation.activities import RemediationActivities
@@ -42,14 +43,16 @@ def activities(container: Any, compliance: Any = None) -> Any:
         remediation=RemediationActivities(container.remediation()),
         postmortem=PostmortemActivities(container.postmortems()),
         scheduled=ScheduledActivities(compliance or container.compliance(), container.maintenance()),
+        oncall=OnCallActivities(container.oncall_handoffs()),
     )
 
 
 def recurring_jobs(settings: Settings) -> list[Any]:
     from entrypoints.container import silence_limits
-    from services.recurring import compliance_job, maintenance_job
+    from services.recurring import compliance_job, maintenance_job, oncall_handoff_job
 
     jobs = [compliance_job(settings.tenant, settings.compliance_every_s * 1000)]
+    jobs.append(oncall_handoff_job())
     limits = silence_limits(settings)
     for i, w in enumerate(settings.maintenance_windows):
         limits.check_window(w["duration_ms"], field=f"maintenance_windows[{i}].duration_ms")

@@ -31,6 +31,7 @@ from ports.identity_store import (
     UserRepository,
 )
 from ports.routing import RoutingRepository
+from ports.oncall_store import OnCallRepository
 
 T = TypeVar("T")
 AlertRule = ThresholdRule | AbsenceRule | AnomalyRule
@@ -248,6 +249,8 @@ class UnitOfWork(Protocol):
     login_throttle: LoginThrottleRepository
     audit: AuditRepository
     routing: RoutingRepository  # notification routing (ports/routing.py)
+    # escalation policies and on-call schedules (ports/oncall_store.py)
+    oncall: OnCallRepository
 
 
 class UnitOfWorkRunner(Protocol):

@@ -27,6 +27,7 @@ from services.identity import (
 )
 from services.incidents import IncidentService
 from services.notifications import NotificationService
+from services.oncall_config import OnCallConfigService
 from services.ingest import IngestService
 from services.promql.engine import PromQLEngine
 from services.promrules.groups import RuleGroupService
@@ -86,6 +87,7 @@ class ApiServices:
     runbooks: RunbookService | None = None  # the remediation runbook catalogue (routes/runbooks.py)
     dead_letters: DeadLetters | None = None  # messages the consumers gave up on (routes/dead_letters.py)
     routing: RoutingService | None = None  # notification routing resources (routes/routing.py)
+    oncall: OnCallConfigService | None = None  # escalation policies, schedules (routes/oncall*.py)
 
 
 def services(request: Request) -> ApiServices:

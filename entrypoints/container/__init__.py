@@ -43,6 +43,8 @@ from services.incidents import IncidentService
 from services.ingest import IngestService
 from services.maintenance import MaintenanceService
 from services.notifications import NotificationService
+from services.oncall_directory import StoredOnCallDirectory
+from services.oncall_handoffs import HandoffNotifier
 from services.outbox import OutboxRelay, OutboxSignal
 from services.pipeline.config import load_alerting_config
 from services.postmortem import PostmortemService
@@ -55,7 +57,6 @@ from services.routing import ReceiverSecrets, RoutingSeed, RoutingService, Store
 from services.runbooks import RunbookService
 from services.scrape import ScrapeService
 from services.scrape_config import load_scrape_config
-from services.config_changes import ConfigWatcher
 from services.streaming import StreamHub
 from services.writer import SampleWriter
 
@@ -144,7 +145,11 @@ class Container(containers.DeclarativeContainer):
         temporal=providers.Singleton(operations.temporal_engine, settings, temporal),
     )
     recurring_jobs = providers.Singleton(operations.temporal_jobs, settings, temporal)
-    oncall = providers.Singleton(operations.oncall_directory, settings)
+    # Escalation policies and schedules are stored resources (docs/adr/0019-on-call.md);
+    # the on-call file seeds a tenant once and still gives people's contacts.
+    oncall_contacts = providers.Singleton(operations.oncall_directory, settings)
+    oncall_config = providers.Singleton(operations.oncall_config, settings, uow, clock, pubsub)
+    oncall = providers.Singleton(StoredOnCallDirectory, oncall_config, clock, oncall_contacts)
     infrastructure = providers.Selector(
         config.infrastructure,
         memory=providers.Singleton(DryRunInfrastructure),  # no cluster: every result says "dry run"
@@ -227,6 +232,7 @@ class Container(containers.DeclarativeContainer):
     escalation = providers.Singleton(EscalationService, oncall, notifications)
     routing = providers.Singleton(RoutingService, uow, clock, routing_secrets, routing_seed, pubsub,
                                   probe=providers.Singleton(ReceiverProbe, notifications, alerting_configs, clock))
+    oncall_handoffs = providers.Singleton(HandoffNotifier, oncall_config, uow, notifications)
     incident_projection = providers.Singleton(IncidentProjection, uow, outbox_signal)
     dead_letters = providers.Singleton(DeadLetters, bus, clock)
     outbox_relay = providers.Singleton(
@@ -261,7 +267,9 @@ class Container(containers.DeclarativeContainer):
     scrape_config = providers.Singleton(load_scrape_config, settings.provided.scrape_config, settings.provided.tenant)
     scrape_client = providers.Singleton(HttpScrapeClient, verify_tls=settings.provided.scrape_verify_tls)
     scraper = providers.Singleton(ScrapeService, scrape_client, ingest, clock, scrape_config)
-    config_watcher = providers.Singleton(routing_wiring.config_watcher, pubsub, alerting_configs)
+    # The process's config watcher: each concept registers what a change of its kind reloads.
+    config_watcher = providers.Singleton(
+        operations.watch_oncall, providers.Singleton(routing_wiring.config_watcher, pubsub, alerting_configs), oncall)
     stream_hub = providers.Singleton(StreamHub, pubsub, providers.Singleton(limits.stream_limits, settings))
     # Compliance evaluations: the Temporal schedule or the embedded runtime's timer runs them.
     compliance = providers.Singleton(operations.compliance, settings, uow, sample_store, clock)
@@ -281,6 +289,7 @@ class Container(containers.DeclarativeContainer):
         dead_letters=dead_letters,
         runbooks=runbooks,
         routing=routing,
+        oncall=oncall_config,
     )
 
 

@@ -20,6 +20,7 @@ from domain.alerts.silences import Recurrence
 from domain.identity import AuditEntry, Session, Team, ThrottleState, new_audit_id
 from domain.identity.api_keys import generate_api_key
 from domain.identity.tenants import Tenant
+from ports.oncall_store import CalendarFeed, OnCallRecord
 from ports.routing import RoutingItem, RoutingKind
 from tests.contract.django_support import ensure_django
 from tests.contract.repositories_support import T0, incident, rule, silence
@@ -96,6 +97,9 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
         u.audit.add(AuditEntry(new_audit_id(T0), "acme", T0, "u-1", "user.invite", "user:u-2", before={"a": 1}))
         u.routing.add(RoutingItem("acme", RoutingKind.RECEIVER, "ops", {"name": "ops", "log_configs": [{}]}))
         u.routing.bump("acme")
+        u.oncall.add(OnCallRecord("acme", "policy", "pol-1", "Primary", {"id": "pol-1", "name": "Primary", "levels": []}))
+        u.oncall.claim_seed("acme", T0)
+        u.oncall.add_feed(CalendarFeed("feed-1", "acme", "u-1", "0" * 64, "u-1", T0))
 
     runner = DjangoUnitOfWorkRunner(alias, threads=1)
     runner.run_sync(work)

@@ -65,6 +65,8 @@ export const Permission = {
   manageTenants: 'tenants:manage',
   manageDeadLetters: 'dead_letters:manage',
   manageRouting: 'routing:manage',
+  manageOncall: 'oncall:manage',
+  manageOverrides: 'oncall:overrides',
 } as const;
 
 export type PermissionName = (typeof Permission)[keyof typeof Permission];
