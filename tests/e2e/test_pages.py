@@ -37,6 +37,7 @@ PAGES = [
     ("settings-audit", "/settings/audit"),
     ("settings-runbooks", "/settings/runbooks"),
     ("settings-routing", "/settings/routing"),
+    ("settings-oncall", "/settings/oncall"),
     ("settings-tenants", "/settings/tenants"),
 ]
 SERIOUS = ("serious", "critical")

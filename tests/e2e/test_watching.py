@@ -39,6 +39,7 @@ def test_the_dashboards_tiles_show_data(page: Page, stack: Stack) -> None:
     expect(series).to_contain_text(re.compile(r"[1-9]\d*\s*active series"), timeout=30_000)
     expect(page.get_by_role("region", name="Open incidents by severity")).not_to_contain_text("Loading")
     expect(page.get_by_role("region", name="Compliance score")).not_to_contain_text("Loading", timeout=30_000)
+    expect(page.get_by_role("region", name="On call now")).not_to_contain_text("Loading")
 
 
 def test_a_query_draws_a_chart_that_moves_with_live_data(page: Page, stack: Stack) -> None:

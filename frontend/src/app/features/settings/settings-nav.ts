@@ -14,6 +14,7 @@ export const SETTINGS_PAGES: readonly { path: string; label: string; needs: Perm
   { path: 'audit', label: 'Audit log', needs: Permission.readAudit },
   { path: 'runbooks', label: 'Runbooks', needs: Permission.readIncidents },
   { path: 'routing', label: 'Routing', needs: Permission.readAlerts },
+  { path: 'oncall', label: 'On call', needs: Permission.readIncidents },
   { path: 'tenants', label: 'Tenants', needs: Permission.manageTenants },
 ];
 

@@ -2,8 +2,8 @@ import { Routes } from '@angular/router';
 
 /** Settings pages for what the API has: the profile, notification deliveries, users,
  * teams, roles, API keys, the audit log, runbooks, tenants (platform administrators) and
- * notification routing (receivers with "send test", the routing tree). Escalation
- * policies and schedules join with the control plane's APIs. */
+ * notification routing (receivers with "send test", the routing tree), and on call
+ * (now and next, a week's calendar, overrides, schedules and escalation policies). */
 export const settingsRoutes: Routes = [
   { path: '', pathMatch: 'full', redirectTo: 'profile' },
   { path: 'profile', title: 'Profile · Observer-Eye', loadComponent: () => import('./profile-page').then((m) => m.ProfilePage) },
@@ -14,6 +14,7 @@ export const settingsRoutes: Routes = [
   { path: 'audit', title: 'Audit log · Observer-Eye', loadComponent: () => import('./audit-page').then((m) => m.AuditPage) },
   { path: 'runbooks', title: 'Runbooks · Observer-Eye', loadComponent: () => import('./runbooks-page').then((m) => m.RunbooksPage) },
   { path: 'routing', title: 'Routing · Observer-Eye', loadComponent: () => import('./routing-page').then((m) => m.RoutingPage) },
+  { path: 'oncall', title: 'On call · Observer-Eye', loadComponent: () => import('./oncall-page').then((m) => m.OnCallPage) },
   { path: 'tenants', title: 'Tenants · Observer-Eye', loadComponent: () => import('./tenants-page').then((m) => m.TenantsPage) },
   {
     path: 'notifications',

@@ -28,7 +28,7 @@ describe('settings', () => {
     const viewer = TestBed.createComponent(SettingsNav);
     await settle();
     const links = [...(viewer.nativeElement as HTMLElement).querySelectorAll('a')].map((a) => a.textContent!.trim());
-    expect(links).toEqual(['Profile', 'Notifications', 'Teams', 'Roles', 'Runbooks', 'Routing']);
+    expect(links).toEqual(['Profile', 'Notifications', 'Teams', 'Roles', 'Runbooks', 'Routing', 'On call']);
   });
 
   it('shows a new key\'s secret once, and revokes with the API\'s problem shown when refused', async () => {
