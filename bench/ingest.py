@@ -273,7 +273,7 @@ def bench_ours(args, tmp: Path, procs: list) -> tuple[dict, Markers, int]:
                "OBSERVER_REDIS_PREFIX": prefix, "OBSERVER_DATA_DIR": str(tmp / "data"), "OBSERVER_AGENT": "false",
                "OBSERVER_PORT": str(api_port), "OBSERVER_LOG_LEVEL": "INFO"}
         wait_until(lambda: socket.create_connection(("127.0.0.1", broker_port), 0.5).close() is None, "the broker listening", 15)
-        api = spawn([sys.executable, "-m", "entrypoints.cli", "api"], env, tmp / "api.log", procs)
+        api = spawn([sys.executable, "-m", "entrypoints.cli", "api", "--workers", str(args.api_workers)], env, tmp / "api.log", procs)
         url = f"http://127.0.0.1:{api_port}"
         wait_until(lambda: httpx.get(f"{url}/healthz").status_code == 200 and (tmp / "data" / "api-key").exists(),
                    "the API answering", 60, tmp / "api.log")
@@ -360,6 +360,7 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=2000, help="samples per remote-write request")
     ap.add_argument("--idle-probe-s", type=float, default=8.0, help="latency probes with no load first (stderr)")
     ap.add_argument("--budget-s", type=float, default=290.0, help="the whole run ends by then")
+    ap.add_argument("--api-workers", type=int, default=os.cpu_count() or 1, help="observer-eye api --workers")
     ap.add_argument("--prometheus", default=shutil.which("prometheus") or "/usr/bin/prometheus")
     args = ap.parse_args()
 

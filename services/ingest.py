@@ -8,6 +8,7 @@ everything is valid: a batch is accepted whole or rejected whole.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ from domain.metrics.series import SeriesKey
 from ports.bus import TELEMETRY_TOPIC, MessageBus
 from ports.cache import RateLimiter
 from ports.clock import Clock
-from services.codec import encode_batch
+from ports.columnar import ColumnarBatch
+from services.codec import encode_columns
 
 MAX_ERRORS_REPORTED = 20
 _KINDS = {k.value: k for k in MetricKind}
@@ -50,8 +52,8 @@ class IngestLimits:
 
 
 class KnownSeries:
-    """Series keys that passed validation, by what the client sent: (tenant, name,
-    label items as sent, static labels).
+    """Series keys that passed validation, by what is validated: (tenant, name, the
+    label items as sent with the static labels applied over them).
 
     Why: a scraper sends the same series every interval, and validating a label set
     (names, reserved prefixes, lengths, duplicates, sorting) and hashing its id cost
@@ -67,31 +69,36 @@ class KnownSeries:
         self._keys: dict[tuple[Any, ...], SeriesKey] = {}
 
     @staticmethod
-    def signature(tenant: str, raw: RawSeries, static: tuple[tuple[str, str], ...]) -> tuple[Any, ...]:
-        return (tenant, raw.name, tuple(raw.labels.items()), static)
+    def signature(tenant: str, raw: RawSeries, static: tuple[tuple[str, str], ...]) -> tuple[Any, ...] | None:
+        """What validation sees, as a key; ``None`` when it cannot be one.
 
-    def get(self, signature: tuple[Any, ...]) -> SeriesKey | None:
-        try:
-            return self._keys.get(signature)
-        except TypeError:  # an unhashable label value: invalid, and validation will say why
-            return None
-
-    def remember(self, signature: tuple[Any, ...], key: SeriesKey) -> None:
-        """Remember a signature whose series validated.
-
-        A valid series can still have an unhashable signature: a static label (from
-        the route or the credential) may override a label the client sent as a list,
-        and the merged label set is then all strings. Such a series is simply not
-        remembered; it is validated again next time.
+        The static labels (from the route or the credential) are applied first, as
+        ``validate`` applies them: they may replace a value the client sent as a list,
+        and the series is then valid. A signature of the labels *as sent* was
+        unhashable for such a valid series, and remembering it raised ``TypeError``.
+        A value that stays unhashable after the merge belongs to an invalid series,
+        which validation reports and which is never remembered.
         """
-        if self._capacity <= 0:
+        labels = raw.labels
+        if static:
+            labels = {**labels, **dict(static)} if isinstance(labels, dict) else labels
+        signature = (tenant, raw.name, tuple(labels.items()) if isinstance(labels, dict) else labels)
+        try:
+            hash(signature)
+        except TypeError:
+            return None
+        return signature
+
+    def get(self, signature: tuple[Any, ...] | None) -> SeriesKey | None:
+        return None if signature is None else self._keys.get(signature)
+
+    def remember(self, signature: tuple[Any, ...] | None, key: SeriesKey) -> None:
+        """Remember a signature whose series validated."""
+        if self._capacity <= 0 or signature is None:
             return
         if len(self._keys) >= self._capacity:
             self._keys.clear()
-        try:
-            self._keys[signature] = key
-        except TypeError:
-            pass
+        self._keys[signature] = key
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +126,11 @@ class IngestService:
         self._rate = rate_limiter
         self.limits = limits
         self._known = KnownSeries(limits.known_series)
+
+    def accepted_window(self) -> tuple[int, int]:
+        """The timestamps accepted now, ``[lo, hi]`` ms (what ``validate`` checks)."""
+        now, window = self._clock.now_ms(), self.limits.window
+        return now - window.max_age_ms, now + window.max_future_ms
 
     def validate(self, tenant: str, raw: Sequence[RawSeries], static_labels: dict[str, str] | None = None) -> SampleBatch:
         limits = self.limits
@@ -224,10 +236,22 @@ class IngestService:
         """One message per shard the batch touches; returns after the bus acknowledged all."""
         if not batch.series:
             return
+        await self.publish_columns(ColumnarBatch.from_batch(batch))
+
+    async def publish_columns(self, batch: ColumnarBatch) -> None:
+        """``publish`` for a batch already in columns (validated: ids computed at ingest).
+
+        The shards' messages are sent together, not one after the other, so a request
+        waits for one bus round trip (the Kafka producer batches them, see
+        ``OBSERVER_KAFKA_LINGER_MS``)."""
+        if not len(batch):
+            return
         await self.admit(batch.tenant, batch.sample_count)
-        shards = self._bus.partitions(TELEMETRY_TOPIC)
-        for shard, part in batch.split_by_shard(shards).items():
-            await self._bus.publish(TELEMETRY_TOPIC, batch.tenant.encode(), encode_batch(part), partition=shard)
+        key = batch.tenant.encode()
+        parts = batch.split_by_shard(self._bus.partitions(TELEMETRY_TOPIC))
+        await asyncio.gather(*(
+            self._bus.publish(TELEMETRY_TOPIC, key, encode_columns(part), partition=shard) for shard, part in parts.items()
+        ))
 
 
 def _distinct(errors: list[ValidationError]) -> list[ValidationError]:

@@ -8,7 +8,7 @@ with the chunks that are committed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -22,12 +22,12 @@ from domain.metrics.series import SeriesKey
 from ports.samples import SeriesInfo
 
 
-async def save(
-    conn: psycopg.AsyncConnection, new: set[int], seen: dict[int, tuple[int, int]], meta: dict[int, SeriesMeta]
-) -> set[int]:
-    """Widen first/last seen of known series; insert ``new`` ones and any known one that
-    is missing (retention removed it meanwhile). Returns the ids inserted."""
-    new = {sid for sid in new if sid in seen}
+async def save(conn: psycopg.AsyncConnection, meta: dict[int, SeriesMeta], seen: dict[int, tuple[int, int]],
+               cached: Callable[[int], SeriesMeta | None]) -> set[int]:
+    """Widen first/last seen of known series; upsert the series of ``meta`` (new to the
+    writer's cache) and any known one that is missing (retention removed it meanwhile).
+    Returns the ids upserted."""
+    new = {sid for sid in meta if sid in seen}
     known = [sid for sid in seen if sid not in new]
     if known:
         cur = await conn.execute(
@@ -37,8 +37,10 @@ async def save(
         )
         new |= set(known) - {r[0] for r in await cur.fetchall()}
     if new:
-        ids = list(new)
-        metas = [meta[sid] for sid in ids]
+        found = [(sid, meta.get(sid) or cached(sid)) for sid in new]
+        # A series the cache forgot is not re-inserted here; it is new again next time.
+        ids = [sid for sid, m in found if m is not None]
+        metas = [m for _, m in found if m is not None]
         await conn.execute(
             "INSERT INTO oe_series SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::jsonb[], "
             "%s::text[], %s::text[], %s::bigint[], %s::bigint[]) ON CONFLICT (id) DO UPDATE SET "
