@@ -47,6 +47,11 @@ def cmd_api(args: argparse.Namespace) -> int:
     settings = Settings(agent=False)
     _logging(settings.log_level)
     workers = args.workers or settings.api_workers
+    if workers > 1 and settings.repository == "memory":
+        print("observer-eye api: --workers needs a repository the processes share (OBSERVER_REPOSITORY=django "
+              "with OBSERVER_DATABASE_URL); each process would otherwise have users and API keys of its own",
+              file=sys.stderr)
+        return 2
     if workers > 1:
         asyncio.run(_bootstrap_once(build_container, bootstrap_identity, settings))
         uvicorn.run("entrypoints.cli:api_app", factory=True, workers=workers, host=settings.host, port=settings.port,

@@ -8,7 +8,8 @@ caller needs ``peek`` (look without refreshing) and the capacity as a setting.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from collections.abc import Iterable, KeysView
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -31,6 +32,10 @@ class LruCache(Generic[K, V]):
     def peek(self, key: K) -> V | None:
         return self._items.get(key)
 
+    def peek_many(self, keys: Iterable[K]) -> list[V | None]:
+        """``peek`` of each key, in one C-level pass."""
+        return list(map(self._items.get, keys))
+
     def put(self, key: K, value: V) -> None:
         """Remember ``value`` (never ``None``), forgetting the least recently used
         entries beyond the capacity. A capacity of 0 or less remembers nothing."""
@@ -41,6 +46,18 @@ class LruCache(Generic[K, V]):
         items.move_to_end(key)
         while len(items) > self.capacity:
             items.popitem(last=False)
+
+    def touch(self, keys: Iterable[K]) -> None:
+        """Mark ``keys`` as just used, in one C-level pass (absent ones are skipped)."""
+        try:
+            deque(map(self._items.move_to_end, keys), 0)
+        except KeyError:  # one was evicted meanwhile (more keys than the capacity)
+            for key in keys:
+                if key in self._items:
+                    self._items.move_to_end(key)
+
+    def keys(self) -> KeysView[K]:
+        return self._items.keys()
 
     def __contains__(self, key: object) -> bool:
         return key in self._items

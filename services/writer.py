@@ -6,7 +6,8 @@ the write and the bus commit neither loses nor duplicates a sample.
 
 Columnar messages (bus format 3) stay columns all the way into a store that takes them
 (``ColumnarSampleStore``); the latest values and the live update are computed once per
-consumer batch, not once per message, with numpy (docs/adr/0013-ingest-hot-path.md).
+consumer batch, not once per message, with numpy, and the live update only when
+someone listens (docs/adr/0013-ingest-hot-path.md).
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class SampleWriter:
         if not latest:
             return
         await self._cache.set_latest(batch.tenant, latest)
+        if not await self._pubsub.listened(series_channel(batch.tenant)):
+            return
         await self._pubsub.publish(
             series_channel(batch.tenant),
             encode_json({
@@ -94,6 +97,8 @@ class SampleWriter:
         last[:-1] = ids[1:] != ids[:-1]
         ids, ts, vs, row, batch_of = ids[last].tolist(), ts[last].tolist(), vs[last].tolist(), row[last].tolist(), batch_of[last].tolist()
         await self._cache.set_latest(tenant, list(zip(ids, map(Sample, ts, vs))))
+        if not await self._pubsub.listened(series_channel(tenant)):
+            return  # nobody watches: no per-series message to build
         parts = []
         for sid, t, v, r, k in zip(ids, ts, vs, row, batch_of):
             value = repr(v) if math.isfinite(v) else f'"{json_value(v)}"'

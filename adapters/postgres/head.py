@@ -12,6 +12,7 @@ what the head holds, and its positions say which bus messages that is.
 from __future__ import annotations
 
 import struct
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -32,7 +33,7 @@ _raw_compressor = zstandard.ZstdCompressor(level=1)
 _decompressor = zstandard.ZstdDecompressor()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity: compared with None in bulk on the hot path
 class SeriesMeta:
     key: SeriesKey
     kind: MetricKind
@@ -48,11 +49,12 @@ class Head:
     Reads of the head sort it once by (series, time) and keep that view until the next
     write (``_sorted``)."""
 
-    counts: dict[int, int] = field(default_factory=dict)
+    counts: Counter[int] = field(default_factory=Counter)
     columns: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     positions: dict[tuple[str, int], int] = field(default_factory=dict)
     new_series: dict[int, SeriesMeta] = field(default_factory=dict)
     samples: int = 0
+    growth_bound: int = 0  # no series here has more samples than this (cheap cap check)
     _sorted: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     def empty(self) -> bool:
@@ -67,10 +69,9 @@ class Head:
 
     def under(self, newer: "Head") -> "Head":
         """This head with ``newer`` on top (newer samples win): puts a failed flush back."""
-        merged = Head(dict(self.counts), [*self.columns, *newer.columns], {**self.positions, **newer.positions},
-                      {**self.new_series, **newer.new_series}, self.samples + newer.samples)
-        for sid, n in newer.counts.items():
-            merged.counts[sid] = merged.counts.get(sid, 0) + n
+        merged = Head(self.counts + newer.counts, [*self.columns, *newer.columns], {**self.positions, **newer.positions},
+                      {**self.new_series, **newer.new_series}, self.samples + newer.samples,
+                      self.growth_bound + newer.growth_bound)
         return merged
 
     def flat(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -177,18 +177,27 @@ class PostgresSampleStore:
     def _append(self, ids: np.ndarray, counts: np.ndarray, ts: np.ndarray, vs: np.ndarray,
                 meta_of: Callable[[int], tuple[SeriesKey, MetricKind, str]]) -> bool:
         """One run into the head; True when a series reached the chunk size."""
-        head, cache, cap, full = self._head, self._series, self._chunk_samples, False
+        head, cap, full = self._head, self._chunk_samples, False
+        ids_list = ids.tolist()
+        # Set arithmetic and map() run in C: no Python step per series unless it is new.
+        known = self._series.peek_many(ids_list)
+        if None in known:
+            for i, meta in enumerate(known):
+                if meta is None:
+                    self._register(ids_list[i], *meta_of(i))
+        self._series.touch(ids_list)
         held = head.counts
-        for i, (sid, n) in enumerate(zip(ids.tolist(), counts.tolist())):
-            if cache.get(sid) is None:
-                self._register(sid, *meta_of(i))
-            c = held.get(sid)
-            if c is None:
-                held[sid] = n
-            else:  # as before columns: only a series that grows in the head wakes the flusher
-                held[sid] = c = c + n
-                if c >= cap:
-                    full = True
+        biggest = int(counts.max())
+        # Only a series that grows in the head wakes the flusher (a new one never does);
+        # the exact check runs only once some series *could* have reached the cap.
+        head.growth_bound += biggest
+        if head.growth_bound >= cap:
+            prior = np.fromiter(map(held.__getitem__, ids_list), dtype=np.int64, count=len(ids_list))
+            full = bool(((prior > 0) & (prior + counts >= cap)).any())
+        if biggest == 1:
+            held.update(ids_list)
+        else:
+            held.update(dict(zip(ids_list, counts.tolist())))
         head.add(np.repeat(ids, counts), ts, vs)
         return full
 

@@ -148,15 +148,37 @@ scan = scan_native if scan_native is not None else scan_python
 
 
 class SeriesResolver:
-    """Raw label bytes -> (series id, bus descriptor), remembered per tenant (LRU)."""
+    """Raw label bytes -> (series id, bus descriptor): one LRU cache per tenant, each
+    holding up to ``capacity`` series (tenants are few and made by an administrator)."""
 
     def __init__(self, ingest: IngestService, capacity: int) -> None:
         self._ingest = ingest
-        self.cache: LruCache[tuple[str, bytes], tuple[int, bytes]] = LruCache(capacity)
+        self.capacity = capacity
+        self.caches: dict[str, LruCache[bytes, tuple[int, bytes]]] = {}
+
+    def cache(self, tenant: str) -> LruCache[bytes, tuple[int, bytes]]:
+        got = self.caches.get(tenant)
+        if got is None:
+            got = self.caches[tenant] = LruCache(self.capacity)
+        return got
+
+    def resolve_all(self, tenant: str, spans: list[bytes]) -> list[tuple[int, bytes]] | None:
+        """Every span's (id, descriptor), or None when one does not validate. Hits cost
+        one dictionary lookup each, done by ``map`` in C."""
+        cache = self.cache(tenant)
+        found = cache.peek_many(spans)
+        if None in found:
+            for i, hit in enumerate(found):
+                if hit is None:
+                    hit = found[i] = self.resolve(tenant, spans[i], f"timeseries[{i}]")
+                    if hit is None:
+                        return None
+        cache.touch(spans)
+        return found  # type: ignore[return-value]
 
     def resolve(self, tenant: str, raw: bytes, at: str) -> tuple[int, bytes] | None:
-        key = (tenant, raw)
-        hit = self.cache.get(key)
+        cache = self.cache(tenant)
+        hit = cache.get(raw)
         if hit is not None:
             return hit
         try:
@@ -169,7 +191,7 @@ class SeriesResolver:
             return None  # the general path says what is wrong
         s = batch.series[0]
         entry = (s.key.id, describe(s.key, s.kind, s.unit))
-        self.cache.put(key, entry)
+        cache.put(raw, entry)
         return entry
 
 
@@ -193,14 +215,10 @@ def decode(body: bytes, tenant: str, ingest: IngestService, resolver: SeriesReso
         backwards[np.cumsum(counts)[:-1] - 1] = False  # from one series to the next
         if backwards.any():
             return None
-    resolve = resolver.resolve
-    ids, descriptors = [], []
-    for i, raw in enumerate(spans):
-        got = resolve(tenant, raw, f"timeseries[{i}]")
-        if got is None:
-            return None
-        ids.append(got[0])
-        descriptors.append(got[1])
+    found = resolver.resolve_all(tenant, spans)
+    if found is None:
+        return None
+    ids, descriptors = zip(*found)
     if len(set(ids)) != len(ids):  # the general path merges a series sent twice
         return None
     return ColumnarBatch.assemble(tenant, np.array(ids, dtype=np.int64), counts, ts, vs, descriptors)

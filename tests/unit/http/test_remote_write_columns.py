@@ -147,7 +147,7 @@ def test_the_series_cache_is_bounded_and_keyed_by_tenant() -> None:
     bodies = [pe.rw1_request([pe.rw1_series({"__name__": "up", "job": str(i)}, [(NOW_MS, 1.0)])]) for i in range(5)]
     for body in bodies:
         assert rwc.decode(body, TENANT, svc, resolver) is not None
-    assert len(resolver.cache) == 3
+    assert len(resolver.cache(TENANT)) == 3
     other = rwc.decode(bodies[0], "t2", svc, resolver)
     mine = rwc.decode(bodies[0], TENANT, svc, resolver)
     assert other is not None and mine is not None
