@@ -40,6 +40,18 @@ class SeriesMeta:
     unit: str
 
 
+class CachedSeries:
+    """The writer's memory of a series: its metadata, and the first/last seen it knows
+    the catalogue holds at least (None until its insert committed)."""
+
+    __slots__ = ("meta", "first", "last")
+
+    def __init__(self, meta: SeriesMeta) -> None:
+        self.meta = meta
+        self.first: int | None = None
+        self.last: int | None = None
+
+
 @dataclass
 class Head:
     """Unflushed samples as column runs in arrival order, positions and new series.
@@ -119,14 +131,22 @@ class FlushRows:
     """What one flush writes: chunk rows and per-series first/last seen."""
 
     chunks: list[tuple[int, int, int, int, bytes]]  # series id, start, end, n, data
-    seen: dict[int, tuple[int, int]]  # series id -> (first, last) in this flush
+    seen_ids: np.ndarray  # each series of this flush once, ascending
+    seen_first: np.ndarray  # its first and last timestamp in this flush
+    seen_last: np.ndarray
     days: set[int]
+
+    @property
+    def seen(self) -> dict[int, tuple[int, int]]:
+        """Series id -> (first, last) in this flush."""
+        return dict(zip(self.seen_ids.tolist(), zip(self.seen_first.tolist(), self.seen_last.tolist())))
 
 
 def build_rows(head: Head) -> FlushRows:
     """Flatten, sort, de-duplicate and cut the head into chunk rows (numpy, no per-sample Python)."""
     if not head.samples:
-        return FlushRows([], {}, set())
+        empty = np.empty(0, np.int64)
+        return FlushRows([], empty, empty, empty, set())
     seg, ts, vs = head.sorted()
     window = np.floor_divide(ts, WINDOW_MS)
     cut = np.flatnonzero((seg[1:] != seg[:-1]) | (window[1:] != window[:-1])) + 1
@@ -138,7 +158,6 @@ def build_rows(head: Head) -> FlushRows:
     deltas[starts] = ts[starts]  # each chunk starts with its absolute first timestamp
     dbytes, vbytes = deltas.tobytes(), vs.tobytes()
     chunks = []
-    seen: dict[int, tuple[int, int]] = {}
     first_ts, last_ts, chunk_sid = ts[starts].tolist(), ts[ends - 1].tolist(), seg[starts].tolist()
     for a, b, t0, t1, sid in zip(starts.tolist(), ends.tolist(), first_ts, last_ts, chunk_sid):
         n = b - a
@@ -147,10 +166,11 @@ def build_rows(head: Head) -> FlushRows:
         if n >= _MIN_COMPRESS:
             body, flags = _raw_compressor.compress(body), 1
         chunks.append((sid, t0, t1, n, _RAW.pack(RAW_VERSION, flags, n) + body))
-        old = seen.get(sid)
-        seen[sid] = (t0, t1) if old is None else (min(old[0], t0), max(old[1], t1))
     days = set(np.unique(np.floor_divide(ts[starts], DAY_MS)).tolist())
-    return FlushRows(chunks, seen, days)
+    # Sorted by (series, time): a series' first sample opens its run, its last closes it.
+    opens = np.flatnonzero(np.concatenate(([True], seg[1:] != seg[:-1])))
+    closes = np.concatenate((opens[1:], [ts.size])) - 1
+    return FlushRows(chunks, seg[opens], ts[opens], ts[closes], days)
 
 
 def is_raw(blob: bytes) -> bool:

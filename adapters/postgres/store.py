@@ -33,7 +33,7 @@ from adapters.postgres import catalogue, compaction, schema
 from adapters.postgres.codec import decode_columns
 from ports.columnar import ColumnarBatch
 from services.lru import LruCache
-from adapters.postgres.head import DAY_MS, WINDOW_MS, Head, SeriesMeta, build_rows, copy_payload
+from adapters.postgres.head import DAY_MS, WINDOW_MS, CachedSeries, Head, SeriesMeta, build_rows, copy_payload
 from adapters.postgres.reading import Buckets, bucketize, clip, decode_any, merge, rebucket
 from domain.metrics.batch import SampleBatch
 from domain.metrics.kinds import MetricKind
@@ -72,7 +72,7 @@ class PostgresSampleStore:
         self._head = Head()
         self._flushing: Head | None = None
         # Series met lately (id -> key, kind, unit): bounded, least recently used out.
-        self._series: LruCache[int, SeriesMeta] = LruCache(series_cache)
+        self._series: LruCache[int, CachedSeries] = LruCache(series_cache)
         self._stored_positions: set[tuple[str, int]] = set()
         self._days: set[int] = set()
         self._conn: psycopg.AsyncConnection | None = None
@@ -217,7 +217,7 @@ class PostgresSampleStore:
         """A series the cache does not hold: remember it, and have the next flush insert
         it into the catalogue (an upsert: the cache may have forgotten a stored one)."""
         meta = SeriesMeta(key, kind, unit)
-        self._series.put(sid, meta)
+        self._series.put(sid, CachedSeries(meta))
         self._head.new_series[sid] = meta
 
     async def flush(self) -> None:
@@ -249,7 +249,7 @@ class PostgresSampleStore:
             if rows.chunks:
                 async with conn.cursor().copy(_COPY_SQL) as cp:
                     await cp.write(copy_payload([(a, b, c, d, seq, e) for a, b, c, d, e in rows.chunks]))
-            await catalogue.save(conn, snap.new_series, rows.seen, self._series.peek)
+            widened = await catalogue.save(conn, snap.new_series, rows, self._series.peek)
             if snap.positions:
                 topics, parts, offsets = zip(*((t, p, o) for (t, p), o in snap.positions.items()))
                 await conn.execute(
@@ -260,6 +260,9 @@ class PostgresSampleStore:
             if self.before_commit is not None:
                 await self.before_commit()
         self._stored_positions |= set(snap.positions)
+        for entry, first, last in widened:  # committed: the catalogue holds at least these
+            entry.first = first if entry.first is None else min(entry.first, first)
+            entry.last = last if entry.last is None else max(entry.last, last)
 
     async def _flush_loop(self) -> None:
         while True:
@@ -297,7 +300,8 @@ class PostgresSampleStore:
             out = await catalogue.find(conn, tenant, selectors, start_ms, end_ms)
         for head in self._pending() if pending else ():
             for sid in head.counts:
-                meta = head.new_series.get(sid) or self._series.peek(sid)
+                cached = self._series.peek(sid)
+                meta = head.new_series.get(sid) or (cached.meta if cached is not None else None)
                 if sid in out or meta is None or meta.key.tenant != tenant:
                     continue
                 if not selectors or any(s.matches(meta.key.name, meta.key.labels) for s in selectors):
@@ -467,6 +471,21 @@ class PostgresSampleStore:
     ) -> list[SeriesInfo]:
         await self.flush()  # first/last seen live in the catalogue: make the head's count
         found = await self._match(tenant, selectors, start_ms, end_ms, pending=False)
+        # The catalogue's last_seen may trail by less than its slack: the exact one is
+        # the newest chunk's end (a chunk never crosses a window, so only chunks that
+        # start at most a window before the stored value can hold a newer sample).
+        if found:
+            floor = min(i.last_seen_ms for i in found.values()) - WINDOW_MS
+            sql = " UNION ALL ".join(f"SELECT series_id, end_ms FROM {t} WHERE series_id = ANY(%(s)s) AND start_ms >= %(f)s"
+                                     for t in schema.CHUNK_TABLES)
+            async with self._reader() as conn:
+                cur = await conn.execute(f"SELECT series_id, max(end_ms) FROM ({sql}) c GROUP BY 1", {"s": list(found), "f": floor})
+                for sid, newest in await cur.fetchall():
+                    info = found[sid]
+                    if newest > info.last_seen_ms:
+                        found[sid] = SeriesInfo(info.key, info.kind, info.unit, info.first_seen_ms, newest)
+            if start_ms is not None:
+                found = {sid: i for sid, i in found.items() if i.last_seen_ms >= start_ms}
         return sorted(found.values(), key=lambda i: (i.key.name, i.key.labels.pairs))[:limit]
 
     async def count_series(self, tenant: str) -> int:
