@@ -271,12 +271,13 @@ def bench_ours(args, tmp: Path, procs: list) -> tuple[dict, Markers, int]:
                "OBSERVER_KAFKA_IDEMPOTENCE": "false", "OBSERVER_SAMPLE_STORE": "postgres",
                "OBSERVER_SAMPLES_DATABASE_URL": pg_url, "OBSERVER_CACHE": "redis", "OBSERVER_REDIS_URL": REDIS_URL,
                "OBSERVER_REDIS_PREFIX": prefix, "OBSERVER_DATA_DIR": str(tmp / "data"), "OBSERVER_AGENT": "false",
-               "OBSERVER_PORT": str(api_port), "OBSERVER_LOG_LEVEL": "INFO",
-               # Several API processes share users and keys through the database.
-               "OBSERVER_REPOSITORY": "django", "OBSERVER_DATABASE_URL": pg_url}
+               "OBSERVER_PORT": str(api_port), "OBSERVER_LOG_LEVEL": "INFO"}
+        if args.api_workers > 1:  # several API processes share users and keys through the database
+            env |= {"OBSERVER_REPOSITORY": "django", "OBSERVER_DATABASE_URL": pg_url}
         wait_until(lambda: socket.create_connection(("127.0.0.1", broker_port), 0.5).close() is None, "the broker listening", 15)
-        subprocess.run([sys.executable, "-m", "entrypoints.cli", "admin", "migrate"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        if args.api_workers > 1:
+            subprocess.run([sys.executable, "-m", "entrypoints.cli", "admin", "migrate"], cwd=ROOT, env=env, check=True,
+                           stdout=subprocess.DEVNULL)
         api = spawn([sys.executable, "-m", "entrypoints.cli", "api", "--workers", str(args.api_workers)], env, tmp / "api.log", procs)
         url = f"http://127.0.0.1:{api_port}"
         wait_until(lambda: httpx.get(f"{url}/healthz").status_code == 200 and (tmp / "data" / "api-key").exists(),

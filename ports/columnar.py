@@ -16,7 +16,7 @@ once per batch.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,12 +115,23 @@ class ColumnarBatch:
         cuts = np.flatnonzero(np.diff(shard_of[order])) + 1
         return {int(shard_of[rows[0]]): self.take(rows) for rows in np.split(order, cuts)}
 
-    def to_batch(self) -> SampleBatch:
-        """The same batch as objects, for consumers that want ``SampleBatch``."""
+    def to_batch(self, known: MutableMapping[bytes, tuple[SeriesKey, MetricKind, str]] | None = None) -> SampleBatch:
+        """The same batch as objects, for consumers that want ``SampleBatch``. ``known``
+        (the caller's bounded cache: descriptor -> key, kind, unit) spares decoding the
+        descriptor of a series met before (kind and unit are in the descriptor, so a
+        series whose kind changed is decoded again)."""
         ts, vs = self.timestamps.tolist(), self.values.tolist()
         out, start = [], 0
+        ids, table = self.series_ids.tolist(), self.table
+        bounds = self.table_offsets.tolist()
         for i, n in enumerate(self.counts.tolist()):
-            key, kind, unit = self.meta(i)
+            descriptor = table[bounds[i]:bounds[i + 1]]
+            meta = known.get(descriptor) if known is not None else None
+            if meta is None or meta[0].tenant != self.tenant or meta[0].id != ids[i]:
+                meta = undescribe(self.tenant, ids[i], descriptor)
+                if known is not None:
+                    known[descriptor] = meta
+            key, kind, unit = meta
             end = start + n
             out.append(SeriesSamples(key, tuple(map(Sample, ts[start:end], vs[start:end])), kind, unit))
             start = end

@@ -38,6 +38,7 @@ from domain.metrics.labels import LabelSet
 from domain.metrics.samples import Sample
 from domain.metrics.series import SeriesKey
 from ports.columnar import ColumnarBatch
+from services.lru import LruCache
 
 FORMAT_VERSION = 1  # transitions and other JSON documents
 BATCH_FORMAT = 2  # telemetry batches (JSON columns); 1 is still decoded
@@ -105,10 +106,15 @@ def decode_message(data: bytes) -> SampleBatch | ColumnarBatch:
     return _decode_json_batch(data)
 
 
+# Series met lately by this process' consumers of format 3 (evaluator, pipeline): their
+# descriptors are decoded once, not once per message (bounded, least recently used out).
+_KNOWN_SERIES: LruCache[bytes, tuple[SeriesKey, MetricKind, str]] = LruCache(200_000)
+
+
 def decode_batch(data: bytes) -> SampleBatch:
     """Any telemetry message as a ``SampleBatch`` (format 3 is turned into objects)."""
     if data[:4] == COLUMNS_MAGIC:
-        return decode_columns(data).to_batch()
+        return decode_columns(data).to_batch(_KNOWN_SERIES)
     return _decode_json_batch(data)
 
 

@@ -59,6 +59,9 @@ class LruCache(Generic[K, V]):
     def keys(self) -> KeysView[K]:
         return self._items.keys()
 
+    def __setitem__(self, key: K, value: V) -> None:
+        self.put(key, value)
+
     def __contains__(self, key: object) -> bool:
         return key in self._items
 
