@@ -132,6 +132,21 @@ class IngestService:
         now, window = self._clock.now_ms(), self.limits.window
         return now - window.max_age_ms, now + window.max_future_ms
 
+    def check_size(self, samples: int, series: int) -> None:
+        """The per-request limits, on counts alone: a route that can count before it
+        parses every point calls this first (the same errors ``validate`` raises)."""
+        limits = self.limits
+        if samples > limits.max_samples_per_batch:
+            raise LimitExceeded(
+                f"batch has {samples} samples, over the limit of {limits.max_samples_per_batch} per request",
+                field="series", limit="max_samples_per_batch", value=limits.max_samples_per_batch,
+            )
+        if series > limits.max_series_per_batch:
+            raise LimitExceeded(
+                f"batch has {series} series, over the limit of {limits.max_series_per_batch} per request",
+                field="series", limit="max_series_per_batch", value=limits.max_series_per_batch,
+            )
+
     def validate(self, tenant: str, raw: Sequence[RawSeries], static_labels: dict[str, str] | None = None) -> SampleBatch:
         limits = self.limits
         total = sum(len(s.samples) for s in raw)
