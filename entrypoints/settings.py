@@ -216,6 +216,8 @@ class Settings(BaseSettings):
     ingest_rate_burst: int = Field(2_000_000, ge=1)
     # Validated series the API remembers so a scraper's repeats skip re-validation (0: off).
     known_series: int = Field(50_000, ge=0)
+    max_active_series: int = Field(0, ge=0)  # per tenant, 0: no limit (ADR 0013)
+    active_series_window_s: int = Field(3600, ge=1)  # a series stops counting this long after its last sample
     api_workers: int = Field(1, ge=1)  # `observer-eye api` processes sharing the port (ADR 0013)
     writer_series_cache: int = Field(200_000, ge=0)  # series the PostgreSQL writer remembers (LRU)
     # What a gzip/zstd/snappy body may inflate to (a "zip bomb" is refused with 413).

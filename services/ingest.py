@@ -20,6 +20,7 @@ from domain.metrics.kinds import MetricKind
 from domain.metrics.labels import DEFAULT_LIMITS, LabelLimits
 from domain.metrics.samples import Sample
 from domain.metrics.series import SeriesKey
+from ports.active_series import ActiveSeries
 from ports.bus import TELEMETRY_TOPIC, MessageBus
 from ports.cache import RateLimiter
 from ports.clock import Clock
@@ -49,6 +50,8 @@ class IngestLimits:
     rate_samples_per_s: float = 1_000_000.0
     rate_burst: int = 2_000_000
     known_series: int = 50_000  # validated series remembered (see ``KnownSeries``)
+    max_active_series: int = 0  # per tenant; 0: no limit (``ports/active_series.py``)
+    active_series_window_ms: int = 3_600_000
 
 
 class KnownSeries:
@@ -120,12 +123,19 @@ class IngestResult:
 
 
 class IngestService:
-    def __init__(self, bus: MessageBus, clock: Clock, rate_limiter: RateLimiter, limits: IngestLimits) -> None:
+    def __init__(self, bus: MessageBus, clock: Clock, rate_limiter: RateLimiter, limits: IngestLimits,
+                 active: ActiveSeries | None = None) -> None:
         self._bus = bus
         self._clock = clock
         self._rate = rate_limiter
         self.limits = limits
         self._known = KnownSeries(limits.known_series)
+        self._active = active
+        # Series this process recorded as active lately, per tenant: they are not sent
+        # to the shared count again until the set starts over (a quarter of the window,
+        # so what it holds is always still active there). Bounded by the limit.
+        self._recorded: dict[str, set[int]] = {}
+        self._recorded_since = clock.now_ms()
 
     def accepted_window(self) -> tuple[int, int]:
         """The timestamps accepted now, ``[lo, hi]`` ms (what ``validate`` checks)."""
@@ -242,6 +252,30 @@ class IngestService:
                 retry_after_s=decision.retry_after_s, limit="rate_samples_per_s",
             )
 
+    async def _check_active(self, tenant: str, series_ids: Any) -> None:
+        """The tenant's active-series limit: 422 naming ``max_active_series`` when the
+        request's new series would take it over (the request is refused whole)."""
+        limits = self.limits
+        if not limits.max_active_series or self._active is None:
+            return
+        now, window = self._clock.now_ms(), limits.active_series_window_ms
+        if now - self._recorded_since >= window // 4:
+            self._recorded.clear()
+            self._recorded_since = now
+        recorded = self._recorded.setdefault(tenant, set())
+        fresh = set(series_ids.tolist()).difference(recorded)  # set arithmetic in C
+        if not fresh:
+            return
+        active = await self._active.admit(tenant, sorted(fresh), limits.max_active_series, now, window)
+        if active is not None:
+            raise LimitExceeded(
+                f"tenant {tenant!r} has {active} active series; this request's new series would take it over the limit "
+                f"of {limits.max_active_series} (max_active_series). A series stops counting "
+                f"{window // 1000} s after its last sample", field="series", limit="max_active_series",
+                value=limits.max_active_series,
+            )
+        recorded |= fresh
+
     async def ingest(self, tenant: str, raw: Sequence[RawSeries], static_labels: dict[str, str] | None = None) -> IngestResult:
         batch = self.validate(tenant, raw, static_labels)
         await self.publish(batch)
@@ -262,6 +296,7 @@ class IngestService:
         if not len(batch):
             return
         await self.admit(batch.tenant, batch.sample_count)
+        await self._check_active(batch.tenant, batch.series_ids)
         key = batch.tenant.encode()
         parts = batch.split_by_shard(self._bus.partitions(TELEMETRY_TOPIC))
         await asyncio.gather(*(
