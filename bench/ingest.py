@@ -16,7 +16,8 @@ answers drop the batch. Series, values and batch layout are the same for both ta
 the other for this machine's CPUs: (a) ours: the API (``observer-eye api``) → the
 Kafka-protocol broker (tansu) → ``observer-eye consume --group writer`` → PostgreSQL
 (a database created for the run), Redis as the cache, all production defaults
-(writer flush every 1 s); (b) ``prometheus --web.enable-remote-write-receiver`` on an
+(writer flush every 1 s); the API runs ``--api-workers`` processes (default: one per
+CPU), which share users and keys through the run's database (``OBSERVER_REPOSITORY=django``); (b) ``prometheus --web.enable-remote-write-receiver`` on an
 empty TSDB. After the sending stops, each target is given until its stored count stops
 growing (ours: the writer catches up and flushes); ``samples_per_s`` is what landed
 divided by the send time plus that drain time.
