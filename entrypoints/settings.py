@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     kafka_compression: Literal["none", "gzip"] = "none"
     kafka_session_timeout_ms: int = Field(10_000, ge=500)
     kafka_lag_cache_s: float = Field(0.5, ge=0)  # how stale ingest's view of the consumer lag may be
+    kafka_linger_ms: int = Field(5, ge=0)  # the producer batches sends for this long (ADR 0013)
     # Kafka credentials (entrypoints/credentials.py): TLS with a CA and optionally a client
     # certificate (SSL, SASL_SSL), SASL PLAIN or SCRAM (SASL_PLAINTEXT, SASL_SSL).
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
@@ -225,6 +226,10 @@ class Settings(BaseSettings):
     ingest_rate_burst: int = Field(2_000_000, ge=1)
     # Validated series the API remembers so a scraper's repeats skip re-validation (0: off).
     known_series: int = Field(50_000, ge=0)
+    max_active_series: int = Field(0, ge=0)  # per tenant, 0: no limit (ADR 0013)
+    active_series_window_s: int = Field(3600, ge=1)  # a series stops counting this long after its last sample
+    api_workers: int = Field(1, ge=1)  # `observer-eye api` processes sharing the port (ADR 0013)
+    writer_series_cache: int = Field(200_000, ge=0)  # series the PostgreSQL writer remembers (LRU)
     # What a gzip/zstd/snappy body may inflate to (a "zip bomb" is refused with 413).
     max_decompressed_bytes: int = Field(32 * 1024 * 1024, ge=1024)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from adapters.http.deps import ApiServices, Identity
+from adapters.memory.active_series import MemoryActiveSeries
 from adapters.memory.cache import MemoryLatestValueCache, MemoryPubSub, MemoryRateLimiter
 from adapters.memory.infrastructure import DryRunInfrastructure
 from adapters.memory.notify import LogNotifier, MemoryDeliveryLedger
@@ -187,7 +188,13 @@ class Container(containers.DeclarativeContainer):
                                            max_age_s=settings.provided.routing_cache_s)
 
     ingest_limits = providers.Singleton(limits.ingest_limits, settings)
-    ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits)
+    # Per-tenant active series (OBSERVER_MAX_ACTIVE_SERIES): shared through Redis by every API replica.
+    active_series = providers.Selector(
+        config.cache,
+        memory=providers.Singleton(MemoryActiveSeries),
+        redis=providers.Singleton(messaging.redis_adapter, "RedisActiveSeries", redis, config.redis_prefix),
+    )
+    ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits, active_series)
     queries = providers.Singleton(TelemetryQueries, sample_store)
     promql = providers.Singleton(limits.promql, settings, sample_store)
     rule_overlay = providers.Singleton(RecordedOverlay, sample_store)
