@@ -1,0 +1,86 @@
+"""The same live route change across processes, on the production adapters: the API in
+this process, the alert pipeline in ``observer-eye consume --group pipeline`` (a child
+process), alerts on Kafka (tansu), the change's announcement on Redis pub/sub, routing
+in the shared database. The consumer's routing cache is an hour: only the announcement,
+heard by its config watcher, can make it route the next alert to the new receiver."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from tests.integration.test_routing_live_change import alert, names
+from tests.notify_receivers import HttpReceiver
+from tests.support.pipeline import ROOT, Api, ConsumerProcess, kafka_redis_settings, wait_for
+from tests.support.redis_server import redis_url, unique_prefix
+from tests.support.tansu import Tansu
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def tansu() -> Iterator[Tansu]:
+    with Tansu() as broker:
+        yield broker
+
+
+@pytest.fixture
+def redis_env() -> Iterator[tuple[str, str]]:
+    url, prefix = redis_url(), unique_prefix()
+    yield url, prefix
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def test_the_pipeline_process_routes_the_next_alert_by_a_route_changed_in_the_api(tansu, redis_env, tmp_path: Path):
+    url, prefix = redis_env
+    settings = kafka_redis_settings(tansu.bootstrap, url, prefix, tmp_path / "var") | {
+        "repository": "django", "routing_cache_s": 3600, "pipeline_tick_s": 0.2,
+        "outgoing_allow": '["127.0.0.1/32"]'}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OBSERVER_")}
+    migrated = subprocess.run([sys.executable, "-m", "entrypoints.cli", "admin", "migrate", "--verbosity", "0"], cwd=ROOT,
+                              env=env | {"OBSERVER_DATA_DIR": str(tmp_path / "var"), "OBSERVER_REPOSITORY": "django"},
+                              capture_output=True, text=True, timeout=120)
+    assert migrated.returncode == 0, migrated.stderr
+    old, new = HttpReceiver(), HttpReceiver()
+    # The pipeline group never opens the sample store: its URL is never used.
+    pipeline = ConsumerProcess(settings, "postgresql://unused", tmp_path / "pipeline.log", group="pipeline")
+    try:
+        with Api(**(settings | {"outgoing_allow": ["127.0.0.1/32"]})) as api:
+            client = httpx.Client(base_url=api.url, headers={"Authorization": f"Bearer {api.key}"}, timeout=10)
+            for name, receiver in (("old", old), ("new", new)):
+                made = client.post("/api/v1/receivers", json={"name": name, "webhook_configs": [{"url": receiver.url()}]})
+                assert made.status_code == 201, made.text
+            timing = {"group_by": ["alertname"], "group_wait": "0s", "group_interval": "1s", "repeat_interval": "1h"}
+            tree = client.get("/api/v1/routing/tree")
+            put = client.put("/api/v1/routing/tree", json={"route": {"receiver": "old", **timing}},
+                             headers={"If-Match": tree.headers["etag"]})
+            assert put.status_code == 200, put.text
+
+            pipeline.start()
+            pipeline.wait_assigned(60)
+            assert client.post("/api/v1/integrations/alertmanager", json=alert("FirstAlert")).status_code == 200
+            wait_for(lambda: names(old), lambda n: "FirstAlert" in n, 60, "the first alert at the old receiver", [pipeline])
+
+            switched = client.put("/api/v1/routing/tree", json={"route": {"receiver": "new", **timing}},
+                                  headers={"If-Match": put.headers["etag"]})
+            assert switched.status_code == 200, switched.text
+            assert client.post("/api/v1/integrations/alertmanager", json=alert("SecondAlert")).status_code == 200
+            wait_for(lambda: names(new), lambda n: "SecondAlert" in n, 60, "the second alert at the new receiver",
+                     [pipeline])
+            assert "SecondAlert" not in names(old)
+            assert pipeline.terminate() == 0
+    finally:
+        pipeline.stop_if_running()
+        old.close()
+        new.close()
