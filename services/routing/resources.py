@@ -204,7 +204,7 @@ def _check_names(document: Mapping[str, Any]) -> None:
 # -- Alertmanager's YAML --------------------------------------------------------------
 
 
-def _url_placeholders(document: Mapping[str, Any]) -> dict[str, Any]:
+def url_placeholders(document: Mapping[str, Any]) -> dict[str, Any]:
     """Redacted URLs as a URL (Alertmanager refuses a url that does not parse)."""
     out = copy.deepcopy(dict(document))
     for receiver in out.get("receivers", []):
@@ -217,7 +217,7 @@ def _url_placeholders(document: Mapping[str, Any]) -> dict[str, Any]:
 async def export_alertmanager(service: RoutingService, tenant: str) -> tuple[str, int]:
     """The tenant's routing as ``alertmanager.yml`` (secrets as placeholders), and its revision."""
     snap = await service.snapshot(tenant)
-    return export_yaml(_url_placeholders(snap.document), snap.revision), snap.revision
+    return export_yaml(url_placeholders(snap.document), snap.revision), snap.revision
 
 
 async def import_alertmanager(service: RoutingService, tenant: str, actor: Actor, text: str, expected_revision: int,
