@@ -112,12 +112,17 @@ def replace_all(uow: UnitOfWork, tenant: str, doc: Mapping[str, Any], secrets: R
     audit entry for the whole. The caller bumps the revision."""
     before = whole(uow, tenant, None)
     current = {(i.kind, i.name): i for kind in RoutingKind for i in uow.routing.list(tenant, kind)}
+    wanted = []
+    for kind, name, document in items_of(doc):
+        if kind is RoutingKind.RECEIVER:
+            old_receiver = current.get((kind, name))
+            document = secrets.merge(tenant, document, old_receiver.document if old_receiver else None)
+        wanted.append((kind, name, document))
+    # Validated in the document's own order, so a problem's field ("receivers[2]...") points into it.
+    build_config({**doc, "receivers": [secrets.reveal(tenant, d) for k, _, d in wanted if k is RoutingKind.RECEIVER]})
     written: list[RoutingItem] = []
-    wanted = items_of(doc)
     for kind, name, document in wanted:
         old = current.pop((kind, name), None)
-        if kind is RoutingKind.RECEIVER:
-            document = secrets.merge(tenant, document, old.document if old else None)
         item = RoutingItem(tenant, kind, name, document, (old.version + 1) if old else 1, actor.subject, now_ms)
         if old is None:
             uow.routing.add(item)

@@ -34,7 +34,7 @@ from services.routing.documents import (
     whole,
 )
 from services.routing.probe import ReceiverProbe
-from services.routing.alertmanager import export_yaml, from_alertmanager, parse_yaml
+from services.routing.alertmanager import am_field, export_yaml, from_alertmanager, parse_yaml
 from services.routing.secrets import REDACTED, REDACTED_URL, SECRET_FIELDS_BY_TYPE, ReceiverSecrets, channel_lists, redact
 from services.routing.seed import RoutingSeed
 
@@ -225,5 +225,8 @@ async def import_alertmanager(service: RoutingService, tenant: str, actor: Actor
     """Replace the tenant's routing with an ``alertmanager.yml``; the new revision and
     what was dropped (with ``drop_unsupported``; otherwise unsupported fields are refused)."""
     document, dropped = from_alertmanager(parse_yaml(text), drop_unsupported=drop_unsupported)
-    revision = await service.replace_all(tenant, actor, document, expected_revision, action="routing.import")
+    try:
+        revision = await service.replace_all(tenant, actor, document, expected_revision, action="routing.import")
+    except ValidationError as exc:
+        raise exc.renamed(am_field(exc.field)) from None  # the field as the file spells it
     return revision, dropped
