@@ -207,3 +207,8 @@ receivers:
     with pytest.raises(ValidationError) as bad_email:
         await import_alertmanager(routing.service, "acme", ALICE, email, revision)
     assert bad_email.value.field == "receivers[1].email_configs[0].smarthost"
+    placeholder = text.replace('msteams_configs: [{webhook_url: "not a url"}]',
+                               'slack_configs: [{api_url: "https://redacted.invalid/"}]')
+    with pytest.raises(ValidationError) as no_stored:
+        await import_alertmanager(routing.service, "acme", ALICE, placeholder, revision)
+    assert no_stored.value.field == "receivers[1].slack_configs[0].api_url"
