@@ -1,7 +1,9 @@
-"""The same live route change across processes, on the production adapters: the API in
-this process, the alert pipeline in ``observer-eye consume --group pipeline`` (a child
-process), alerts on Kafka (tansu), the change's announcement on Redis pub/sub, routing
-in the shared database. The consumer's routing cache is an hour: only the announcement,
+"""The same live route change across processes, on the production adapters: the API
+(``observer-eye api``) and the alert pipeline (``observer-eye consume --group
+pipeline``) as child processes, alerts on Kafka (tansu), the change's announcement on
+Redis pub/sub, routing in their shared database (SQLite in the data directory; child
+processes, because Django is configured once per process and this test process may
+have configured it for another database already). The consumer's routing cache is an hour: only the announcement,
 heard by its config watcher, can make it route the next alert to the new receiver."""
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ import redis
 
 from tests.integration.test_routing_live_change import alert, names
 from tests.notify_receivers import HttpReceiver
-from tests.support.pipeline import ROOT, Api, ConsumerProcess, kafka_redis_settings, wait_for
+from tests.support.pipeline import ROOT, ConsumerProcess, kafka_redis_settings, wait_for
 from tests.support.redis_server import redis_url, unique_prefix
-from tests.support.tansu import Tansu
+from tests.support.tansu import Tansu, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -56,39 +58,58 @@ def test_the_pipeline_process_routes_the_next_alert_by_a_route_changed_in_the_ap
     settings = kafka_redis_settings(tansu.bootstrap, url, prefix, tmp_path / "var") | {
         "repository": "django", "routing_cache_s": 3600, "pipeline_tick_s": 0.2, "kafka_session_timeout_ms": 10_000,
         "outgoing_allow": '["127.0.0.1/32"]'}
+    data_dir = tmp_path / "var"
     env = {k: v for k, v in os.environ.items() if not k.startswith("OBSERVER_")}
     migrated = subprocess.run([sys.executable, "-m", "entrypoints.cli", "admin", "migrate", "--verbosity", "0"], cwd=ROOT,
-                              env=env | {"OBSERVER_DATA_DIR": str(tmp_path / "var"), "OBSERVER_REPOSITORY": "django"},
+                              env=env | {"OBSERVER_DATA_DIR": str(data_dir), "OBSERVER_REPOSITORY": "django"},
                               capture_output=True, text=True, timeout=120)
     assert migrated.returncode == 0, migrated.stderr
     old, new = HttpReceiver(), HttpReceiver()
+    port = free_port()
     # The pipeline group never opens the sample store: its URL is never used.
     pipeline = ConsumerProcess(settings, "postgresql://unused", tmp_path / "pipeline.log", group="pipeline")
+    api_env = {**pipeline.env, "OBSERVER_PORT": str(port), "OBSERVER_SAMPLE_STORE": "sqlite"}
+    api_log = open(tmp_path / "api.log", "ab")
+    api = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "api"], cwd=ROOT, env=api_env, stdout=api_log,
+                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    api_log.close()
     try:
-        with Api(**(settings | {"outgoing_allow": ["127.0.0.1/32"]})) as api:
-            client = httpx.Client(base_url=api.url, headers={"Authorization": f"Bearer {api.key}"}, timeout=10)
-            for name, receiver in (("old", old), ("new", new)):
-                made = client.post("/api/v1/receivers", json={"name": name, "webhook_configs": [{"url": receiver.url()}]})
-                assert made.status_code == 201, made.text
-            timing = {"group_by": ["alertname"], "group_wait": "0s", "group_interval": "1s", "repeat_interval": "1h"}
-            tree = client.get("/api/v1/routing/tree")
-            put = client.put("/api/v1/routing/tree", json={"route": {"receiver": "old", **timing}},
-                             headers={"If-Match": tree.headers["etag"]})
-            assert put.status_code == 200, put.text
+        base = f"http://127.0.0.1:{port}"
 
-            pipeline.start()
-            pipeline.wait_assigned(120)
-            assert client.post("/api/v1/integrations/alertmanager", json=alert("FirstAlert")).status_code == 200
-            arrived(lambda: names(old), "FirstAlert", "the old receiver", pipeline)
+        def healthy() -> bool:
+            assert api.poll() is None, (tmp_path / "api.log").read_text()[-3000:]
+            try:
+                return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
 
-            switched = client.put("/api/v1/routing/tree", json={"route": {"receiver": "new", **timing}},
-                                  headers={"If-Match": put.headers["etag"]})
-            assert switched.status_code == 200, switched.text
-            assert client.post("/api/v1/integrations/alertmanager", json=alert("SecondAlert")).status_code == 200
-            arrived(lambda: names(new), "SecondAlert", "the new receiver", pipeline)
-            assert "SecondAlert" not in names(old)
-            assert pipeline.terminate() == 0
+        wait_for(healthy, bool, 120, "the API answering")
+        client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {(data_dir / 'api-key').read_text().strip()}"},
+                              timeout=10)
+        for name, receiver in (("old", old), ("new", new)):
+            made = client.post("/api/v1/receivers", json={"name": name, "webhook_configs": [{"url": receiver.url()}]})
+            assert made.status_code == 201, made.text
+        timing = {"group_by": ["alertname"], "group_wait": "0s", "group_interval": "1s", "repeat_interval": "1h"}
+        tree = client.get("/api/v1/routing/tree")
+        put = client.put("/api/v1/routing/tree", json={"route": {"receiver": "old", **timing}},
+                         headers={"If-Match": tree.headers["etag"]})
+        assert put.status_code == 200, put.text
+
+        pipeline.start()
+        pipeline.wait_assigned(120)
+        assert client.post("/api/v1/integrations/alertmanager", json=alert("FirstAlert")).status_code == 200
+        arrived(lambda: names(old), "FirstAlert", "the old receiver", pipeline)
+
+        switched = client.put("/api/v1/routing/tree", json={"route": {"receiver": "new", **timing}},
+                              headers={"If-Match": put.headers["etag"]})
+        assert switched.status_code == 200, switched.text
+        assert client.post("/api/v1/integrations/alertmanager", json=alert("SecondAlert")).status_code == 200
+        arrived(lambda: names(new), "SecondAlert", "the new receiver", pipeline)
+        assert "SecondAlert" not in names(old)
+        assert pipeline.terminate() == 0
     finally:
         pipeline.stop_if_running()
+        api.terminate()
+        api.wait(30)
         old.close()
         new.close()
