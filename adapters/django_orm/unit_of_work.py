@@ -46,7 +46,9 @@ from adapters.django_orm.incidents.outbox import DjangoOutboxRepository
 from adapters.django_orm.incidents.repositories import DjangoIncidentRepository
 from adapters.django_orm.notifications.repositories import DjangoDeliveryRepository
 from adapters.django_orm.routing.repositories import DjangoRoutingRepository
+from adapters.django_orm.oncall.repositories import DjangoOnCallRepository
 from adapters.django_orm.rules.repositories import DjangoRuleGroupRepository
+from adapters.django_orm.alerts.maintenance import DjangoMaintenanceWindowRepository
 
 T = TypeVar("T")
 
@@ -74,6 +76,8 @@ class DjangoUnitOfWork:
         self.login_throttle = DjangoLoginThrottleRepository(using)
         self.audit = DjangoAuditRepository(using)
         self.routing = DjangoRoutingRepository(using)
+        self.oncall = DjangoOnCallRepository(using)
+        self.maintenance_windows = DjangoMaintenanceWindowRepository(using)
 
 
 class DjangoUnitOfWorkRunner:
