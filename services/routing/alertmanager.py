@@ -199,6 +199,22 @@ def from_alertmanager(doc: Any, *, drop_unsupported: bool = False) -> tuple[dict
     return out, imp.unsupported
 
 
+_OUR_FIELD = re.compile(r"^(receivers\[\d+\])\.(\w+)_configs(\[\d+\])(?:\.(\w+))?(.*)$")
+
+
+def am_field(field: str | None) -> str | None:
+    """Our field path in an imported document as the Alertmanager file spells it
+    (``receivers[0].teams_configs[0].url`` → ``receivers[0].msteams_configs[0].webhook_url``)."""
+    found = _OUR_FIELD.match(field or "")
+    if found is None or found.group(2) not in _OURS:
+        return field
+    receiver, kind, index, name, rest = found.groups()
+    am_list, names = _OURS[kind]
+    spelled = {"email": {"title": "headers.Subject", "tls_insecure_skip_verify": "tls_config.insecure_skip_verify"}}
+    name = spelled.get(kind, {}).get(name or "", names.get(name or "", name)) if name else None
+    return f"{receiver}.{am_list}{index}" + (f".{name}" if name else "") + rest
+
+
 def parse_yaml(text: str) -> Any:
     try:
         return yaml.safe_load(text)

@@ -95,7 +95,7 @@ def check_whole(uow: UnitOfWork, tenant: str, secrets: ReceiverSecrets) -> Alert
 def items_of(doc: Mapping[str, Any]) -> list[tuple[RoutingKind, str, dict[str, Any]]]:
     """A whole document split into items (inhibit rules without a name get ``inhibit-<n>``)."""
     out: list[tuple[RoutingKind, str, dict[str, Any]]] = [(RoutingKind.TREE, ROOT, copy.deepcopy(dict(doc["route"])))]
-    for i, r in enumerate(doc.get("receivers", [])):
+    for r in doc.get("receivers", []):
         out.append((RoutingKind.RECEIVER, r.get("name", ""), copy.deepcopy(dict(r))))
     for i, r in enumerate(doc.get("inhibit_rules", [])):
         named = {"name": f"inhibit-{i + 1}", **copy.deepcopy(dict(r))}
@@ -112,12 +112,22 @@ def replace_all(uow: UnitOfWork, tenant: str, doc: Mapping[str, Any], secrets: R
     audit entry for the whole. The caller bumps the revision."""
     before = whole(uow, tenant, None)
     current = {(i.kind, i.name): i for kind in RoutingKind for i in uow.routing.list(tenant, kind)}
+    wanted = []
+    receivers = 0
+    for kind, name, document in items_of(doc):
+        if kind is RoutingKind.RECEIVER:
+            old_receiver = current.get((kind, name))
+            try:
+                document = secrets.merge(tenant, document, old_receiver.document if old_receiver else None)
+            except ValidationError as exc:
+                raise exc.at(f"receivers[{receivers}]") from None
+            receivers += 1
+        wanted.append((kind, name, document))
+    # Validated in the document's own order, so a problem's field ("receivers[2]...") points into it.
+    build_config({**doc, "receivers": [secrets.reveal(tenant, d) for k, _, d in wanted if k is RoutingKind.RECEIVER]})
     written: list[RoutingItem] = []
-    wanted = items_of(doc)
     for kind, name, document in wanted:
         old = current.pop((kind, name), None)
-        if kind is RoutingKind.RECEIVER:
-            document = secrets.merge(tenant, document, old.document if old else None)
         item = RoutingItem(tenant, kind, name, document, (old.version + 1) if old else 1, actor.subject, now_ms)
         if old is None:
             uow.routing.add(item)

@@ -34,7 +34,7 @@ from services.routing.documents import (
     whole,
 )
 from services.routing.probe import ReceiverProbe
-from services.routing.alertmanager import export_yaml, from_alertmanager, parse_yaml
+from services.routing.alertmanager import am_field, export_yaml, from_alertmanager, parse_yaml
 from services.routing.secrets import REDACTED, REDACTED_URL, SECRET_FIELDS_BY_TYPE, ReceiverSecrets, channel_lists, redact
 from services.routing.seed import RoutingSeed
 
@@ -204,7 +204,7 @@ def _check_names(document: Mapping[str, Any]) -> None:
 # -- Alertmanager's YAML --------------------------------------------------------------
 
 
-def _url_placeholders(document: Mapping[str, Any]) -> dict[str, Any]:
+def url_placeholders(document: Mapping[str, Any]) -> dict[str, Any]:
     """Redacted URLs as a URL (Alertmanager refuses a url that does not parse)."""
     out = copy.deepcopy(dict(document))
     for receiver in out.get("receivers", []):
@@ -217,7 +217,7 @@ def _url_placeholders(document: Mapping[str, Any]) -> dict[str, Any]:
 async def export_alertmanager(service: RoutingService, tenant: str) -> tuple[str, int]:
     """The tenant's routing as ``alertmanager.yml`` (secrets as placeholders), and its revision."""
     snap = await service.snapshot(tenant)
-    return export_yaml(_url_placeholders(snap.document), snap.revision), snap.revision
+    return export_yaml(url_placeholders(snap.document), snap.revision), snap.revision
 
 
 async def import_alertmanager(service: RoutingService, tenant: str, actor: Actor, text: str, expected_revision: int,
@@ -225,5 +225,8 @@ async def import_alertmanager(service: RoutingService, tenant: str, actor: Actor
     """Replace the tenant's routing with an ``alertmanager.yml``; the new revision and
     what was dropped (with ``drop_unsupported``; otherwise unsupported fields are refused)."""
     document, dropped = from_alertmanager(parse_yaml(text), drop_unsupported=drop_unsupported)
-    revision = await service.replace_all(tenant, actor, document, expected_revision, action="routing.import")
+    try:
+        revision = await service.replace_all(tenant, actor, document, expected_revision, action="routing.import")
+    except ValidationError as exc:
+        raise exc.renamed(am_field(exc.field)) from None  # the field as the file spells it
     return revision, dropped

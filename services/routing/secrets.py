@@ -64,6 +64,9 @@ class ReceiverSecrets:
         for kind, i, channel_name, channel in channel_lists(out):
             where = f"{kind}_configs[{i}]"
             for key in channel:
+                if key == "tls_ca_file":
+                    raise ValidationError("a CA file on the server cannot be named over the API (the seed file may); "
+                                          "the system's CAs verify the SMTP server", field=f"{where}.{key}")
                 if key.endswith("_file"):
                     raise ValidationError(f"{key} reads a file on the server; give {key[:-5]} itself (it is stored "
                                           "encrypted and never shown)", field=f"{where}.{key}")

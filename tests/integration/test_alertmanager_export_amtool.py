@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 
 from services.routing.alertmanager import export_yaml, from_alertmanager, parse_yaml
 from services.routing.documents import build_config
-from services.routing.resources import _url_placeholders
+from services.routing.resources import url_placeholders
 from services.routing.secrets import redact
 from tests.support.prometheus_server import binary
 from tests.unit.services.routing.test_alertmanager import documents
@@ -66,7 +66,7 @@ def amtool(text: str) -> tuple[bool, str]:
 def exported(doc: dict) -> str:
     """As the API exports it: secrets redacted, URLs as a URL placeholder."""
     shown = {**doc, "receivers": [redact(r) for r in doc["receivers"]]}
-    return export_yaml(_url_placeholders(shown), 3)
+    return export_yaml(url_placeholders(shown), 3)
 
 
 def test_the_export_of_every_feature_passes_amtool_and_imports_back() -> None:

@@ -84,6 +84,8 @@ async def put_tree(body: Document, principal: Admin, svc: Svc, request: Request,
     if set(doc) != {"route"}:
         raise ValidationError("send {\"route\": {...the root route...}, \"version\": <the version you read>}",
                               field=next(iter(sorted(set(doc) - {"route"})), "route"))
+    if not isinstance(doc["route"], dict):
+        raise ValidationError("the root route is an object", field="route")
     item = await _routing(svc).replace(principal.tenant, _actor(request, principal), RoutingKind.TREE, ROOT,
                                        doc["route"], version)
     set_etag(response, item.version)

@@ -22,6 +22,8 @@ async def test_the_tree_is_seeded_and_replaced_with_its_version(api) -> None:
     stale = problem(await api.client.put("/api/v1/routing/tree", json={"route": new_route, "version": 1}), 409)
     assert stale["current_version"] == 2
     problem(await api.client.put("/api/v1/routing/tree", json={"route": {"receiver": "nobody"}, "version": 2}), 422)
+    problem(await api.client.put("/api/v1/routing/tree", json={"route": ["x"], "version": 2}), 422, "route")
+    problem(await api.client.put("/api/v1/routing/tree", json={"routes": {}, "version": 2}), 422, "routes")
     problem(await api.client.put("/api/v1/routing/tree", json={"route": {"receiver": "default", "group_wait": "soon"},
                                                                 "version": 2}), 422, "route.group_wait")
 

@@ -5,6 +5,7 @@ never fails with anything but a problem naming a field; Alertmanager's older for
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -182,3 +183,32 @@ def test_log_channels_are_said_to_be_left_out_of_the_export() -> None:
     assert am["receivers"] == [{"name": "default"}] and "log channel" in notes[0]
     assert "log channel" in export_yaml(doc, 1).splitlines()[2]
     assert yaml.safe_load(export_yaml(doc, 1)) == am
+
+
+async def test_an_import_problem_names_the_field_as_the_file_spells_it() -> None:
+    from services.routing.resources import import_alertmanager
+    from tests.unit.services.routing.conftest import ALICE, make_routing
+
+    routing = make_routing()
+    revision = (await routing.service.snapshot("acme")).revision
+    text = """
+route: {receiver: b}
+receivers:
+  - name: b
+    webhook_configs: [{url: "https://b.example.com/x"}]
+  - name: a
+    msteams_configs: [{webhook_url: "not a url"}]
+"""
+    with pytest.raises(ValidationError) as bad:
+        await import_alertmanager(routing.service, "acme", ALICE, text, revision)
+    assert bad.value.field == "receivers[1].msteams_configs[0].webhook_url"
+    email = text.replace('msteams_configs: [{webhook_url: "not a url"}]',
+                         'email_configs: [{to: a@example.com, from: b@example.com, smarthost: "nohost"}]')
+    with pytest.raises(ValidationError) as bad_email:
+        await import_alertmanager(routing.service, "acme", ALICE, email, revision)
+    assert bad_email.value.field == "receivers[1].email_configs[0].smarthost"
+    placeholder = text.replace('msteams_configs: [{webhook_url: "not a url"}]',
+                               'slack_configs: [{api_url: "https://redacted.invalid/"}]')
+    with pytest.raises(ValidationError) as no_stored:
+        await import_alertmanager(routing.service, "acme", ALICE, placeholder, revision)
+    assert no_stored.value.field == "receivers[1].slack_configs[0].api_url"

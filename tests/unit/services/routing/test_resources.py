@@ -161,3 +161,18 @@ async def test_a_whole_import_checks_the_revision_and_replaces_everything(routin
     with pytest.raises(ValidationError) as twice:
         await routing.service.replace_all("acme", ALICE, {**doc, "receivers": doc["receivers"] * 2}, revision)
     assert twice.value.field == "receivers[1].name"
+
+
+async def test_secrets_sealed_with_another_key_do_not_open_and_a_cached_configuration_is_kept(routing) -> None:
+    import secrets as random
+
+    from adapters.secretbox import AesGcmSecretBox
+    from services.routing import ReceiverSecrets, StoredAlertingConfigs
+
+    before = await routing.configs.for_tenant("acme")  # seeded, sealed with the fixture's key
+    other = StoredAlertingConfigs(routing.uow, routing.clock, ReceiverSecrets(AesGcmSecretBox(random.token_bytes(32))),
+                                  routing.service._seed)
+    with pytest.raises(ValueError, match="does not open"):
+        await other.for_tenant("acme")
+    other._cache["acme"] = (routing.clock.now_ms() - 10_000, before)  # read before the key changed, now expired
+    assert await other.for_tenant("acme") is before
