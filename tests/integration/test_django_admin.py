@@ -20,6 +20,7 @@ from domain.alerts.silences import Recurrence
 from domain.identity import AuditEntry, Session, Team, ThrottleState, new_audit_id
 from domain.identity.api_keys import generate_api_key
 from domain.identity.tenants import Tenant
+from ports.oncall_store import CalendarFeed, OnCallRecord
 from tests.contract.django_support import ensure_django
 from tests.contract.repositories_support import T0, incident, rule, silence
 
@@ -94,6 +95,9 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
         u.sessions.add(Session.start("acme", "u-1", "local", T0, idle_ms=3_600_000, lifetime_ms=86_400_000)[0])
         u.login_throttle.save("acme/a", ThrottleState(2, T0), T0 + 3_600_000)
         u.audit.add(AuditEntry(new_audit_id(T0), "acme", T0, "u-1", "user.invite", "user:u-2", before={"a": 1}))
+        u.oncall.add(OnCallRecord("acme", "schedule", "primary", "Primary", {"id": "primary", "layers": []}, 1, "u-1", T0))
+        u.oncall.claim_seed("acme", T0)
+        u.oncall.add_feed(CalendarFeed("feed-1", "acme", "u-1", "f" * 64, "u-1", T0))
 
     runner = DjangoUnitOfWorkRunner(alias, threads=1)
     runner.run_sync(work)
