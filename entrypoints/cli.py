@@ -149,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     from entrypoints import oncall_cli
 
     oncall_cli.add_parser(sub)  # escalation policies, schedules, who is on call
+    from entrypoints import routing_cli
+
+    routing_cli.add_parser(sub)  # notification routing as alertmanager.yml
     worker = sub.add_parser("worker", help="run a background worker")
     worker_kinds = worker.add_subparsers(dest="worker_kind", required=True, metavar="KIND")
     temporal_worker.add_parser(sub)

@@ -119,6 +119,13 @@ class Settings(BaseSettings):
     alerting_config: Path | None = None
     outgoing_allow: list[str] = []
     notify_timeout_s: float = Field(10.0, gt=0)  # the total time one send may take (connect, send, read the answer)
+    # Notification routing as resources (docs/adr/0018-notification-routing.md): the file
+    # above seeds a tenant with no stored routing, once. routing_cache_s: how long a
+    # process keeps a tenant's routing before reading it again (a change is announced and
+    # read at once; this bounds a lost announcement). secrets_key_file: the key sealing
+    # receivers' secrets (default data_dir/secrets-key; every API and worker needs the same).
+    routing_cache_s: float = Field(5.0, gt=0)
+    secrets_key_file: Path | None = None
     # One delivery path for every notification (docs/adr/0014-one-alert-path.md): a worker
     # claims a delivery for notify_claim_ttl_s and gives its send notify_send_deadline_s
     # in all (shorter: a send never outlives its claim, so no second worker sends it meanwhile).

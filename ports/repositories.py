@@ -31,6 +31,7 @@ from ports.identity_store import (
     UserRepository,
 )
 from ports.oncall_store import OnCallRepository
+from ports.routing import RoutingRepository
 
 T = TypeVar("T")
 AlertRule = ThresholdRule | AbsenceRule | AnomalyRule
@@ -249,6 +250,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     # escalation policies and on-call schedules (ports/oncall_store.py)
     oncall: OnCallRepository
+    routing: RoutingRepository  # notification routing (ports/routing.py)
 
 
 class UnitOfWorkRunner(Protocol):

@@ -46,6 +46,7 @@ from adapters.django_orm.incidents.outbox import DjangoOutboxRepository
 from adapters.django_orm.incidents.repositories import DjangoIncidentRepository
 from adapters.django_orm.notifications.repositories import DjangoDeliveryRepository
 from adapters.django_orm.oncall.repositories import DjangoOnCallRepository
+from adapters.django_orm.routing.repositories import DjangoRoutingRepository
 from adapters.django_orm.rules.repositories import DjangoRuleGroupRepository
 
 T = TypeVar("T")
@@ -74,6 +75,7 @@ class DjangoUnitOfWork:
         self.login_throttle = DjangoLoginThrottleRepository(using)
         self.audit = DjangoAuditRepository(using)
         self.oncall = DjangoOnCallRepository(using)
+        self.routing = DjangoRoutingRepository(using)
 
 
 class DjangoUnitOfWorkRunner:

@@ -25,6 +25,7 @@ from adapters.http.routes import oncall, oncall_feeds, oncall_views
 from adapters.http.routes import (
     alerts, health, incidents, ingest, integrations, notifications, otlp, remote_write, telemetry,
 )
+from adapters.http.routes import routing
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -50,6 +51,7 @@ def create_app(svc: ApiServices, lifespan: Lifespan | None = None, version: str 
     app.include_router(oncall.router)  # /api/v1/escalation-policies, /api/v1/schedules
     app.include_router(oncall_views.router)  # /api/v1/oncall, schedules' now-and-next and shifts
     app.include_router(oncall_feeds.router)  # /api/v1/oncall/feeds: calendar feeds of shifts
+    app.include_router(routing.router)  # /api/v1/routing, receivers, inhibit-rules, time-intervals
     for module in (auth, users, api_keys, tenants, audit):  # identity: /api/v1/auth, users, teams, ...
         app.include_router(module.router)
     if frontend_dir is not None:

@@ -32,6 +32,7 @@ from services.ingest import IngestService
 from services.promql.engine import PromQLEngine
 from services.promrules.groups import RuleGroupService
 from services.queries import TelemetryQueries
+from services.routing import RoutingService
 from services.runbooks import RunbookService
 from services.streaming import StreamHub
 from ports.clock import Clock
@@ -86,6 +87,7 @@ class ApiServices:
     runbooks: RunbookService | None = None  # the remediation runbook catalogue (routes/runbooks.py)
     dead_letters: DeadLetters | None = None  # messages the consumers gave up on (routes/dead_letters.py)
     oncall: OnCallConfigService | None = None  # escalation policies, schedules (routes/oncall*.py)
+    routing: RoutingService | None = None  # notification routing resources (routes/routing.py)
 
 
 def services(request: Request) -> ApiServices:

@@ -26,6 +26,7 @@ from adapters.memory.identity import (
     MemoryUserRepository,
 )
 from adapters.memory.oncall_store import MemoryOnCallRepository
+from adapters.memory.routing import MemoryRoutingRepository
 from domain.errors import Conflict, ValidationError
 from domain.incidents.incident import IncidentStatus
 from ports.repositories import FactRecord, OutboxMessage, incident_event_messages
@@ -341,6 +342,7 @@ class MemoryUnitOfWork:
         self.login_throttle = MemoryLoginThrottleRepository(tables["login_throttle"])
         self.audit = MemoryAuditRepository(tables["audit"])
         self.oncall = MemoryOnCallRepository(tables["oncall"], tables["oncall_seeds"], tables["oncall_feeds"])
+        self.routing = MemoryRoutingRepository(tables["routing"], tables["routing_revisions"])
 
 
 class MemoryUnitOfWorkRunner:
@@ -351,6 +353,7 @@ class MemoryUnitOfWorkRunner:
               "compliance_evaluations", "compliance_facts", "users", "teams", "sessions", "one_time_tokens",
               "login_throttle", "audit", "outbox")
     _NAMES += ("oncall", "oncall_seeds", "oncall_feeds")
+    _NAMES += ("routing", "routing_revisions")  # notification routing (ports/routing.py)
 
     def __init__(self) -> None:
         self._tables = {n: _Table() for n in self._NAMES}

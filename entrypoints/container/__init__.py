@@ -25,6 +25,7 @@ from adapters.memory.workflows import InProcessWorkflowEngine
 from adapters.scrape import HttpScrapeClient
 from adapters.system.clock import SystemClock
 from entrypoints.container import identity, limits, messaging, operations, storage
+from entrypoints.container import routing as routing_wiring
 from entrypoints.container.limits import silence_limits
 from entrypoints.container.operations import configuration_facts
 from entrypoints.container.storage import setup_database
@@ -45,12 +46,14 @@ from services.notifications import NotificationService
 from services.oncall_directory import StoredOnCallDirectory
 from services.oncall_handoffs import HandoffNotifier
 from services.outbox import OutboxRelay, OutboxSignal
-from services.pipeline.config import FixedAlertingConfigs, load_alerting_config
+from services.pipeline.config import load_alerting_config
 from services.postmortem import PostmortemService
 from services.promrules.groups import RuleGroupService
 from services.promrules.overlay import RecordedOverlay
 from services.queries import TelemetryQueries
 from services.remediation import RemediationService
+from services.routing.probe import ReceiverProbe
+from services.routing import ReceiverSecrets, RoutingSeed, RoutingService, StoredAlertingConfigs, load_seed_document
 from services.runbooks import RunbookService
 from services.scrape import ScrapeService
 from services.scrape_config import load_scrape_config
@@ -170,7 +173,13 @@ class Container(containers.DeclarativeContainer):
         config.notifier, log=log_notifier, channels=providers.Singleton(messaging.channels_notifier, settings, log_notifier)
     )
     alerting_config = providers.Singleton(load_alerting_config, settings.provided.alerting_config)
-    alerting_configs = providers.Singleton(FixedAlertingConfigs, alerting_config)
+    # Each tenant's routing, stored as resources (docs/adr/0018-notification-routing.md);
+    # the JSON file (alerting_config) seeds a tenant that has none, once.
+    routing_secrets = providers.Singleton(ReceiverSecrets, providers.Singleton(routing_wiring.secret_box, settings))
+    routing_seed = providers.Singleton(RoutingSeed, uow, clock, routing_secrets,
+                                       providers.Singleton(load_seed_document, settings.provided.alerting_config))
+    alerting_configs = providers.Singleton(StoredAlertingConfigs, uow, clock, routing_secrets, routing_seed,
+                                           max_age_s=settings.provided.routing_cache_s)
 
     ingest_limits = providers.Singleton(limits.ingest_limits, settings)
     ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits)
@@ -223,6 +232,8 @@ class Container(containers.DeclarativeContainer):
     )
     escalation = providers.Singleton(EscalationService, oncall, notifications)
     oncall_handoffs = providers.Singleton(HandoffNotifier, oncall_config, uow, notifications)
+    routing = providers.Singleton(RoutingService, uow, clock, routing_secrets, routing_seed, pubsub,
+                                  probe=providers.Singleton(ReceiverProbe, notifications, alerting_configs, clock))
     incident_projection = providers.Singleton(IncidentProjection, uow, outbox_signal)
     dead_letters = providers.Singleton(DeadLetters, bus, clock)
     outbox_relay = providers.Singleton(
@@ -257,7 +268,7 @@ class Container(containers.DeclarativeContainer):
     scrape_config = providers.Singleton(load_scrape_config, settings.provided.scrape_config, settings.provided.tenant)
     scrape_client = providers.Singleton(HttpScrapeClient, verify_tls=settings.provided.scrape_verify_tls)
     scraper = providers.Singleton(ScrapeService, scrape_client, ingest, clock, scrape_config)
-    config_watcher = providers.Singleton(ConfigWatcher, pubsub)
+    config_watcher = providers.Singleton(routing_wiring.config_watcher, pubsub, alerting_configs)
     config_watcher = providers.Singleton(operations.watch_oncall, config_watcher, oncall)
     stream_hub = providers.Singleton(StreamHub, pubsub, providers.Singleton(limits.stream_limits, settings))
     # Compliance evaluations: the Temporal schedule or the embedded runtime's timer runs them.
@@ -278,6 +289,7 @@ class Container(containers.DeclarativeContainer):
         dead_letters=dead_letters,
         runbooks=runbooks,
         oncall=oncall_config,
+        routing=routing,
     )
 
 

@@ -21,6 +21,7 @@ from domain.identity import AuditEntry, Session, Team, ThrottleState, new_audit_
 from domain.identity.api_keys import generate_api_key
 from domain.identity.tenants import Tenant
 from ports.oncall_store import CalendarFeed, OnCallRecord
+from ports.routing import RoutingItem, RoutingKind
 from tests.contract.django_support import ensure_django
 from tests.contract.repositories_support import T0, incident, rule, silence
 
@@ -43,7 +44,6 @@ def _env(tmp: Path, db: Path, **extra: str) -> dict[str, str]:
 def _admin(tmp: Path, db: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "entrypoints.admin", *args], cwd=ROOT, env=_env(tmp, db, **env),
                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
-
 
 def _seed(alias: str) -> list[tuple[str, str, object]]:
     """Rows for every admin page; returns (app_label, model_name, pk) of each registered model."""
@@ -98,6 +98,8 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
         u.oncall.add(OnCallRecord("acme", "schedule", "primary", "Primary", {"id": "primary", "layers": []}, 1, "u-1", T0))
         u.oncall.claim_seed("acme", T0)
         u.oncall.add_feed(CalendarFeed("feed-1", "acme", "u-1", "f" * 64, "u-1", T0))
+        u.routing.add(RoutingItem("acme", RoutingKind.RECEIVER, "ops", {"name": "ops", "log_configs": [{}]}))
+        u.routing.bump("acme")
 
     runner = DjangoUnitOfWorkRunner(alias, threads=1)
     runner.run_sync(work)

@@ -27,6 +27,7 @@ from domain.alerts.rule_groups import AlertingRule, RuleGroup
 from domain.alerts.rules import Comparison, ThresholdRule
 from domain.alerts.silences import Silence
 from ports.oncall_store import OnCallRecord
+from ports.routing import ROOT, RoutingItem, RoutingKind
 from ports.runbooks import RunbookRecord
 from domain.alerts.state import Alert
 from domain.identity import Permission as P
@@ -171,6 +172,15 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("GET", "/api/v1/oncall/feeds/{token}.ics"): ANONYMOUS,
     ("GET", "/prometheus/api/v1/rules"): P.READ_ALERTS,
     ("GET", "/prometheus/api/v1/alerts"): P.READ_ALERTS,
+    # notification routing (docs/adr/0018-notification-routing.md)
+    ("GET", "/api/v1/routing/tree"): P.READ_ALERTS,
+    ("PUT", "/api/v1/routing/tree"): P.MANAGE_ROUTING,
+    ("GET", "/api/v1/routing/alertmanager"): P.READ_ALERTS,
+    ("PUT", "/api/v1/routing/alertmanager"): P.MANAGE_ROUTING,
+    **{(method, f"/api/v1/{kind}{path}"): (P.READ_ALERTS if method == "GET" else P.MANAGE_ROUTING)
+       for kind in ("receivers", "inhibit-rules", "time-intervals")
+       for method, path in (("GET", ""), ("POST", ""), ("GET", "/{name}"), ("PUT", "/{name}"), ("DELETE", "/{name}"))},
+    ("POST", "/api/v1/receivers/{name}/test"): P.MANAGE_ROUTING,
 }
 
 # Lists that hold the tenant's marked data: an authorized caller must see its own mark
@@ -187,6 +197,7 @@ SHOWS_OWN_DATA = {
 }
 SHOWS_OWN_DATA |= {"/api/v1/escalation-policies", "/api/v1/escalation-policies/{policy_id}", "/api/v1/schedules",
                    "/api/v1/schedules/{schedule_id}", "/api/v1/schedules/{schedule_id}/oncall", "/api/v1/oncall"}
+SHOWS_OWN_DATA |= {"/api/v1/receivers", "/api/v1/receivers/{name}"}
 QUERY = {
     "/prometheus/api/v1/query": {"query": '{__name__=~".+"}', "time": str(NOW_MS // 1000)},
     "/prometheus/api/v1/query_range": {"query": '{__name__=~".+"}', "start": str(NOW_MS // 1000 - 600),
@@ -244,6 +255,11 @@ def _seed_tenant(u, tenant: str, suffixes: tuple[str, ...]) -> None:
     u.history.add([AlertDecision(tenant, alert.fingerprint, "notify", "delivered", f"{mark} decision", NOW_MS)])
     u.compliance.set_facts(tenant, {"custom.note": mark}, NOW_MS, "seed")
     u.audit.add(Actor.system().entry(tenant, "test.seed", f"{mark} target", NOW_MS))
+    # Routing: a receiver named like the shared ids, its channel marked (a log channel: no secret, no network).
+    u.routing.add(RoutingItem(tenant, RoutingKind.TREE, ROOT, {"receiver": "__name__"}))
+    u.routing.add(RoutingItem(tenant, RoutingKind.RECEIVER, "__name__",
+                              {"name": "__name__", "log_configs": [{"name": f"{mark}-log"}]}))
+    u.routing.bump(tenant)
 
 
 def _seed_oncall(u, tenant: str, n: str, mark: str) -> None:
