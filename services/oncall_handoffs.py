@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from domain.identity.tenants import TenantStatus
 from domain.incidents.oncall import Handoff, Schedule
 from ports.clock import Clock
 from ports.repositories import UnitOfWorkRunner
@@ -73,7 +74,7 @@ class HandoffNotifier:
     async def notify_due(self, start_ms: int, end_ms: int, horizon_ms: int) -> HandoffReport:
         """Notify every hand-off in [start_ms, end_ms] of every tenant's schedules; say
         when the next one after ``end_ms`` is (looking ``horizon_ms`` ahead)."""
-        tenants = await self._uow.run(lambda u: [t.id for t in u.tenants.list()])
+        tenants = await self._uow.run(lambda u: [t.id for t in u.tenants.list() if t.status is TenantStatus.ACTIVE])
         notified, upcoming = 0, []
         for tenant in tenants:
             for doc in (await self._config.snapshot(tenant)).schedules.values():

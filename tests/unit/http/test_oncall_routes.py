@@ -168,7 +168,7 @@ async def session_of(api, username: str, role: Role) -> dict[str, str]:
             user = User(f"usr-{username}", "default", username, f"{username}@example.com", username, role,
                         created_at_ms=NOW_MS)
             u.users.add(user)
-        session, token, csrf = Session.start("default", user.id, "local", NOW_MS, idle_ms=3_600_000,
+        session, token, csrf = Session.start("default", user.id, "local", api.clock.now_ms(), idle_ms=3_600_000,
                                              lifetime_ms=86_400_000)
         u.sessions.add(session)
         return {"Cookie": f"oe_session={token}; oe_csrf={csrf}", "X-CSRF-Token": csrf, "Authorization": ""}
@@ -209,10 +209,25 @@ async def test_a_calendar_feed_shows_a_persons_shifts_until_it_is_revoked(api):
         bob = await session_of(api, "bob", Role.VIEWER)
         assert (await api.client.get("/api/v1/oncall/feeds", headers=bob)).json()["data"] == []
         problem(await api.client.delete(f"/api/v1/oncall/feeds/{feed['id']}", headers=bob), 403)
-        assert (await api.client.delete(f"/api/v1/oncall/feeds/{feed['id']}", headers=ada)).status_code == 204
+        spare = (await api.client.post("/api/v1/oncall/feeds", json={"user": "ada"}, headers=ada)).json()["data"]
+        assert (await api.client.delete(f"/api/v1/oncall/feeds/{spare['id']}", headers=ada)).status_code == 204
+        # Deactivating ada stops her feed (as it stops her sign-in); reactivating brings it back.
+        await api.container.accounts().deactivate("default", system(), "usr-ada")
+        assert (await anonymous.get(path)).status_code == 404
+        await api.container.accounts().reactivate("default", system(), "usr-ada")
+        assert (await anonymous.get(path)).status_code == 200
+        # An on-call admin (the fixture's admin key) may revoke anyone's feed.
+        gone = await api.client.delete(f"/api/v1/oncall/feeds/{feed['id']}")
+        assert gone.status_code == 204, gone.text
         assert (await anonymous.get(path)).status_code == 404
     entries = await api.container.audit().query(AuditQuery("default", limit=50))
     assert {"oncall.feed.create", "oncall.feed.revoke"} <= {e.action for e in entries}
+
+
+def system():
+    from services.identity import Actor
+
+    return Actor.system("test")
 
 
 def httpx_anonymous(api):
