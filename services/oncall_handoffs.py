@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -82,8 +82,12 @@ class HandoffNotifier:
                 for handoff in s.handoffs(start_ms, end_ms + 1):
                     until = s.next_handoff_after(handoff.at_ms)
                     for message in handoff_messages(s, handoff, until):
-                        await self._notifications.queue(message.job())
-                        notified += 1
+                        # A team participant: each member is told, with a key of their own.
+                        people = await self._config.people(tenant, message.user)
+                        for person in people:
+                            key = message.key if people == [message.user] else f"{message.key}/{person}"
+                            await self._notifications.queue(replace(message, user=person, key=key).job())
+                            notified += 1
                 if (nxt := s.next_handoff_after(end_ms, horizon_ms)) is not None:
                     upcoming.append(nxt)
         return HandoffReport(notified, min(upcoming, default=None))

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from domain.identity import Role, User
 from domain.identity.audit import AuditQuery
+from ports.repositories import DeliveryQuery
 from tests.unit.http.conftest import NOW_MS, problem
 
 HOUR = 3_600_000
@@ -234,3 +235,41 @@ def httpx_anonymous(api):
     import httpx
 
     return httpx.AsyncClient(transport=api.client._transport, base_url="http://test")
+
+
+async def test_a_team_can_take_a_rotation_turn(api):
+    from domain.identity import Team
+
+    await add_people(api, "ada", "bob", "cy")
+    await api.container.uow().run(lambda u: u.teams.add(Team("dba", "default", "DBA", members=frozenset({"usr-bob",
+                                                                                                          "usr-cy"}))))
+    problem(await api.client.post("/api/v1/schedules", json=schedule(users=("ada", "team:nope"))), 422,
+            "layers[0].rotation.users[1]")
+    assert (await api.client.post("/api/v1/schedules", json=schedule(users=("ada", "team:dba")))).status_code == 201
+    saturday = "2027-03-27T12:00:00+01:00"  # the second day of the rotation: the team's turn
+    now = (await api.client.get("/api/v1/schedules/primary/oncall", params={"at": saturday})).json()["data"]
+    assert now["current"]["user"] == "team:dba"
+    # cy's view shows the team's turn as hers.
+    mine = (await api.client.get("/api/v1/oncall", params={"user": "cy", "at": saturday})).json()["data"]
+    assert mine[0]["on_call"] is True and mine[0]["current"]["user"] == "team:dba"
+    assert (await api.client.get("/api/v1/oncall", params={"user": "ada", "at": saturday})).json()["data"][0][
+        "on_call"] is False
+
+    # The escalation pages every member when the schedule has the team on call.
+    assert (await api.client.post("/api/v1/escalation-policies", json=policy())).status_code == 201
+    frozen = await api.container.escalation().freeze("default", "SEV1")
+    from services.escalation import PageRequest
+
+    at = berlin(2027, 3, 27, 12)
+    req = PageRequest("default", "inc-1", "db down", "SEV1", 0, 0, 0, [{"kind": "schedule", "ref": "primary"}],
+                      frozen["schedules"], at, "inc-1/r0/s0")
+    results = await api.container.escalation().page(req)
+    assert [(r.user, r.key) for r in results] == [("usr-bob", "inc-1/r0/s0/t0/usr-bob"),
+                                                  ("usr-cy", "inc-1/r0/s0/t0/usr-cy")]
+
+    # At the hand-off each member of the incoming team is told, with a key of their own.
+    report = await api.container.oncall_handoffs().notify_due(berlin(2027, 3, 27, 9), berlin(2027, 3, 27, 9), 1)
+    assert report.notified == 3  # ada out; bob and cy in
+    deliveries = await api.container.notifications().deliveries("default", DeliveryQuery())
+    handoff_to = sorted(d.recipient for d in deliveries if d.key.startswith("oncall-handoff/"))
+    assert handoff_to == ["ada", "usr-bob", "usr-cy"]
