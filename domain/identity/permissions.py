@@ -79,9 +79,9 @@ class Permission(str, enum.Enum):
     READ_AUDIT = "audit:read"
     MANAGE_TENANTS = "tenants:manage"  # platform administrators only (PLATFORM_PERMISSIONS)
     MANAGE_DEAD_LETTERS = "dead_letters:manage"  # messages the consumers gave up on: list, replay
+    MANAGE_ROUTING = "routing:manage"  # routing tree, receivers, inhibit rules, time intervals
     MANAGE_ONCALL = "oncall:manage"  # escalation policies and on-call schedules
     MANAGE_OVERRIDES = "oncall:overrides"  # take or hand over a shift (a schedule override)
-    MANAGE_ROUTING = "routing:manage"  # routing tree, receivers, inhibit rules, time intervals
 
 
 PLATFORM_PERMISSIONS = frozenset({Permission.MANAGE_TENANTS, Permission.MANAGE_DEAD_LETTERS})
