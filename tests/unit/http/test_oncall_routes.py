@@ -273,3 +273,22 @@ async def test_a_team_can_take_a_rotation_turn(api):
     deliveries = await api.container.notifications().deliveries("default", DeliveryQuery())
     handoff_to = sorted(d.recipient for d in deliveries if d.key.startswith("oncall-handoff/"))
     assert handoff_to == ["ada", "usr-bob", "usr-cy"]
+
+
+async def test_lists_filter_by_severity_schedule_and_person(api):
+    await add_people(api, "ada", "bob")
+    for sid, people in (("s1", ("ada",)), ("s2", ("bob",))):
+        assert (await api.client.post("/api/v1/schedules", json=schedule(sid, users=people))).status_code == 201
+    assert (await api.client.post("/api/v1/escalation-policies", json=policy("crit", "s1"))).status_code == 201
+    catch_all = {**policy("rest", "s2"), "severities": []}
+    assert (await api.client.post("/api/v1/escalation-policies", json=catch_all)).status_code == 201
+
+    def ids(resp):
+        return [x["id"] for x in resp.json()["data"]]
+
+    assert ids(await api.client.get("/api/v1/escalation-policies", params={"severity": "critical"})) == ["crit", "rest"]
+    assert ids(await api.client.get("/api/v1/escalation-policies", params={"severity": "SEV3"})) == ["rest"]
+    assert ids(await api.client.get("/api/v1/escalation-policies", params={"schedule": "s1"})) == ["crit"]
+    problem(await api.client.get("/api/v1/escalation-policies", params={"severity": "SEV9"}), 422, "severity")
+    assert ids(await api.client.get("/api/v1/schedules", params={"user": "usr-ada"})) == ["s1"]
+    assert ids(await api.client.get("/api/v1/schedules", params={"user": "bob"})) == ["s2"]
