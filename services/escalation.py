@@ -22,6 +22,7 @@ from typing import Any
 from domain.errors import ValidationError
 from domain.incidents.escalation import EscalationLevel, EscalationPolicy, Target
 from domain.incidents.oncall import Layer, Override, Restriction, Rotation, Schedule
+from domain.incidents.oncall_documents import TEAM_PARTICIPANT
 from ports.oncall import OnCallDirectory
 from services.delivery_jobs import UserMessage
 from services.notifications import NotificationService
@@ -135,10 +136,13 @@ class EscalationService:
         """(user or None, key, why nobody) for each person target i means now: a team
         is every member (each with a key of their own), read when the page goes out."""
         key = f"{req.key}/t{i}"
-        if target["kind"] != "team":
+        team = target["ref"] if target["kind"] == "team" else None
+        if team is None:
             user = on_call(target, req.schedules, req.at_ms)
-            return [(user, key, "" if user else "nobody on call")]
-        members = await self._directory.team_members(req.tenant, target["ref"])
+            if user is None or not user.startswith(TEAM_PARTICIPANT):
+                return [(user, key, "" if user else "nobody on call")]
+            team = user[len(TEAM_PARTICIPANT):]  # a schedule whose participant on call is a team
+        members = await self._directory.team_members(req.tenant, team)
         if not members:
             return [(None, key, "no such team" if members is None else "the team has no members")]
         return [(m, f"{key}/{m}", "") for m in members]

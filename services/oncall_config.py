@@ -22,6 +22,7 @@ from typing import Any
 
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.incidents.oncall_documents import (
+    TEAM_PARTICIPANT,
     PolicyDocument,
     ScheduleDocument,
     parse_override,
@@ -89,11 +90,15 @@ def _people(parsed: PolicyDocument | ScheduleDocument) -> list[tuple[str, str]]:
 
 
 def check_people(uow: UnitOfWork, tenant: str, named: Sequence[tuple[str, str]]) -> None:
-    """Every person named is a user of the tenant, by id or username: a typo would page
-    nobody while the schedule claims coverage."""
+    """Every participant named is a user of the tenant (by id or username) or a team
+    (``team:<id>``): a typo would page nobody while the schedule claims coverage."""
     for path, ref in named:
-        if uow.users.get(tenant, ref) is None and uow.users.by_username(tenant, ref) is None:
-            raise ValidationError(f"no user {ref!r} in this tenant (name a user id or username)", field=path)
+        if ref.startswith(TEAM_PARTICIPANT):
+            if uow.teams.get(tenant, ref[len(TEAM_PARTICIPANT):]) is None:
+                raise ValidationError(f"no team {ref[len(TEAM_PARTICIPANT):]!r} in this tenant", field=path)
+        elif uow.users.get(tenant, ref) is None and uow.users.by_username(tenant, ref) is None:
+            raise ValidationError(f"no user {ref!r} in this tenant (name a user id or username, or team:<id>)",
+                                  field=path)
 
 
 def _check_references(uow: UnitOfWork, tenant: str, parsed: PolicyDocument | ScheduleDocument) -> None:
@@ -197,17 +202,27 @@ class OnCallConfigService:
                               {r.id: parse_record(r) for r in schedules})  # type: ignore[misc]
 
     async def identities(self, tenant: str, user: str) -> frozenset[str]:
-        """The names a person goes by in schedules: what was asked, and the user's id and
-        username when the identity store knows them by either."""
+        """The names a person goes by in schedules: what was asked, the user's id and
+        username when the identity store knows them by either, and ``team:<id>`` of each
+        team they are in."""
         def work(uow: UnitOfWork) -> frozenset[str]:
             found = uow.users.get(tenant, user) or uow.users.by_username(tenant, user)
-            return frozenset({user} | ({found.id, found.username} if found is not None else set()))
+            if found is None:
+                return frozenset({user})
+            teams = {f"{TEAM_PARTICIPANT}{t.id}" for t in uow.teams.list(tenant, member=found.id)}
+            return frozenset({user, found.id, found.username} | teams)
 
         return await self._uow.run(work)
 
     async def team_members(self, tenant: str, team_id: str) -> list[str] | None:
         team = await self._uow.run(lambda u: u.teams.get(tenant, team_id))
         return None if team is None else sorted(team.members)
+
+    async def people(self, tenant: str, participant: str) -> list[str]:
+        """Who a schedule participant is: the user, or every member of a ``team:<id>``."""
+        if not participant.startswith(TEAM_PARTICIPANT):
+            return [participant]
+        return await self.team_members(tenant, participant[len(TEAM_PARTICIPANT):]) or []
 
     # -- writes ----------------------------------------------------------------------
 

@@ -13,6 +13,8 @@ import secrets
 
 from domain.errors import LimitExceeded, NotFound
 from domain.identity import hash_token
+from domain.identity.tenants import TenantStatus
+from domain.identity.users import UserStatus
 from domain.incidents.oncall import Schedule, Shift
 from ports.oncall_store import CalendarFeed
 from ports.repositories import UnitOfWork
@@ -75,7 +77,20 @@ class CalendarFeeds:
     async def shifts(self, token: str) -> tuple[CalendarFeed, list[tuple[Schedule, Shift]]]:
         """The feed a token opens and its shifts now (``NotFound`` for an unknown or
         revoked token: the same answer either way)."""
-        feed = await self._uow.run(lambda u: u.oncall.feed_by_hash(hash_token(token)))
+        def work(uow: UnitOfWork) -> CalendarFeed | None:
+            feed = uow.oncall.feed_by_hash(hash_token(token))
+            if feed is None:
+                return None
+            tenant = uow.tenants.get(feed.tenant)
+            person = uow.users.get(feed.tenant, feed.user) or uow.users.by_username(feed.tenant, feed.user)
+            # A deactivated person's or tenant's feed stops, as their sign-in does.
+            if tenant is None or tenant.status is not TenantStatus.ACTIVE:
+                return None
+            if person is not None and person.status is UserStatus.DEACTIVATED:
+                return None
+            return feed
+
+        feed = await self._uow.run(work)
         if feed is None:
             raise NotFound("no such calendar feed (revoked, or never made)")
         now = self._clock.now_ms()

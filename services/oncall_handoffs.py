@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from domain.identity.tenants import TenantStatus
 from domain.incidents.oncall import Handoff, Schedule
 from ports.clock import Clock
 from ports.repositories import UnitOfWorkRunner
@@ -73,7 +74,7 @@ class HandoffNotifier:
     async def notify_due(self, start_ms: int, end_ms: int, horizon_ms: int) -> HandoffReport:
         """Notify every hand-off in [start_ms, end_ms] of every tenant's schedules; say
         when the next one after ``end_ms`` is (looking ``horizon_ms`` ahead)."""
-        tenants = await self._uow.run(lambda u: [t.id for t in u.tenants.list()])
+        tenants = await self._uow.run(lambda u: [t.id for t in u.tenants.list() if t.status is TenantStatus.ACTIVE])
         notified, upcoming = 0, []
         for tenant in tenants:
             for doc in (await self._config.snapshot(tenant)).schedules.values():
@@ -81,8 +82,12 @@ class HandoffNotifier:
                 for handoff in s.handoffs(start_ms, end_ms + 1):
                     until = s.next_handoff_after(handoff.at_ms)
                     for message in handoff_messages(s, handoff, until):
-                        await self._notifications.queue(message.job())
-                        notified += 1
+                        # A team participant: each member is told, with a key of their own.
+                        people = await self._config.people(tenant, message.user)
+                        for person in people:
+                            key = message.key if people == [message.user] else f"{message.key}/{person}"
+                            await self._notifications.queue(replace(message, user=person, key=key).job())
+                            notified += 1
                 if (nxt := s.next_handoff_after(end_ms, horizon_ms)) is not None:
                     upcoming.append(nxt)
         return HandoffReport(notified, min(upcoming, default=None))

@@ -12,7 +12,9 @@ Policy document::
      "repeat": 1, "levels": [{"timeout_ms": 900000,
                               "targets": [{"kind": "schedule", "ref": "primary"}]}]}
 
-``severities`` empty means the policy is the tenant's catch-all. Schedule document::
+``severities`` empty means the policy is the tenant's catch-all; a target's ``kind`` is
+``user``, ``schedule`` or ``team``. Schedule document (a rotation's participants are user
+ids or usernames, or ``team:<team id>``)::
 
     {"id": "primary", "name": "Primary", "timezone": "Europe/Berlin", "description": "",
      "layers": [{"name": "main", "rotation": {"users": ["alice", "bob"], "start_ms": 0,
@@ -35,6 +37,9 @@ from domain.incidents.incident import Severity
 from domain.incidents.oncall import Layer, Override, Restriction, Rotation, Schedule
 
 T = TypeVar("T")
+TEAM_PARTICIPANT = "team:"
+"""A rotation participant ``team:<team id>`` is a whole team: when it is on call, every
+member is (paged, told of the hand-off, shown in their calendar)."""
 RESOURCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 MAX_LAYERS = 20
 MAX_OVERRIDES = 1000

@@ -43,6 +43,7 @@ from services.incidents import IncidentService
 from services.maintenance import MaintenanceService
 from services.notifications import NotificationService
 from services.oncall_config import OnCallConfigService
+from services.oncall_directory import StoredOnCallDirectory
 from services.oncall_handoffs import HandoffNotifier
 from services.outbox import OutboxSignal
 from services.pipeline.config import AlertingConfig, FixedAlertingConfigs
@@ -176,10 +177,15 @@ class Harness:
 
 
 @asynccontextmanager
-async def harness(incident_cls: type[IncidentActivities] = IncidentActivities) -> AsyncIterator[Harness]:
+async def harness(incident_cls: type[IncidentActivities] = IncidentActivities, *,
+                  stored_oncall: bool = False) -> AsyncIterator[Harness]:
+    """``stored_oncall``: the escalation reads the stored policies and schedules
+    (``h.oncall``, as in production) instead of ``h.directory``'s."""
     env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=shipped_binary(TEST_SERVER))
     try:
         h = Harness(env)
+        if stored_oncall:
+            h.directory = StoredOnCallDirectory(h.oncall, h.clock, h.directory)  # type: ignore[assignment]
         async with Worker(env.client, task_queue=TASK_QUEUE, workflows=WORKFLOWS,
                           activities=h.activities(incident_cls).all()):
             yield h

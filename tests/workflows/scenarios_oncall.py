@@ -31,7 +31,7 @@ ROTATION_START = int(datetime(2027, 3, 26, 9, tzinfo=BERLIN).timestamp() * 1000)
 OVERRIDE = (utc(2027, 3, 28, 7), utc(2027, 3, 28, 10))  # 09:00-12:00 CEST
 
 
-async def handoff_across_dst(h: Harness) -> Outcome:
+async def _primary(h: Harness) -> None:
     def people(u):
         if u.tenants.get(TENANT) is None:
             u.tenants.add(Tenant(TENANT, "Acme", created_at_ms=0))
@@ -45,6 +45,10 @@ async def handoff_across_dst(h: Harness) -> Outcome:
                                                   "handoff_time": "09:00", "timezone": "Europe/Berlin",
                                                   "length": "daily"}}],
         "overrides": [{"id": "swap", "user": "cy", "start_ms": OVERRIDE[0], "end_ms": OVERRIDE[1]}]})
+
+
+async def handoff_across_dst(h: Harness) -> Outcome:
+    await _primary(h)
     await h.sleep(utc(2027, 3, 27) - await h.now_ms())
     spec = {"every_ms": 2 * DAY_MS, "recheck_ms": 12 * 3_600_000}
     first = await h.client.start_workflow(OnCallHandoffWorkflow.run, spec, id="handoffs-1", task_queue=TASK_QUEUE)
@@ -60,3 +64,19 @@ async def handoff_across_dst(h: Harness) -> Outcome:
     return Outcome("", 0, ["handoffs-1"], {"results": results, "looks": looks})
 
 
+
+
+async def paged_across_dst(h: Harness) -> Outcome:
+    """An incident opens at 08:30 CEST on the Sunday of the change (06:30 UTC) and nobody
+    acknowledges; the stored policy pages the schedule every 40 minutes. The 09:00 CEST
+    hand-off (07:00 UTC) gives the schedule to cy's override, so every page after it goes
+    to cy (with the winter offset it would have been bob until 08:00 UTC). Needs
+    ``harness(stored_oncall=True)``."""
+    await _primary(h)
+    await h.oncall.create(Actor.system("test"), TENANT, "policy", {
+        "id": "all", "name": "Everything", "repeat": 3,
+        "levels": [{"timeout_ms": 40 * 60_000, "targets": [{"kind": "schedule", "ref": "primary"}]}]})
+    await h.sleep(utc(2027, 3, 28, 6) + 30 * 60_000 - await h.now_ms())
+    incident = await h.open_incident()
+    await h.sleep(130 * 60_000)  # four pages: 06:30, 07:10, 07:50, 08:30 UTC
+    return Outcome(incident.id, incident.opened_at_ms, [incident.id], {"pages": await h.pages(incident.id)})

@@ -8,7 +8,7 @@ cover the same window."""
 from __future__ import annotations
 
 from tests.workflows.harness import TENANT, harness
-from tests.workflows.scenarios_oncall import OVERRIDE, ROTATION_START, handoff_across_dst, utc
+from tests.workflows.scenarios_oncall import OVERRIDE, ROTATION_START, handoff_across_dst, paged_across_dst, utc
 
 
 async def test_handoffs_are_notified_at_their_local_time_across_the_dst_change_and_an_override():
@@ -43,3 +43,15 @@ async def test_handoffs_are_notified_at_their_local_time_across_the_dst_change_a
     assert len(calls) == len(sent)  # two runs over one window: nobody was told twice
     cy = next(n for n in calls if n.target["user"] == "cy" and n.idempotency_key.endswith("/in"))
     assert "2027-03-28 09:00 CEST" in cy.body and "until 2027-03-28 12:00 CEST" in cy.body
+
+
+async def test_the_stored_schedule_and_its_override_decide_who_is_paged_across_the_dst_change():
+    async with harness(stored_oncall=True) as h:
+        outcome = await paged_across_dst(h)
+    pages = outcome.extra["pages"]
+    opened = outcome.opened_ms
+    assert 0 <= opened - (utc(2027, 3, 28, 6) + 30 * 60_000) < 60_000
+    # 06:30 UTC: bob (Saturday's shift, until 09:00 CEST = 07:00 UTC); then cy's override.
+    assert [(p["user"], p["target"]) for p in pages] == [
+        ("bob", "schedule:primary"), ("cy", "schedule:primary"), ("cy", "schedule:primary"), ("cy", "schedule:primary")]
+    assert pages[0]["at_ms"] < OVERRIDE[0] <= pages[1]["at_ms"] < OVERRIDE[1]

@@ -23,6 +23,7 @@ from adapters.http.routes.auth import actor_of
 from domain.errors import NotFound, ValidationError
 from domain.identity.permissions import Permission
 from domain.identity.principal import Principal
+from domain.incidents.incident import Severity
 from ports.oncall_store import POLICY, SCHEDULE, OnCallRecord
 from services.oncall_config import OnCallConfigService
 
@@ -72,14 +73,45 @@ def _one(response: Response, record: OnCallRecord) -> dict[str, Any]:
     return {"data": record_out(record)}
 
 
-def _crud(kind: str, prefix: str, param: str, body_type: Any, what: str) -> None:
-    """The five routes of one resource kind (the two kinds share every rule)."""
-    ResourceId = Annotated[str, Path(alias=param, max_length=200)]
+@router.get("/api/v1/escalation-policies", summary="The tenant's escalation policies (paged by id)")
+async def list_policies(principal: Reader, svc: Svc, p: Page,
+                        severity: Annotated[str | None, Query(max_length=20, description=(
+                            "only those an incident of this severity would get (its own and catch-alls)"))] = None,
+                        schedule: Annotated[str | None, Query(max_length=200,
+                                                              description="only those paging this schedule")] = None,
+                        ) -> dict:
+    records = await oncall_config(svc).list(principal.tenant, POLICY)
+    if severity is not None:
+        wanted = Severity.parse(severity).value
+        records = [r for r in records if not r.document.get("severities") or wanted in r.document["severities"]]
+    if schedule is not None:
+        records = [r for r in records if any(t.get("kind") == "schedule" and t.get("ref") == schedule
+                                             for lv in r.document.get("levels", []) for t in lv.get("targets", []))]
+    return page(records, p, key=lambda r: r.id, render=record_out)
 
-    @router.get(prefix, summary=f"The tenant's {what}s (paged by id)", name=f"list_{kind}s")
-    async def list_all(principal: Reader, svc: Svc, p: Page) -> dict:
-        records = await oncall_config(svc).list(principal.tenant, kind)
-        return page(records, p, key=lambda r: r.id, render=record_out)
+
+@router.get("/api/v1/schedules", summary="The tenant's schedules (paged by id)")
+async def list_schedules(principal: Reader, svc: Svc, p: Page,
+                         user: Annotated[str | None, Query(max_length=255, description=(
+                             "only those this person (a user id or username) or one of their teams is in"))] = None,
+                         ) -> dict:
+    config = oncall_config(svc)
+    records = await config.list(principal.tenant, SCHEDULE)
+    if user is not None:
+        names = await config.identities(principal.tenant, user)
+        records = [r for r in records if names & _participants(r.document)]
+    return page(records, p, key=lambda r: r.id, render=record_out)
+
+
+def _participants(document: dict[str, Any]) -> set[str]:
+    return ({u for ly in document.get("layers", []) for u in ly.get("rotation", {}).get("users", [])}
+            | {o.get("user") for o in document.get("overrides", [])})
+
+
+def _crud(kind: str, prefix: str, param: str, body_type: Any, what: str) -> None:
+    """Create, read, replace and delete of one resource kind (the two kinds share every
+    rule; their lists, with their own filters, are above)."""
+    ResourceId = Annotated[str, Path(alias=param, max_length=200)]
 
     @router.post(prefix, status_code=201, summary=f"Create a {what} (admin)", name=f"create_{kind}")
     async def create(body: body_type, principal: Admin, svc: Svc, request: Request, response: Response) -> dict:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from domain.identity import Role, User
 from domain.identity.audit import AuditQuery
+from ports.repositories import DeliveryQuery
 from tests.unit.http.conftest import NOW_MS, problem
 
 HOUR = 3_600_000
@@ -168,7 +169,7 @@ async def session_of(api, username: str, role: Role) -> dict[str, str]:
             user = User(f"usr-{username}", "default", username, f"{username}@example.com", username, role,
                         created_at_ms=NOW_MS)
             u.users.add(user)
-        session, token, csrf = Session.start("default", user.id, "local", NOW_MS, idle_ms=3_600_000,
+        session, token, csrf = Session.start("default", user.id, "local", api.clock.now_ms(), idle_ms=3_600_000,
                                              lifetime_ms=86_400_000)
         u.sessions.add(session)
         return {"Cookie": f"oe_session={token}; oe_csrf={csrf}", "X-CSRF-Token": csrf, "Authorization": ""}
@@ -209,13 +210,85 @@ async def test_a_calendar_feed_shows_a_persons_shifts_until_it_is_revoked(api):
         bob = await session_of(api, "bob", Role.VIEWER)
         assert (await api.client.get("/api/v1/oncall/feeds", headers=bob)).json()["data"] == []
         problem(await api.client.delete(f"/api/v1/oncall/feeds/{feed['id']}", headers=bob), 403)
-        assert (await api.client.delete(f"/api/v1/oncall/feeds/{feed['id']}", headers=ada)).status_code == 204
+        spare = (await api.client.post("/api/v1/oncall/feeds", json={"user": "ada"}, headers=ada)).json()["data"]
+        assert (await api.client.delete(f"/api/v1/oncall/feeds/{spare['id']}", headers=ada)).status_code == 204
+        # Deactivating ada stops her feed (as it stops her sign-in); reactivating brings it back.
+        await api.container.accounts().deactivate("default", system(), "usr-ada")
+        assert (await anonymous.get(path)).status_code == 404
+        await api.container.accounts().reactivate("default", system(), "usr-ada")
+        assert (await anonymous.get(path)).status_code == 200
+        # An on-call admin (the fixture's admin key) may revoke anyone's feed.
+        gone = await api.client.delete(f"/api/v1/oncall/feeds/{feed['id']}")
+        assert gone.status_code == 204, gone.text
         assert (await anonymous.get(path)).status_code == 404
     entries = await api.container.audit().query(AuditQuery("default", limit=50))
     assert {"oncall.feed.create", "oncall.feed.revoke"} <= {e.action for e in entries}
+
+
+def system():
+    from services.identity import Actor
+
+    return Actor.system("test")
 
 
 def httpx_anonymous(api):
     import httpx
 
     return httpx.AsyncClient(transport=api.client._transport, base_url="http://test")
+
+
+async def test_a_team_can_take_a_rotation_turn(api):
+    from domain.identity import Team
+
+    await add_people(api, "ada", "bob", "cy")
+    await api.container.uow().run(lambda u: u.teams.add(Team("dba", "default", "DBA", members=frozenset({"usr-bob",
+                                                                                                          "usr-cy"}))))
+    problem(await api.client.post("/api/v1/schedules", json=schedule(users=("ada", "team:nope"))), 422,
+            "layers[0].rotation.users[1]")
+    assert (await api.client.post("/api/v1/schedules", json=schedule(users=("ada", "team:dba")))).status_code == 201
+    saturday = "2027-03-27T12:00:00+01:00"  # the second day of the rotation: the team's turn
+    now = (await api.client.get("/api/v1/schedules/primary/oncall", params={"at": saturday})).json()["data"]
+    assert now["current"]["user"] == "team:dba"
+    # cy's view shows the team's turn as hers.
+    mine = (await api.client.get("/api/v1/oncall", params={"user": "cy", "at": saturday})).json()["data"]
+    assert mine[0]["on_call"] is True and mine[0]["current"]["user"] == "team:dba"
+    assert (await api.client.get("/api/v1/oncall", params={"user": "ada", "at": saturday})).json()["data"][0][
+        "on_call"] is False
+
+    # The escalation pages every member when the schedule has the team on call.
+    assert (await api.client.post("/api/v1/escalation-policies", json=policy())).status_code == 201
+    frozen = await api.container.escalation().freeze("default", "SEV1")
+    from services.escalation import PageRequest
+
+    at = berlin(2027, 3, 27, 12)
+    req = PageRequest("default", "inc-1", "db down", "SEV1", 0, 0, 0, [{"kind": "schedule", "ref": "primary"}],
+                      frozen["schedules"], at, "inc-1/r0/s0")
+    results = await api.container.escalation().page(req)
+    assert [(r.user, r.key) for r in results] == [("usr-bob", "inc-1/r0/s0/t0/usr-bob"),
+                                                  ("usr-cy", "inc-1/r0/s0/t0/usr-cy")]
+
+    # At the hand-off each member of the incoming team is told, with a key of their own.
+    report = await api.container.oncall_handoffs().notify_due(berlin(2027, 3, 27, 9), berlin(2027, 3, 27, 9), 1)
+    assert report.notified == 3  # ada out; bob and cy in
+    deliveries = await api.container.notifications().deliveries("default", DeliveryQuery())
+    handoff_to = sorted(d.recipient for d in deliveries if d.key.startswith("oncall-handoff/"))
+    assert handoff_to == ["ada", "usr-bob", "usr-cy"]
+
+
+async def test_lists_filter_by_severity_schedule_and_person(api):
+    await add_people(api, "ada", "bob")
+    for sid, people in (("s1", ("ada",)), ("s2", ("bob",))):
+        assert (await api.client.post("/api/v1/schedules", json=schedule(sid, users=people))).status_code == 201
+    assert (await api.client.post("/api/v1/escalation-policies", json=policy("crit", "s1"))).status_code == 201
+    catch_all = {**policy("rest", "s2"), "severities": []}
+    assert (await api.client.post("/api/v1/escalation-policies", json=catch_all)).status_code == 201
+
+    def ids(resp):
+        return [x["id"] for x in resp.json()["data"]]
+
+    assert ids(await api.client.get("/api/v1/escalation-policies", params={"severity": "critical"})) == ["crit", "rest"]
+    assert ids(await api.client.get("/api/v1/escalation-policies", params={"severity": "SEV3"})) == ["rest"]
+    assert ids(await api.client.get("/api/v1/escalation-policies", params={"schedule": "s1"})) == ["crit"]
+    problem(await api.client.get("/api/v1/escalation-policies", params={"severity": "SEV9"}), 422, "severity")
+    assert ids(await api.client.get("/api/v1/schedules", params={"user": "usr-ada"})) == ["s1"]
+    assert ids(await api.client.get("/api/v1/schedules", params={"user": "bob"})) == ["s2"]

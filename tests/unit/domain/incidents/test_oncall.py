@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.errors import ValidationError
@@ -226,3 +226,21 @@ def test_handoffs_happen_at_local_handoff_time(r, k):
         assert before.strftime("%H:%M") < r.handoff_time < wall.strftime("%H:%M")
     assert r.handoff(k) < r.handoff(k + 1)
     assert r.user_at(h) == r.users[k % len(r.users)] and r.user_at(h - 1) == r.users[(k - 1) % len(r.users)]
+
+
+@settings(deadline=None)
+@given(schedule_st, instant_st, st.integers(1, 20 * DAY))
+def test_rendered_shifts_tile_the_range_without_gaps_or_overlaps(s, start, length):
+    shifts = s.final_schedule(start, start + length)
+    assert shifts[0].start_ms == start and shifts[-1].end_ms == start + length
+    for a, b in zip(shifts, shifts[1:]):
+        assert a.end_ms == b.start_ms and a.user != b.user  # adjacent shifts are different people
+    for x in shifts:
+        assert x.start_ms < x.end_ms
+        assert s.on_call_at(x.start_ms) == x.user == s.on_call_at(x.end_ms - 1)
+    # The hand-offs are exactly the boundaries, and now-and-next agrees with the rendering.
+    assert [h.at_ms for h in s.handoffs(start + 1, start + length)] == [x.start_ms for x in shifts[1:]]
+    at, horizon = start + length - 1, length + DAY
+    current, _ = s.now_and_next(at, horizon_ms=horizon)
+    assert (current.user, current.start_ms) == tuple(s.final_schedule(at - horizon, at + 1)[-1][:2])
+    assert current.user == shifts[-1].user
