@@ -43,7 +43,9 @@ def parse_protobuf(data: bytes) -> ExportMetricsServiceRequest:
 
 def parse_json(data: bytes) -> ExportMetricsServiceRequest:
     try:
-        doc = json.loads(data)
+        # Decoded strictly here: json.loads(bytes) lets CESU-8 lone surrogates through
+        # ('surrogatepass'), and protobuf's C field lookup fails on them with a SystemError.
+        doc = json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise MalformedPayload("json", f"body is not valid JSON: {exc}", field="body") from None
     if not isinstance(doc, dict):

@@ -11,7 +11,7 @@ import hypothesis.strategies as st
 import pytest
 import zstandard
 from google.protobuf import json_format
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceResponse
 
 from adapters.http.ingest_formats.errors import MalformedPayload
@@ -188,6 +188,7 @@ def test_protobuf_decoder_and_mapping_fail_only_cleanly(data: bytes) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(data=mutations(GOLDEN_JSON))
+@example(data=GOLDEN_JSON[:5] + b"\xed\xa0\x80" + GOLDEN_JSON[5:])  # a CESU-8 lone surrogate in a key
 def test_json_decoder_and_mapping_fail_only_cleanly(data: bytes) -> None:
     try:
         to_series(parse_json(data), OtlpOptions())

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import statistics
+import sys
 from fractions import Fraction
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from domain.errors import ValidationError
@@ -15,6 +16,9 @@ from domain.metrics.aggregations import Aggregation, aggregate, combine, increas
 from domain.metrics.samples import Sample
 
 from .strategies import any_floats, close, finite_floats, nan_equal, samples_of
+
+MAX = sys.float_info.max
+ULP_OF_MAX = math.ulp(MAX)
 
 INF, NAN = math.inf, math.nan
 
@@ -42,9 +46,18 @@ def ref_min_max(values: list[float], pick: object) -> float:
 def ref_increase(values: list[float]) -> float:
     if len(values) < 2:
         return NAN
+    terms = [(b - a) if b >= a else b for a, b in zip(values, values[1:])]
+    if all(math.isfinite(v) for v in values):
+        # Exact, then rounded once: a left-to-right float sum near the top of the range
+        # can round up to inf where the true increase is still a float (7e307 * 3 terms).
+        exact = sum(map(Fraction, terms), Fraction(0))
+        try:
+            return float(exact)
+        except OverflowError:
+            return math.inf
     total = 0.0
-    for a, b in zip(values, values[1:]):
-        total += (b - a) if b >= a else b
+    for term in terms:
+        total += term
     return total
 
 
@@ -218,6 +231,8 @@ def test_rate_is_increase_per_second_of_span(counter: tuple[list[float], int], s
 
 
 @given(st.lists(st.floats(min_value=0, allow_infinity=False), max_size=30))
+@example([0.0, MAX, 0.0, 0.4 * ULP_OF_MAX, 0.0, 0.4 * ULP_OF_MAX])  # exactly: max + 0.8 ulp, so inf
+@example([0.0, 7e307, 0.0, 7e307, 0.0, 7e307])
 def test_increase_matches_pairwise_reference_on_any_counter_floats(values: list[float]) -> None:
     assert close(increase(samples_of(values)), ref_increase(values), rel=1e-9)
 
