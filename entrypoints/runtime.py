@@ -116,6 +116,9 @@ def build_app(container: Container, *, with_agent: bool | None = None) -> FastAP
             # does (with Temporal, the worker keeps the Schedule: entrypoints/temporal_worker.py).
             tasks.append(asyncio.create_task(
                 container.compliance().run(settings.tenant, settings.compliance_every_s, stop), name="compliance"))
+            # Nor the on-call hand-off workflow: a loop here tells people (workflows/oncall.py).
+            tasks.append(asyncio.create_task(container.oncall_handoffs().run(container.clock(), stop),
+                                             name="oncall-handoffs"))
         app.state.background = tasks
         if run_agent_here and agent_key:
             sender = IngestSender(settings.url, agent_key)

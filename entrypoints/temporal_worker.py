@@ -31,6 +31,7 @@ def activities(container: Any, compliance: Any = None) -> Any:
     """The activity implementations, bound to the container's services (``compliance``
     replaces the container's compliance service, for tests that only count runs)."""
     from workflows.incident.activities import IncidentActivities, NotifyActivities
+    from workflows.oncall import OnCallActivities
     from workflows.postmortem.activities import PostmortemActivities
     from workflows.registry import ActivityImpls
     from workflows.remediation.activities import RemediationActivities
@@ -42,6 +43,7 @@ def activities(container: Any, compliance: Any = None) -> Any:
         remediation=RemediationActivities(container.remediation()),
         postmortem=PostmortemActivities(container.postmortems()),
         scheduled=ScheduledActivities(compliance or container.compliance(), container.maintenance()),
+        oncall=OnCallActivities(container.oncall_handoffs()),
     )
 
 
@@ -49,9 +51,9 @@ def recurring_jobs(settings: Settings) -> list[Any]:
     """The Schedules this worker keeps. Maintenance windows are not among them any more:
     they are resources the alert pipeline reads (services/maintenance_windows.py; the
     setting OBSERVER_MAINTENANCE_WINDOWS seeds them once at the API's start)."""
-    from services.recurring import compliance_job
+    from services.recurring import compliance_job, oncall_handoff_job
 
-    return [compliance_job(settings.tenant, settings.compliance_every_s * 1000)]
+    return [compliance_job(settings.tenant, settings.compliance_every_s * 1000), oncall_handoff_job()]
 
 
 async def serve(container: Any, stop: asyncio.Event, *, schedules: bool = True, sticky_timeout_s: float = 10.0,

@@ -31,6 +31,8 @@ from ports.identity_store import (
     TenantRepository,
     UserRepository,
 )
+from ports.routing import RoutingRepository
+from ports.oncall_store import OnCallRepository
 
 T = TypeVar("T")
 AlertRule = ThresholdRule | AbsenceRule | AnomalyRule
@@ -276,6 +278,9 @@ class UnitOfWork(Protocol):
     one_time_tokens: OneTimeTokenRepository
     login_throttle: LoginThrottleRepository
     audit: AuditRepository
+    routing: RoutingRepository  # notification routing (ports/routing.py)
+    # escalation policies and on-call schedules (ports/oncall_store.py)
+    oncall: OnCallRepository
     maintenance_windows: MaintenanceWindowRepository
 
 

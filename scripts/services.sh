@@ -92,3 +92,13 @@ ensure_node() {
   .venv/bin/python -m pip install --quiet "$NODE_WHEEL" || die "could not install $NODE_WHEEL"
   node_accepted || die "no Node.js that Angular 21 accepts (^20.19, ^22.12 or >=24): $(node --version 2>&1)"
 }
+
+# The e2e tier (tests/e2e/) drives Debian's Chromium through Playwright; Playwright's own
+# browser download is never used (executable_path=/usr/bin/chromium).
+CHROMIUM=/usr/bin/chromium
+ensure_chromium() {
+  [ -x "$CHROMIUM" ] && return
+  echo "installing Debian's chromium (the e2e tier's browser)"
+  apt_install chromium fonts-dejavu-core
+  [ -x "$CHROMIUM" ] || die "chromium installed but $CHROMIUM is missing"
+}

@@ -11,6 +11,7 @@ ensure_postgres
 ensure_redis
 ensure_prometheus_tools
 ensure_bundled_binaries
+ensure_chromium  # the e2e tier's browser (tests/e2e/)
 
 echo "== import contracts (DESIGN.md §2)"
 $BIN/lint-imports

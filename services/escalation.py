@@ -131,21 +131,36 @@ class EscalationService:
         schedules = await self._directory.schedules(tenant, refs)
         return {"policy": policy_to_dict(policy), "schedules": {s.id: schedule_to_dict(s) for s in schedules}}
 
+    async def _people(self, req: PageRequest, i: int, target: Mapping[str, str]) -> list[tuple[str | None, str, str]]:
+        """(user or None, key, why nobody) for each person target i means now: a team
+        is every member (each with a key of their own), read when the page goes out."""
+        key = f"{req.key}/t{i}"
+        if target["kind"] != "team":
+            user = on_call(target, req.schedules, req.at_ms)
+            return [(user, key, "" if user else "nobody on call")]
+        members = await self._directory.team_members(req.tenant, target["ref"])
+        if not members:
+            return [(None, key, "no such team" if members is None else "the team has no members")]
+        return [(m, f"{key}/{m}", "") for m in members]
+
     async def page(self, req: PageRequest) -> list[PageResult]:
         out: list[PageResult] = []
         for i, target in enumerate(req.targets):
-            key, name = f"{req.key}/t{i}", f"{target['kind']}:{target['ref']}"
-            user = on_call(target, req.schedules, req.at_ms)
-            if user is None:
-                out.append(PageResult(name, None, key, False, "nobody on call"))
-                continue
-            receipt = await self._notifications.queue(UserMessage(
-                tenant=req.tenant, user=user, key=key,
-                subject=f"[{req.severity}] {req.title} (incident {req.incident_id})",
-                body=(f"Incident {req.incident_id} is not acknowledged: paging {user} via {name}, "
-                      f"level {req.level + 1}, step {req.step + 1}. "
-                      f"Acknowledge with POST /api/v1/incidents/{req.incident_id}/acknowledge. ref={key}"),
-                payload={"incident_id": req.incident_id, "step": req.step, "level": req.level, "cycle": req.cycle},
-            ).job())
-            out.append(PageResult(name, user, key, receipt.delivered, receipt.detail, receipt.status))
+            name = f"{target['kind']}:{target['ref']}"
+            for user, key, nobody in await self._people(req, i, target):
+                if user is None:
+                    out.append(PageResult(name, None, key, False, nobody))
+                else:
+                    out.append(await self._page_one(req, name, user, key))
         return out
+
+    async def _page_one(self, req: PageRequest, name: str, user: str, key: str) -> PageResult:
+        receipt = await self._notifications.queue(UserMessage(
+            tenant=req.tenant, user=user, key=key,
+            subject=f"[{req.severity}] {req.title} (incident {req.incident_id})",
+            body=(f"Incident {req.incident_id} is not acknowledged: paging {user} via {name}, "
+                  f"level {req.level + 1}, step {req.step + 1}. "
+                  f"Acknowledge with POST /api/v1/incidents/{req.incident_id}/acknowledge. ref={key}"),
+            payload={"incident_id": req.incident_id, "step": req.step, "level": req.level, "cycle": req.cycle},
+        ).job())
+        return PageResult(name, user, key, receipt.delivered, receipt.detail, receipt.status)

@@ -127,6 +127,9 @@ class NotificationService:
         m = job.message
         if isinstance(m, GroupMessage):
             channel = (await self.configs.for_tenant(job.tenant)).channel(m.receiver, m.channel)
+            if channel is None:  # perhaps added a moment ago (a receiver's test): read it afresh once
+                self.configs.invalidate(job.tenant)
+                channel = (await self.configs.for_tenant(job.tenant)).channel(m.receiver, m.channel)
             if channel is None:
                 return None, f"receiver {m.receiver!r} has no channel {m.channel!r} in this worker's alerting configuration"
             note = m.outgoing(job.key, channel)

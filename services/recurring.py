@@ -13,6 +13,7 @@ from ports.schedules import RecurringJob, RecurringJobs
 
 COMPLIANCE_WORKFLOW = "ComplianceEvaluationWorkflow"
 MAINTENANCE_WORKFLOW = "MaintenanceWindowWorkflow"
+ONCALL_HANDOFF_WORKFLOW = "OnCallHandoffWorkflow"
 
 
 def compliance_job(tenant: str, every_ms: int) -> RecurringJob:
@@ -27,6 +28,12 @@ def maintenance_job(tenant: str, window_id: str, cron: str, duration_ms: int, ma
             "matchers": [dict(m) for m in matchers], "created_by": created_by, "comment": comment}
     return RecurringJob(id=f"maintenance.{tenant}.{window_id}", workflow=MAINTENANCE_WORKFLOW, args=(spec,),
                         cron=cron, timezone=timezone, note=comment or f"maintenance window {window_id}")
+
+
+def oncall_handoff_job(every_ms: int = 3_600_000) -> RecurringJob:
+    """Notify on-call hand-offs of every tenant (workflows/oncall.py): one run per period."""
+    return RecurringJob(id="oncall-handoffs", workflow=ONCALL_HANDOFF_WORKFLOW, args=({"every_ms": every_ms},),
+                        every_ms=every_ms, note="tell people when their on-call shift starts and ends")
 
 
 class RecurringService:

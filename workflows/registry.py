@@ -8,6 +8,7 @@ from typing import Any
 
 from workflows.incident.activities import IncidentActivities, NotifyActivities
 from workflows.incident.workflow import IncidentWorkflow
+from workflows.oncall import OnCallActivities, OnCallHandoffWorkflow
 from workflows.postmortem.activities import PostmortemActivities
 from workflows.postmortem.workflow import PostmortemWorkflow
 from workflows.remediation.activities import RemediationActivities
@@ -17,6 +18,7 @@ from workflows.schedules import ComplianceEvaluationWorkflow, MaintenanceWindowW
 WORKFLOWS: list[type] = [
     IncidentWorkflow, RemediationWorkflow, PostmortemWorkflow, ComplianceEvaluationWorkflow, MaintenanceWindowWorkflow,
 ]
+WORKFLOWS.append(OnCallHandoffWorkflow)
 
 
 @dataclass
@@ -26,6 +28,7 @@ class ActivityImpls:
     remediation: RemediationActivities
     postmortem: PostmortemActivities
     scheduled: ScheduledActivities
+    oncall: OnCallActivities | None = None  # hand-off notifications (workflows/oncall.py)
 
     def all(self) -> list[Any]:
         """The bound activity methods to register."""
@@ -34,4 +37,4 @@ class ActivityImpls:
             self.notify.notify, self.remediation.replicas, self.remediation.run_step,
             self.postmortem.draft, self.postmortem.reassign, self.postmortem.publish, self.postmortem.cancel,
             self.scheduled.evaluate_compliance, self.scheduled.open_window, self.scheduled.close_window,
-        ]
+        ] + ([self.oncall.notify_handoffs] if self.oncall is not None else [])

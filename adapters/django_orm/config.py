@@ -25,7 +25,9 @@ import dj_database_url
 
 CONTEXT_APPS = ("catalogue", "alerts", "incidents", "compliance", "notifications", "identity", "remediation",
                 "rules")
+CONTEXT_APPS += ("routing",)  # notification routing (docs/adr/0018-notification-routing.md)
 """One Django app per bounded context, labelled ``oe_<name>``."""
+CONTEXT_APPS += ("oncall",)  # escalation policies and on-call schedules (docs/adr/0019-on-call.md)
 
 DB_FILE = "observer-eye.sqlite3"
 

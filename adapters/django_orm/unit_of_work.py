@@ -45,6 +45,8 @@ from adapters.django_orm.identity.sessions import (
 from adapters.django_orm.incidents.outbox import DjangoOutboxRepository
 from adapters.django_orm.incidents.repositories import DjangoIncidentRepository
 from adapters.django_orm.notifications.repositories import DjangoDeliveryRepository
+from adapters.django_orm.routing.repositories import DjangoRoutingRepository
+from adapters.django_orm.oncall.repositories import DjangoOnCallRepository
 from adapters.django_orm.rules.repositories import DjangoRuleGroupRepository
 from adapters.django_orm.alerts.maintenance import DjangoMaintenanceWindowRepository
 
@@ -73,6 +75,8 @@ class DjangoUnitOfWork:
         self.one_time_tokens = DjangoOneTimeTokenRepository(using)
         self.login_throttle = DjangoLoginThrottleRepository(using)
         self.audit = DjangoAuditRepository(using)
+        self.routing = DjangoRoutingRepository(using)
+        self.oncall = DjangoOnCallRepository(using)
         self.maintenance_windows = DjangoMaintenanceWindowRepository(using)
 
 

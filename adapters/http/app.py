@@ -21,10 +21,12 @@ from adapters.http.problems import install_problem_handlers
 from adapters.http.routes import (
     api_keys, audit, auth, compliance, dead_letters, prometheus, rule_groups, runbooks, stream, tenants, users,
 )
+from adapters.http.routes import oncall, oncall_feeds, oncall_views
 from adapters.http.routes import maintenance_windows, rules
 from adapters.http.routes import (
     alerts, health, incidents, ingest, integrations, notifications, otlp, remote_write, telemetry,
 )
+from adapters.http.routes import routing
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -49,6 +51,10 @@ def create_app(svc: ApiServices, lifespan: Lifespan | None = None, version: str 
     app.include_router(maintenance_windows.router)  # /api/v1/maintenance-windows
     app.include_router(runbooks.router)  # /api/v1/runbooks
     app.include_router(dead_letters.router)  # /api/v1/dead-letters
+    app.include_router(routing.router)  # /api/v1/routing, receivers, inhibit-rules, time-intervals
+    app.include_router(oncall.router)  # /api/v1/escalation-policies, /api/v1/schedules
+    app.include_router(oncall_views.router)  # /api/v1/oncall, schedules' now-and-next and shifts
+    app.include_router(oncall_feeds.router)  # /api/v1/oncall/feeds: calendar feeds of shifts
     for module in (auth, users, api_keys, tenants, audit):  # identity: /api/v1/auth, users, teams, ...
         app.include_router(module.router)
     if frontend_dir is not None:

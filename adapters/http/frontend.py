@@ -76,7 +76,10 @@ class FrontendFiles:
         etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
         headers["ETag"] = etag
         if request.headers.get("if-none-match") == etag:
-            return Response(status_code=304, headers=headers)
+            # The media type goes with the 304: a browser updates the cached page's headers
+            # from it, and SecurityHeadersMiddleware picks the page's CSP by content type
+            # (without one, index.html would be revalidated into the API's default-src 'none').
+            return Response(status_code=304, headers=headers, media_type=media_type)
         body = file.read_bytes()
         if (file.suffix in COMPRESSIBLE and len(body) >= MIN_COMPRESS_BYTES
                 and "gzip" in request.headers.get("accept-encoding", "")):

@@ -27,6 +27,7 @@ from domain.incidents.incident import Severity
 from domain.incidents.oncall import Schedule
 from ports.oncall import Contact
 from services.escalation import policy_from_dict, schedule_from_dict
+from services.oncall_config import OnCallSeed
 
 
 class MemoryOnCallDirectory:
@@ -34,6 +35,7 @@ class MemoryOnCallDirectory:
         self._policies: dict[tuple[str, str | None], EscalationPolicy] = {}
         self._schedules: dict[tuple[str, str], Schedule] = {}
         self._contacts: dict[tuple[str, str], Contact] = {}
+        self._teams: dict[tuple[str, str], list[str]] = {}
 
     def set_policy(self, policy: EscalationPolicy, severities: Sequence[str] = ()) -> None:
         for sev in severities or (None,):
@@ -55,6 +57,13 @@ class MemoryOnCallDirectory:
     async def contact(self, tenant: str, user: str) -> Contact | None:
         return self._contacts.get((tenant, user))
 
+    def set_team(self, tenant: str, team_id: str, members: Sequence[str]) -> None:
+        self._teams[(tenant, team_id)] = sorted(members)
+
+    async def team_members(self, tenant: str, team_id: str) -> list[str] | None:
+        found = self._teams.get((tenant, team_id))
+        return None if found is None else list(found)
+
     @classmethod
     def from_file(cls, path: str | Path) -> "MemoryOnCallDirectory":
         data = json.loads(Path(path).read_text())
@@ -66,3 +75,17 @@ class MemoryOnCallDirectory:
         for c in data.get("contacts", []):
             directory.set_contact(c["tenant"], Contact(c["user"], c.get("channel", "log"), c.get("target", {})))
         return directory
+
+
+def read_seeds(path: str | Path) -> dict[str, OnCallSeed]:
+    """The file's policies and schedules per tenant, as documents for the one-time seed
+    of the stored configuration (services/oncall_config.py). A policy's ``severities``
+    stay in its document; ``contacts`` are not resources (``from_file`` keeps them)."""
+    data = json.loads(Path(path).read_text())
+    seeds: dict[str, dict[str, list]] = {}
+    for kind in ("policies", "schedules"):
+        for doc in data.get(kind, []):
+            tenant = doc.get("tenant", "default") if isinstance(doc, dict) else "default"
+            body = {k: v for k, v in doc.items() if k != "tenant"} if isinstance(doc, dict) else doc
+            seeds.setdefault(tenant, {"policies": [], "schedules": []})[kind].append(body)
+    return {t: OnCallSeed(tuple(s["policies"]), tuple(s["schedules"])) for t, s in seeds.items()}

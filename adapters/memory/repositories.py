@@ -26,6 +26,8 @@ from adapters.memory.identity import (
     MemoryUserRepository,
 )
 from adapters.memory.maintenance import MemoryMaintenanceWindowRepository
+from adapters.memory.oncall_store import MemoryOnCallRepository
+from adapters.memory.routing import MemoryRoutingRepository
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.incidents.incident import IncidentStatus
 from ports.repositories import FactRecord, OutboxMessage, incident_event_messages
@@ -355,6 +357,8 @@ class MemoryUnitOfWork:
         self.one_time_tokens = MemoryOneTimeTokenRepository(tables["one_time_tokens"])
         self.login_throttle = MemoryLoginThrottleRepository(tables["login_throttle"])
         self.audit = MemoryAuditRepository(tables["audit"])
+        self.routing = MemoryRoutingRepository(tables["routing"], tables["routing_revisions"])
+        self.oncall = MemoryOnCallRepository(tables["oncall"], tables["oncall_seeds"], tables["oncall_feeds"])
         self.maintenance_windows = MemoryMaintenanceWindowRepository(tables["maintenance_windows"])
 
 
@@ -365,6 +369,8 @@ class MemoryUnitOfWorkRunner:
     _NAMES = ("rules", "rule_groups", "alerts", "incidents", "silences", "tenants", "api_keys", "history", "deliveries",
               "compliance_evaluations", "compliance_facts", "users", "teams", "sessions", "one_time_tokens",
               "login_throttle", "audit", "outbox", "maintenance_windows")
+    _NAMES += ("routing", "routing_revisions")  # notification routing (ports/routing.py)
+    _NAMES += ("oncall", "oncall_seeds", "oncall_feeds")
 
     def __init__(self) -> None:
         self._tables = {n: _Table() for n in self._NAMES}

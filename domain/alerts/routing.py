@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.alerts.grouping import ALL_LABELS, GroupTiming, group_key, group_labels
+from domain.alerts.time_intervals import TimeInterval
 from domain.errors import ValidationError
 from domain.metrics.labels import LABEL_NAME_RE, LabelSet
 from domain.metrics.matchers import Matcher, matches_all
@@ -51,6 +52,19 @@ class ResolvedRoute:
     group_by: tuple[str, ...]
     timing: GroupTiming
     path: tuple[str, ...]
+    mute_time_intervals: tuple[TimeInterval, ...] = ()
+    active_time_intervals: tuple[TimeInterval, ...] = ()
+
+    def muted_at(self, at_ms: int) -> str | None:
+        """Why the route sends nothing at ``at_ms`` (inside a mute interval, or outside
+        every active one), or None when it may notify."""
+        for interval in self.mute_time_intervals:
+            if interval.contains(at_ms):
+                return f"route {self.route_id} is in its mute time interval {interval.name!r}"
+        if self.active_time_intervals and not any(i.contains(at_ms) for i in self.active_time_intervals):
+            names = ", ".join(repr(i.name) for i in self.active_time_intervals)
+            return f"route {self.route_id} is outside its active time intervals ({names})"
+        return None
 
     def group_key(self, labels: LabelSet) -> str:
         return group_key(self.route_id, labels, self.group_by)
@@ -71,6 +85,9 @@ class Route:
     group_wait_ms: int | None = None
     group_interval_ms: int | None = None
     repeat_interval_ms: int | None = None
+    # Not inherited (as in Alertmanager): each route names its own; the root none.
+    mute_time_intervals: tuple[TimeInterval, ...] = ()
+    active_time_intervals: tuple[TimeInterval, ...] = ()
     _ids: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -80,6 +97,8 @@ class Route:
             raise ValidationError("receiver must be a non-empty name (or None to inherit)", field=f"routes.{self.id}.receiver")
         object.__setattr__(self, "matchers", tuple(self.matchers))
         object.__setattr__(self, "routes", tuple(self.routes))
+        object.__setattr__(self, "mute_time_intervals", tuple(self.mute_time_intervals))
+        object.__setattr__(self, "active_time_intervals", tuple(self.active_time_intervals))
         if self.group_by is not None:
             object.__setattr__(self, "group_by", tuple(self.group_by))
             for name in self.group_by:  # type: ignore[union-attr]
@@ -114,6 +133,8 @@ class Route:
             self.group_by if self.group_by is not None else base_group_by,
             timing,
             path + (self.id,),
+            self.mute_time_intervals,
+            self.active_time_intervals,
         )
 
     def _match(self, labels: LabelSet, parent: ResolvedRoute | None) -> list[ResolvedRoute]:
@@ -132,6 +153,8 @@ class Route:
         """Route an alert from this node as the root of the tree; never empty."""
         if self.matchers:
             raise ValidationError("the root route matches everything; it cannot have matchers", field="matchers")
+        if self.mute_time_intervals or self.active_time_intervals:
+            raise ValidationError("the root route cannot have time intervals", field="mute_time_intervals")
         return self._match(labels, None)
 
     def walk(self) -> list["Route"]:

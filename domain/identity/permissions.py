@@ -6,14 +6,16 @@ modelled on PagerDuty's responder and Grafana's viewer/editor/admin split:
 - **viewer** reads: telemetry, alerts, incidents, compliance posture. Stakeholders,
   support, auditors.
 - **responder** is on call: everything a viewer does, plus acting on incidents
-  (acknowledge, resolve, add notes), managing incidents (change severity, close), and
-  managing silences. A silence is the responder's tool for a noisy page at 3 a.m.: it is
+  (acknowledge, resolve, add notes), managing incidents (change severity, close),
+  managing silences, and overriding on-call schedules (taking or handing over a
+  shift). A silence is the responder's tool for a noisy page at 3 a.m.: it is
   time-bounded and audited, so handing it to responders is safe.
 - **admin** configures: everything a responder does, plus alert rules, remediation
-  runbooks, compliance controls, users, teams, API keys, reading the audit log, and
-  ingesting telemetry. Rules decide who gets paged and how often, so changing them is
-  configuration of the whole tenant, not incident work; ingest is a machine permission,
-  normally exercised through an ``ingest``-scoped API key.
+  runbooks, escalation policies and on-call schedules, compliance controls, users,
+  teams, API keys, reading the audit log, and ingesting telemetry. Rules decide who
+  gets paged and how often, so changing them is configuration of the whole tenant, not
+  incident work; ingest is a machine permission, normally exercised through an
+  ``ingest``-scoped API key.
 
 Above the tenants, **platform administrators** (a flag on a user of the operator's
 tenant, never a role) manage the tenants themselves: ``PLATFORM_PERMISSIONS`` are held by
@@ -77,6 +79,9 @@ class Permission(str, enum.Enum):
     READ_AUDIT = "audit:read"
     MANAGE_TENANTS = "tenants:manage"  # platform administrators only (PLATFORM_PERMISSIONS)
     MANAGE_DEAD_LETTERS = "dead_letters:manage"  # messages the consumers gave up on: list, replay
+    MANAGE_ROUTING = "routing:manage"  # routing tree, receivers, inhibit rules, time intervals
+    MANAGE_ONCALL = "oncall:manage"  # escalation policies and on-call schedules
+    MANAGE_OVERRIDES = "oncall:overrides"  # take or hand over a shift (a schedule override)
 
 
 PLATFORM_PERMISSIONS = frozenset({Permission.MANAGE_TENANTS, Permission.MANAGE_DEAD_LETTERS})
@@ -96,6 +101,7 @@ _RESPONDER = _VIEWER | {
     Permission.MANAGE_INCIDENTS,
     Permission.MANAGE_SILENCES,
 }
+_RESPONDER |= {Permission.MANAGE_OVERRIDES}  # swapping a shift is on-call work, like a silence
 _ADMIN = frozenset(Permission) - PLATFORM_PERMISSIONS
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(

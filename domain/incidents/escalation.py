@@ -1,7 +1,7 @@
 """Escalation policies: who is paged, in which order, and how long each level waits.
 
-A policy is an ordered list of levels; each level names targets (users, or schedules
-resolved to whoever is on call when the level fires) and how long to wait for an
+A policy is an ordered list of levels; each level names targets (users; schedules
+resolved to whoever is on call when the level fires; teams, every member) and how long to wait for an
 acknowledgement before moving on. After the last level the policy starts over from the
 first, ``repeat`` more times (PagerDuty's "repeat this policy N times"), then stops.
 
@@ -18,14 +18,15 @@ from typing import NamedTuple
 
 from domain.errors import ValidationError
 
-TARGET_KINDS = ("user", "schedule")
+TARGET_KINDS = ("user", "schedule", "team")
 MAX_REPEAT = 100
 """Bounds the number of steps, hence the workflow's history length."""
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Someone to notify: a user id, or a schedule id resolved at notification time."""
+    """Someone to notify: a user id, a schedule id resolved to whoever is on call, or a
+    team id resolved to every member, both at notification time."""
 
     kind: str
     ref: str
@@ -43,6 +44,10 @@ class Target:
     @classmethod
     def schedule(cls, ref: str) -> "Target":
         return cls("schedule", ref)
+
+    @classmethod
+    def team(cls, ref: str) -> "Target":
+        return cls("team", ref)
 
 
 @dataclass(frozen=True, slots=True)

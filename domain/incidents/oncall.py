@@ -20,8 +20,11 @@ rotation time zone (business hours belong to the team that works them);
 
 from __future__ import annotations
 
+import heapq
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as _dt_timezone
 from typing import NamedTuple
@@ -47,22 +50,36 @@ def _zone(name: object, field_name: str = "timezone") -> ZoneInfo:
                               field=field_name) from None
 
 
+@lru_cache(maxsize=1024)
+def _parse_hhmm(text: str) -> time | None:
+    m = _HHMM.fullmatch(text)
+    return None if m is None else time(int(m.group(1)), int(m.group(2)))
+
+
 def _hhmm(text: object, field_name: str) -> time:
-    m = _HHMM.fullmatch(text) if isinstance(text, str) else None
-    if m is None:
+    parsed = _parse_hhmm(text) if isinstance(text, str) else None
+    if parsed is None:
         raise ValidationError(f"{field_name} must be HH:MM (24-hour), not {text!r}", field=field_name)
-    return time(int(m.group(1)), int(m.group(2)))
+    return parsed
+
+
+def clear_wall_clock_caches() -> None:
+    """Forget the cached wall-clock conversions (benchmarks measure cold runs with it)."""
+    for cached in (_wall, _instant, _parse_hhmm):
+        cached.cache_clear()
 
 
 def _ms(aware: datetime) -> int:
     return (aware - _EPOCH) // _MS
 
 
+@lru_cache(maxsize=65536)
 def _wall(at_ms: int, zone: ZoneInfo) -> datetime:
     """The naive local wall-clock time at an instant."""
     return (_EPOCH + timedelta(milliseconds=at_ms)).astimezone(zone).replace(tzinfo=None)
 
 
+@lru_cache(maxsize=65536)
 def _instant(day: date, at: time, zone: ZoneInfo) -> int:
     """The instant the local clock in ``zone`` first reads ``day at``."""
     naive = datetime.combine(day, at)
@@ -219,6 +236,10 @@ class Restriction:
         start = _weekly_at_or_before(at_ms, self.start_day, _hhmm(self.start_time, "start_time"), zone)
         return at_ms < _weekly_after(start, self.end_day, _hhmm(self.end_time, "end_time"), zone)
 
+    def last_edge_at_or_before(self, at_ms: int, zone: ZoneInfo) -> int:
+        return max(_weekly_at_or_before(at_ms, self.start_day, _hhmm(self.start_time, "start_time"), zone),
+                   _weekly_at_or_before(at_ms, self.end_day, _hhmm(self.end_time, "end_time"), zone))
+
     def next_edge_after(self, at_ms: int, zone: ZoneInfo) -> int:
         return min(_weekly_after(at_ms, self.start_day, _hhmm(self.start_time, "start_time"), zone),
                    _weekly_after(at_ms, self.end_day, _hhmm(self.end_time, "end_time"), zone))
@@ -247,6 +268,16 @@ class Layer:
     def on_call_at(self, at_ms: int) -> str | None:
         user = self.rotation.user_at(at_ms)
         return user if user is not None and self.applies_at(at_ms) else None
+
+    def last_change_at_or_before(self, at_ms: int) -> int | None:
+        """The last instant at or before ``at_ms`` where this layer's answer may have
+        changed; None before the rotation starts."""
+        k = self.rotation.shift_index(at_ms)
+        if k is None:
+            return None
+        zone = self.rotation.zone
+        start = self.rotation.start_ms if k == 0 else self.rotation.handoff(k)
+        return max([start] + [r.last_edge_at_or_before(at_ms, zone) for r in self.restrictions])
 
     def next_change_after(self, at_ms: int) -> int:
         """The next instant after ``at_ms`` where this layer's answer may change."""
@@ -311,17 +342,31 @@ class Schedule:
                 return user
         return None
 
-    def _next_edge_after(self, at_ms: int) -> int | None:
-        edges = [layer.next_change_after(at_ms) for layer in self.layers]
-        edges += [t for o in self.overrides for t in (o.start_ms, o.end_ms) if t > at_ms]
-        return min(edges, default=None)
+    def _edges_after(self, at_ms: int) -> Iterator[int]:
+        """Every instant after ``at_ms`` where some layer or override may change the
+        answer, ascending, each once: the layers' edge sequences merged on a heap, so
+        each edge is computed once (not every layer's again after each step)."""
+        heap = [(layer.next_change_after(at_ms), i) for i, layer in enumerate(self.layers)]
+        bounds = sorted({t for o in self.overrides for t in (o.start_ms, o.end_ms) if t > at_ms})
+        heap += [(t, -1) for t in bounds]
+        heapq.heapify(heap)
+        last = None
+        while heap:
+            t, i = heapq.heappop(heap)
+            if i >= 0:
+                heapq.heappush(heap, (self.layers[i].next_change_after(t), i))
+            if t != last:
+                last = t
+                yield t
 
     def next_handoff_after(self, at_ms: int, horizon_ms: int = DEFAULT_HORIZON_MS) -> int | None:
         """The first instant after ``at_ms`` where ``on_call_at`` names someone else (or
         nobody), within ``horizon_ms``; None when nothing changes in that time (a one-person
         schedule). The escalation workflow sleeps until then to re-resolve its targets."""
-        current, t, limit = self.on_call_at(at_ms), at_ms, at_ms + horizon_ms
-        while (t := self._next_edge_after(t)) is not None and t <= limit:
+        current, limit = self.on_call_at(at_ms), at_ms + horizon_ms
+        for t in self._edges_after(at_ms):
+            if t > limit:
+                return None
             if self.on_call_at(t) != current:
                 return t
         return None
@@ -330,10 +375,66 @@ class Schedule:
         """The rendered schedule over [start_ms, end_ms): consecutive shifts, gaps included."""
         if end_ms <= start_ms:
             raise ValidationError("end_ms must be after start_ms", field="end_ms")
-        out, t = [], start_ms
-        while t < end_ms:
-            nxt = self.next_handoff_after(t, end_ms - t)
-            stop = end_ms if nxt is None or nxt >= end_ms else nxt
-            out.append(Shift(self.on_call_at(t), t, stop))
-            t = stop
+        out, begun, current = [], start_ms, self.on_call_at(start_ms)
+        for t in self._edges_after(start_ms):
+            if t >= end_ms:
+                break
+            user = self.on_call_at(t)
+            if user != current:
+                out.append(Shift(current, begun, t))
+                begun, current = t, user
+        out.append(Shift(current, begun, end_ms))
         return tuple(out)
+
+    def now_and_next(self, at_ms: int, horizon_ms: int = DEFAULT_HORIZON_MS) -> tuple[Shift, Shift | None]:
+        """The shift covering ``at_ms`` and the one after it. A shift's start is looked
+        for up to ``horizon_ms`` back and its end as far ahead (clipped there when nothing
+        changes: a one-person schedule); the next is None when nothing changes within the
+        horizon."""
+        if isinstance(horizon_ms, bool) or not isinstance(horizon_ms, int) or horizon_ms <= 0:
+            raise ValidationError("horizon_ms must be a positive integer", field="horizon_ms")
+        start = self._shift_start(at_ms, at_ms - horizon_ms)
+        end = self.next_handoff_after(at_ms, horizon_ms)
+        current = Shift(self.on_call_at(at_ms), start, at_ms + horizon_ms if end is None else end)
+        if end is None:
+            return current, None
+        after = self.next_handoff_after(end, horizon_ms)
+        return current, Shift(self.on_call_at(end), end, end + horizon_ms if after is None else after)
+
+    def _last_edge_at_or_before(self, at_ms: int) -> int | None:
+        edges = [e for layer in self.layers if (e := layer.last_change_at_or_before(at_ms)) is not None]
+        edges += [t for o in self.overrides for t in (o.start_ms, o.end_ms) if t <= at_ms]
+        return max(edges, default=None)
+
+    def _shift_start(self, at_ms: int, floor_ms: int) -> int:
+        """Where the run of ``on_call_at(at_ms)`` that covers ``at_ms`` began (walking
+        back over the edges where it may have changed), not before ``floor_ms``."""
+        current, t = self.on_call_at(at_ms), at_ms
+        while (edge := self._last_edge_at_or_before(t)) is not None and edge > floor_ms:
+            if self.on_call_at(edge - 1) != current:
+                return edge
+            t = edge - 1
+        return floor_ms if edge is None or edge <= floor_ms else edge
+
+    def shifts_of(self, users: frozenset[str], start_ms: int, end_ms: int) -> tuple[Shift, ...]:
+        """The shifts over [start_ms, end_ms) where one of ``users`` (a person's id and
+        username, say) is on call."""
+        return tuple(s for s in self.final_schedule(start_ms, end_ms) if s.user in users)
+
+    def handoffs(self, start_ms: int, end_ms: int) -> tuple["Handoff", ...]:
+        """Every instant in [start_ms, end_ms) where the schedule passes from one person
+        (or nobody) to another, with the shift that begins there."""
+        out = []
+        shifts = self.final_schedule(start_ms - 1, end_ms)
+        for before, after in zip(shifts, shifts[1:]):
+            if after.start_ms >= start_ms:
+                out.append(Handoff(after.start_ms, before.user, after.user))
+        return tuple(out)
+
+
+class Handoff(NamedTuple):
+    """At ``at_ms`` the schedule passes from ``outgoing`` to ``incoming`` (None: nobody)."""
+
+    at_ms: int
+    outgoing: str | None
+    incoming: str | None

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from adapters.http.deps import ApiServices, Identity
+from adapters.memory.active_series import MemoryActiveSeries
 from adapters.memory.cache import MemoryLatestValueCache, MemoryPubSub, MemoryRateLimiter
 from adapters.memory.infrastructure import DryRunInfrastructure
 from adapters.memory.notify import LogNotifier, MemoryDeliveryLedger
@@ -25,6 +26,7 @@ from adapters.memory.workflows import InProcessWorkflowEngine
 from adapters.scrape import HttpScrapeClient
 from adapters.system.clock import SystemClock
 from entrypoints.container import identity, limits, messaging, operations, storage
+from entrypoints.container import routing as routing_wiring
 from entrypoints.container.limits import silence_limits
 from entrypoints.container.operations import configuration_facts
 from entrypoints.container.storage import setup_database
@@ -43,19 +45,22 @@ from services.ingest import IngestService
 from services.maintenance import MaintenanceService
 from services.maintenance_windows import MaintenanceWindowService
 from services.notifications import NotificationService
+from services.oncall_directory import StoredOnCallDirectory
+from services.oncall_handoffs import HandoffNotifier
 from services.outbox import OutboxRelay, OutboxSignal
-from services.pipeline.config import FixedAlertingConfigs, load_alerting_config
+from services.pipeline.config import load_alerting_config
 from services.postmortem import PostmortemService
 from services.promrules.groups import RuleGroupService
 from services.promrules.overlay import RecordedOverlay
 from services.queries import TelemetryQueries
 from services.remediation import RemediationService
+from services.routing.probe import ReceiverProbe
+from services.routing import ReceiverSecrets, RoutingSeed, RoutingService, StoredAlertingConfigs, load_seed_document
 from services.runbooks import RunbookService
 from services.rule_dry_run import RuleDryRun
 from services.rules import RuleService
 from services.scrape import ScrapeService
 from services.scrape_config import load_scrape_config
-from services.config_changes import ConfigWatcher
 from services.streaming import StreamHub
 from services.writer import SampleWriter
 
@@ -115,8 +120,9 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(MemoryPubSub),
         redis=providers.Singleton(messaging.redis_adapter, "RedisPubSub", redis, config.redis_prefix, queue_size=config.live_queue_size.as_int()),
     )
-    # Configuration changed through the API (any process) reaches this process's reloaders.
-    config_watcher = providers.Singleton(ConfigWatcher, pubsub)
+    # Configuration changed through the API (any process) reaches this process's reloaders:
+    # the rule evaluators register here; config_watcher (below) adds routing and on-call.
+    config_reloaders = providers.Singleton(ConfigWatcher, pubsub)
     rate_limiter = providers.Selector(
         config.cache,
         memory=providers.Singleton(MemoryRateLimiter),
@@ -146,7 +152,11 @@ class Container(containers.DeclarativeContainer):
         temporal=providers.Singleton(operations.temporal_engine, settings, temporal),
     )
     recurring_jobs = providers.Singleton(operations.temporal_jobs, settings, temporal)
-    oncall = providers.Singleton(operations.oncall_directory, settings)
+    # Escalation policies and schedules are stored resources (docs/adr/0019-on-call.md);
+    # the on-call file seeds a tenant once and still gives people's contacts.
+    oncall_contacts = providers.Singleton(operations.oncall_directory, settings)
+    oncall_config = providers.Singleton(operations.oncall_config, settings, uow, clock, pubsub)
+    oncall = providers.Singleton(StoredOnCallDirectory, oncall_config, clock, oncall_contacts)
     infrastructure = providers.Selector(
         config.infrastructure,
         memory=providers.Singleton(DryRunInfrastructure),  # no cluster: every result says "dry run"
@@ -169,10 +179,22 @@ class Container(containers.DeclarativeContainer):
         config.notifier, log=log_notifier, channels=providers.Singleton(messaging.channels_notifier, settings, log_notifier)
     )
     alerting_config = providers.Singleton(load_alerting_config, settings.provided.alerting_config)
-    alerting_configs = providers.Singleton(FixedAlertingConfigs, alerting_config)
+    # Each tenant's routing, stored as resources (docs/adr/0018-notification-routing.md);
+    # the JSON file (alerting_config) seeds a tenant that has none, once.
+    routing_secrets = providers.Singleton(ReceiverSecrets, providers.Singleton(routing_wiring.secret_box, settings))
+    routing_seed = providers.Singleton(RoutingSeed, uow, clock, routing_secrets,
+                                       providers.Singleton(load_seed_document, settings.provided.alerting_config))
+    alerting_configs = providers.Singleton(StoredAlertingConfigs, uow, clock, routing_secrets, routing_seed,
+                                           max_age_s=settings.provided.routing_cache_s)
 
     ingest_limits = providers.Singleton(limits.ingest_limits, settings)
-    ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits)
+    # Per-tenant active series (OBSERVER_MAX_ACTIVE_SERIES): shared through Redis by every API replica.
+    active_series = providers.Selector(
+        config.cache,
+        memory=providers.Singleton(MemoryActiveSeries),
+        redis=providers.Singleton(messaging.redis_adapter, "RedisActiveSeries", redis, config.redis_prefix),
+    )
+    ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits, active_series)
     queries = providers.Singleton(TelemetryQueries, sample_store)
     promql = providers.Singleton(limits.promql, settings, sample_store)
     rule_overlay = providers.Singleton(RecordedOverlay, sample_store)
@@ -223,6 +245,9 @@ class Container(containers.DeclarativeContainer):
         send_deadline_s=settings.provided.notify_send_deadline_s,
     )
     escalation = providers.Singleton(EscalationService, oncall, notifications)
+    routing = providers.Singleton(RoutingService, uow, clock, routing_secrets, routing_seed, pubsub,
+                                  probe=providers.Singleton(ReceiverProbe, notifications, alerting_configs, clock))
+    oncall_handoffs = providers.Singleton(HandoffNotifier, oncall_config, uow, notifications)
     incident_projection = providers.Singleton(IncidentProjection, uow, outbox_signal)
     dead_letters = providers.Singleton(DeadLetters, bus, clock)
     outbox_relay = providers.Singleton(
@@ -245,10 +270,10 @@ class Container(containers.DeclarativeContainer):
     sample_maintenance = providers.Singleton(storage.sample_maintenance, settings, sample_store, clock)
     writer = providers.Singleton(SampleWriter, bus, sample_store, latest_cache, pubsub)
     evaluator = providers.Singleton(operations.evaluator, settings, bus, uow, clock, pubsub, evaluator_state, evaluator_release_hook,
-                                    config_watcher)
+                                    config_reloaders)
     rule_manager = providers.Singleton(
         operations.rule_manager, settings, uow, rule_engine, rule_overlay, ingest, bus, clock, pubsub, evaluator_state,
-        ingest_limits, config_watcher,
+        ingest_limits, config_reloaders,
     )
     pipeline = providers.Singleton(
         AlertPipeline, bus, uow, incidents, notifications, task_queue, clock,
@@ -260,6 +285,9 @@ class Container(containers.DeclarativeContainer):
     scrape_config = providers.Singleton(load_scrape_config, settings.provided.scrape_config, settings.provided.tenant)
     scrape_client = providers.Singleton(HttpScrapeClient, verify_tls=settings.provided.scrape_verify_tls)
     scraper = providers.Singleton(ScrapeService, scrape_client, ingest, clock, scrape_config)
+    # The process's config watcher: each concept registers what a change of its kind reloads.
+    config_watcher = providers.Singleton(
+        operations.watch_oncall, providers.Singleton(routing_wiring.watch_routing, config_reloaders, alerting_configs), oncall)
     stream_hub = providers.Singleton(StreamHub, pubsub, providers.Singleton(limits.stream_limits, settings))
     # Compliance evaluations: the Temporal schedule or the embedded runtime's timer runs them.
     compliance = providers.Singleton(operations.compliance, settings, uow, sample_store, clock)
@@ -278,6 +306,8 @@ class Container(containers.DeclarativeContainer):
         rule_interval_ms=providers.Callable(lambda s: int(s.rules_evaluation_interval_s * 1000), settings),
         dead_letters=dead_letters,
         runbooks=runbooks,
+        routing=routing,
+        oncall=oncall_config,
         rules=rules,
         maintenance_windows=maintenance_windows,
     )

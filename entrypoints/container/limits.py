@@ -25,6 +25,8 @@ def ingest_limits(s: Settings) -> IngestLimits:
         rate_samples_per_s=s.ingest_rate_samples_per_s,
         rate_burst=s.ingest_rate_burst,
         known_series=s.known_series,
+        max_active_series=s.max_active_series,
+        active_series_window_ms=s.active_series_window_s * 1000,
     )
 
 

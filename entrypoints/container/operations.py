@@ -3,7 +3,7 @@ infrastructure and outgoing HTTP, compliance."""
 
 from __future__ import annotations
 
-from adapters.memory.oncall import MemoryOnCallDirectory
+from adapters.memory.oncall import MemoryOnCallDirectory, read_seeds
 from domain.remediation.policy import RemediationPolicy
 from entrypoints import credentials
 from entrypoints.container.messaging import LateHook
@@ -11,7 +11,10 @@ from entrypoints.settings import Settings
 from services.compliance import ComplianceService
 from services.config_changes import ConfigWatcher
 from services.evaluator import RuleEvaluator
+from services.config_changes import ConfigWatcher
 from services.ingest import IngestLimits
+from services.oncall_config import ANNOUNCED_KIND, OnCallConfigService
+from services.oncall_directory import StoredOnCallDirectory
 from services.promrules.manager import RuleManager
 
 
@@ -52,6 +55,17 @@ def temporal_jobs(s: Settings, connection):
 
 def oncall_directory(s: Settings) -> MemoryOnCallDirectory:
     return MemoryOnCallDirectory.from_file(s.oncall_file) if s.oncall_file else MemoryOnCallDirectory()
+
+
+def oncall_config(s: Settings, uow, clock, pubsub) -> OnCallConfigService:
+    """Stored policies and schedules; the on-call file only seeds a tenant, once."""
+    return OnCallConfigService(uow, clock, pubsub, read_seeds(s.oncall_file) if s.oncall_file else {})
+
+
+def watch_oncall(watcher: ConfigWatcher, directory: StoredOnCallDirectory) -> ConfigWatcher:
+    """The ``oncall`` announcement drops the directory's cached copy of the tenant."""
+    watcher.on(ANNOUNCED_KIND, directory.reload)
+    return watcher
 
 
 def kubernetes(s: Settings):

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from domain.alerts.inhibition import InhibitRule, Inhibitor
 from domain.alerts.routing import Route
+from domain.alerts.time_intervals import TimeInterval
 from domain.errors import ValidationError
 from domain.metrics.matchers import Matcher, parse_matchers
 from domain.notifications.templates import MAX_TEMPLATE_LENGTH
@@ -46,7 +47,8 @@ _FIELDS: Mapping[str, tuple[set[str], set[str]]] = {  # type -> (required, optio
 }
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
-_ROUTE_KEYS = {"id", "receiver", "matchers", "group_by", "group_wait", "group_interval", "repeat_interval", "continue", "routes"}
+_ROUTE_KEYS = {"id", "receiver", "matchers", "group_by", "group_wait", "group_interval", "repeat_interval", "continue", "routes",
+               "mute_time_intervals", "active_time_intervals"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,7 @@ class AlertingConfig:
     route: Route
     receivers: Mapping[str, tuple[ChannelConfig, ...]]
     inhibit_rules: tuple[InhibitRule, ...] = ()
+    time_intervals: Mapping[str, TimeInterval] = field(default_factory=dict)
 
     @property
     def inhibitor(self) -> Inhibitor:
@@ -87,31 +90,45 @@ class AlertingConfig:
     @classmethod
     def from_dict(cls, doc: Any, base_dir: Path | None = None) -> "AlertingConfig":
         _object(doc, "config")
-        _known(doc, {"route", "receivers", "inhibit_rules"}, "")
+        _known(doc, {"route", "receivers", "inhibit_rules", "time_intervals"}, "")
         if "route" not in doc:
             raise ValidationError("the configuration needs a root route", field="route")
         receivers = _receivers(doc.get("receivers", []), base_dir)
-        route = _route(doc["route"], "root", "route", root=True)
+        intervals: dict[str, TimeInterval] = {}
+        for i, item in enumerate(_list(doc.get("time_intervals", []), "time_intervals")):
+            interval = TimeInterval.from_dict(item, f"time_intervals[{i}]")
+            if interval.name in intervals:
+                raise ValidationError(f"time interval {interval.name!r} is defined twice", field=f"time_intervals[{i}].name")
+            intervals[interval.name] = interval
+        route = _route(doc["route"], "root", "route", root=True, intervals=intervals)
         missing = sorted(route.receiver_names() - set(receivers))
         if missing:
             raise ValidationError(f"the routing tree names receiver {missing[0]!r}, which is not configured", field="receivers")
         rules = tuple(_inhibit_rule(r, f"inhibit_rules[{i}]") for i, r in enumerate(_list(doc.get("inhibit_rules", []), "inhibit_rules")))
-        return cls(route, receivers, rules)
+        return cls(route, receivers, rules, intervals)
 
 
 class AlertingConfigs(Protocol):
     """Where a tenant's routing tree, receivers and inhibit rules come from. Read per
-    pass of the pipeline and per delivery, never kept: a change applies from the next
-    pass on, without a restart (the JSON file today; per tenant resources later)."""
+    pass of the pipeline and per delivery: a change applies from the next pass on,
+    without a restart (services/routing/configs.py: the stored resources, cached briefly)."""
 
     async def for_tenant(self, tenant: str) -> AlertingConfig: ...
 
+    def invalidate(self, tenant: str) -> None:
+        """Forget what was read for ``tenant``: the next ``for_tenant`` reads it afresh."""
+        ...
+
 
 class FixedAlertingConfigs:
-    """One configuration for every tenant (``OBSERVER_ALERTING_CONFIG``)."""
+    """One configuration for every tenant (tests; production reads each tenant's stored
+    routing: services/routing/configs.py)."""
 
     def __init__(self, config: AlertingConfig) -> None:
         self.config = config
+
+    def invalidate(self, tenant: str) -> None:
+        pass  # nothing is read: nothing to forget
 
     async def for_tenant(self, tenant: str) -> AlertingConfig:
         return self.config
@@ -206,7 +223,22 @@ def _matchers(value: Any, where: str) -> tuple[Matcher, ...]:
     return tuple(out)
 
 
-def _route(doc: Any, route_id: str, where: str, *, root: bool = False) -> Route:
+def _intervals(doc: Mapping[str, Any], name: str, where: str, known: Mapping[str, TimeInterval] | None) -> tuple[TimeInterval, ...]:
+    """The time intervals a route names (``known=None``: names only checked for shape)."""
+    names = [_string(n, f"{where}.{name}[{i}]") for i, n in enumerate(_list(doc.get(name, []), f"{where}.{name}"))]
+    out = []
+    for i, n in enumerate(names):
+        if known is None:
+            out.append(TimeInterval(n, ()))
+        elif n not in known:
+            raise ValidationError(f"no time interval {n!r} is defined", field=f"{where}.{name}[{i}]")
+        else:
+            out.append(known[n])
+    return tuple(out)
+
+
+def _route(doc: Any, route_id: str, where: str, *, root: bool = False,
+           intervals: Mapping[str, TimeInterval] | None = None) -> Route:
     _object(doc, where)
     _known(doc, _ROUTE_KEYS, where)
     rid = doc.get("id", route_id)
@@ -215,6 +247,11 @@ def _route(doc: Any, route_id: str, where: str, *, root: bool = False) -> Route:
         raise ValidationError("the root route matches every alert; it cannot have matchers", field=f"{where}.matchers")
     if root and "receiver" not in doc:
         raise ValidationError("the root route needs a receiver", field=f"{where}.receiver")
+    for name in ("mute_time_intervals", "active_time_intervals"):
+        if root and doc.get(name):
+            raise ValidationError("the root route cannot have time intervals (Alertmanager's rule too)", field=f"{where}.{name}")
+    mute = _intervals(doc, "mute_time_intervals", where, intervals)
+    active = _intervals(doc, "active_time_intervals", where, intervals)
     group_by = doc.get("group_by")
     if group_by is not None:
         group_by = tuple(_string(g, f"{where}.group_by[{i}]") for i, g in enumerate(_list(group_by, f"{where}.group_by")))
@@ -232,10 +269,12 @@ def _route(doc: Any, route_id: str, where: str, *, root: bool = False) -> Route:
             matchers=_matchers(doc.get("matchers", []), f"{where}.matchers"),
             group_by=group_by,
             continue_=cont,
-            routes=tuple(_route(c, f"{rid}/{i}", f"{where}.routes[{i}]") for i, c in enumerate(children)),
+            routes=tuple(_route(c, f"{rid}/{i}", f"{where}.routes[{i}]", intervals=intervals) for i, c in enumerate(children)),
             group_wait_ms=timing.get("group_wait"),
             group_interval_ms=timing.get("group_interval"),
             repeat_interval_ms=timing.get("repeat_interval"),
+            mute_time_intervals=mute,
+            active_time_intervals=active,
         )
     except ValidationError as exc:
         if exc.field and exc.field.startswith(where):

@@ -10,12 +10,17 @@ Groups live in memory. After a restart they are rebuilt from the stored firing a
 (``AlertPipeline.restore``): membership and timers start afresh, so each group notifies
 once more after its ``group_wait``; what the receivers were told before is not kept
 (the delivery audit is, so nothing already queued is sent twice).
+
+A group whose route is muted by a time interval (``mute_time_intervals``, or outside
+its ``active_time_intervals``) is held when it is due: it flushes on the first tick
+after the interval ends, with what is firing then.
 """
 
 from __future__ import annotations
 
 from domain.alerts.grouping import AlertGroup, GroupNotification
 from domain.alerts.history import Outcome, Stage
+from domain.alerts.routing import ResolvedRoute
 from domain.alerts.state import AlertState
 from services.pipeline.model import ALL_PASSES, AlertEvent, Context, LiveAlert, PassKind
 
@@ -25,6 +30,8 @@ class GroupStage:
 
     def __init__(self) -> None:
         self._groups: dict[tuple[str, str], AlertGroup] = {}
+        self._routes: dict[tuple[str, str], ResolvedRoute] = {}  # the route each group was made on
+        self._held: set[tuple[str, str]] = set()  # groups held by a time interval (decided once)
 
     def __len__(self) -> int:
         return len(self._groups)
@@ -54,6 +61,7 @@ class GroupStage:
                         continue  # no group holds it: nobody was told it fired
                     group = AlertGroup(key, route.receiver, route.timing, route.group_labels(a.labels))
                     self._groups[(a.tenant, key)] = group
+                    self._routes[(a.tenant, key)] = route
                 group.add(a.labels, a.fingerprint, ev.state, ctx.now_ms)
                 if a.fingerprint not in group.alerts():
                     continue  # a resolution the receiver need not hear of (never told it fired)
@@ -76,9 +84,22 @@ class GroupStage:
         for (tenant, key), group in list(self._groups.items()):
             due = group.next_flush_ms()
             if due is not None and due <= ctx.now_ms:
+                route = self._routes.get((tenant, key))
+                held = route.muted_at(ctx.now_ms) if route is not None else None
+                if held is not None:
+                    if (tenant, key) not in self._held:
+                        self._held.add((tenant, key))
+                        for fp in group.alerts():
+                            ctx.decide_for(tenant, fp, Stage.GROUP, Outcome.SKIPPED,
+                                           f"notification held: {held}; it goes out when that ends",
+                                           receiver=group.receiver, group_key=key)
+                    continue
+                self._held.discard((tenant, key))
                 n = group.flush(ctx.now_ms)
                 if n is not None:
                     out.append((tenant, n))
             if group.done:
                 del self._groups[(tenant, key)]
+                self._routes.pop((tenant, key), None)
+                self._held.discard((tenant, key))
         return out

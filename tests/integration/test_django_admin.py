@@ -20,6 +20,8 @@ from domain.alerts.silences import Recurrence
 from domain.identity import AuditEntry, Session, Team, ThrottleState, new_audit_id
 from domain.identity.api_keys import generate_api_key
 from domain.identity.tenants import Tenant
+from ports.oncall_store import CalendarFeed, OnCallRecord
+from ports.routing import RoutingItem, RoutingKind
 from tests.contract.django_support import ensure_django
 from tests.contract.repositories_support import T0, incident, rule, silence
 
@@ -42,7 +44,6 @@ def _env(tmp: Path, db: Path, **extra: str) -> dict[str, str]:
 def _admin(tmp: Path, db: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "entrypoints.admin", *args], cwd=ROOT, env=_env(tmp, db, **env),
                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
-
 
 def _seed(alias: str) -> list[tuple[str, str, object]]:
     """Rows for every admin page; returns (app_label, model_name, pk) of each registered model."""
@@ -96,6 +97,11 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
         u.sessions.add(Session.start("acme", "u-1", "local", T0, idle_ms=3_600_000, lifetime_ms=86_400_000)[0])
         u.login_throttle.save("acme/a", ThrottleState(2, T0), T0 + 3_600_000)
         u.audit.add(AuditEntry(new_audit_id(T0), "acme", T0, "u-1", "user.invite", "user:u-2", before={"a": 1}))
+        u.routing.add(RoutingItem("acme", RoutingKind.RECEIVER, "ops", {"name": "ops", "log_configs": [{}]}))
+        u.routing.bump("acme")
+        u.oncall.add(OnCallRecord("acme", "policy", "pol-1", "Primary", {"id": "pol-1", "name": "Primary", "levels": []}))
+        u.oncall.claim_seed("acme", T0)
+        u.oncall.add_feed(CalendarFeed("feed-1", "acme", "u-1", "0" * 64, "u-1", T0))
         u.maintenance_windows.add(MaintenanceWindow(
             id="patch", tenant="acme", name="Patch night", matchers=(Matcher.of("env", "=", "prod"),),
             schedule=Schedule("weekly", T0, T0 + 86_400_000, "UTC", frozenset({6}), "22:00", 3_600_000),

@@ -110,9 +110,9 @@ def silence() -> dict:
 def test_a_person_signs_in_works_as_their_group_role_and_signs_out(api, idp):
     with httpx.Client() as browser:
         listed = browser.get(f"{api.url}/api/v1/auth/providers").json()["data"]["providers"]
+        # "public" admits nobody (its policy names no domain or group), so the page does not offer it.
         assert [(p["id"], p["kind"], p["login_url"]) for p in listed] == [
-            ("kc", "oidc", "/api/v1/auth/oidc/kc/login"), ("github", "github", "/api/v1/auth/oidc/github/login"),
-            ("public", "oidc", "/api/v1/auth/oidc/public/login")]
+            ("kc", "oidc", "/api/v1/auth/oidc/kc/login"), ("github", "github", "/api/v1/auth/oidc/github/login")]
 
         back = sign_in(browser, api, "kc", "alice", next_path="/incidents?open=1")
         assert back.status_code == 302 and back.headers["location"] == "/incidents?open=1"

@@ -42,6 +42,8 @@ from services.incident_projection import IncidentProjection
 from services.incidents import IncidentService
 from services.maintenance import MaintenanceService
 from services.notifications import NotificationService
+from services.oncall_config import OnCallConfigService
+from services.oncall_handoffs import HandoffNotifier
 from services.outbox import OutboxSignal
 from services.pipeline.config import AlertingConfig, FixedAlertingConfigs
 from services.postmortem import PostmortemService
@@ -52,6 +54,7 @@ from tests.support.infrastructure import MemoryInfrastructure, RecordingHttpCall
 from tests.support.outbox import incident_relay
 from workflows.common import TASK_QUEUE
 from workflows.incident.activities import IncidentActivities, NotifyActivities
+from workflows.oncall import OnCallActivities
 from workflows.postmortem.activities import PostmortemActivities
 from workflows.registry import WORKFLOWS, ActivityImpls
 from workflows.remediation.activities import RemediationActivities
@@ -125,6 +128,7 @@ class Harness:
             self.uow, self.notifier, self.ledger, FixedAlertingConfigs(AlertingConfig.default()), self.clock, self.tasks,
             self.directory)
         self.tasks.register("cache.flush", self._task)
+        self.oncall = OnCallConfigService(self.uow, self.clock)  # stored schedules (hand-off notifications)
         self.task_payloads: list[dict[str, Any]] = []
 
     async def _task(self, payload: Any) -> None:
@@ -141,6 +145,7 @@ class Harness:
             remediation=RemediationActivities(RemediationService(self.infra, self.http, self.tasks, policy=POLICY)),
             postmortem=PostmortemActivities(PostmortemService(self.postmortems)),
             scheduled=ScheduledActivities(self.compliance, MaintenanceService(self.uow)),
+            oncall=OnCallActivities(HandoffNotifier(self.oncall, self.uow, self.notifications)),
         )
 
     async def now_ms(self) -> int:

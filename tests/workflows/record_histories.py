@@ -20,7 +20,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 
 from temporalio.client import Client  # noqa: E402
 
-from tests.workflows import scenarios, scenarios_response  # noqa: E402
+from tests.workflows import scenarios, scenarios_oncall, scenarios_response  # noqa: E402
 from tests.workflows.harness import harness  # noqa: E402
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -39,6 +39,7 @@ SCENARIOS = {
     "dry_run": scenarios_response.dry_run,
     "postmortem_published": scenarios_response.postmortem_published,
     "maintenance_window": scenarios_response.maintenance_window,
+    "oncall_handoff": scenarios_oncall.handoff_across_dst,
 }
 
 

@@ -15,11 +15,12 @@ from temporalio.worker import Worker
 
 from adapters.temporal.engine import TemporalWorkflowEngine
 from adapters.temporal.servers import TEST_SERVER, shipped_binary
-from domain.incidents.escalation import EscalationLevel, EscalationPolicy, Target
+from domain.identity import Role, User
 from domain.incidents.incident import Severity
 from entrypoints.container import build_container
 from entrypoints.runtime import build_app
 from entrypoints.settings import Settings
+from services.identity import Actor
 from entrypoints.temporal_worker import activities
 from workflows.common import TASK_QUEUE
 from workflows.registry import WORKFLOWS
@@ -36,8 +37,11 @@ async def test_responders_drive_the_workflow_through_the_api(tmp_path) -> None:
         container.workflows.override(providers.Object(TemporalWorkflowEngine(env.client, TASK_QUEUE)))
         await container.tenants().bootstrap_tenant("default")
         _, key = await container.api_keys().create_api_key("default", "responder", ["admin"])
-        container.oncall().set_policy(EscalationPolicy("p", "default", "Page the responder", (
-            EscalationLevel((Target.user("responder"),), 15 * 60_000),)))
+        await container.uow().run(lambda u: u.users.add(User("responder", "default", "responder", "r@example.com",
+                                                             "Responder", Role.RESPONDER, created_at_ms=0)))
+        await container.oncall_config().create(Actor.system("test"), "default", "policy", {
+            "id": "p", "name": "Page the responder",
+            "levels": [{"timeout_ms": 15 * 60_000, "targets": [{"kind": "user", "ref": "responder"}]}]})
         app = build_app(container, with_agent=False)
         async with Worker(env.client, task_queue=TASK_QUEUE, workflows=WORKFLOWS, activities=activities(container).all()):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test",

@@ -45,6 +45,8 @@ ANONYMOUS_PATHS = frozenset({
     "/healthz", "/readyz", "/api/v1/auth/providers", "/api/v1/auth/login", "/api/v1/auth/set-password",
 })
 ANONYMOUS_PATTERNS = (re.compile(r"^/api/v1/auth/oidc/[^/]+/(login|callback)$"),)
+# A calendar feed: calendar apps send no credential, the secret in the URL is one.
+ANONYMOUS_PATTERNS += (re.compile(r"^/api/v1/oncall/feeds/[A-Za-z0-9_-]{40,64}\.ics$"),)
 
 
 def cookie(headers: Headers, name: str) -> str | None:

@@ -6,6 +6,7 @@ import { Routes, provideRouter, withComponentInputBinding } from '@angular/route
 import { sessionExpiry } from '../app/core/auth/guards';
 import { Me, Role } from '../app/core/auth/me';
 import { Session } from '../app/core/auth/session';
+import { ROLE_PERMISSIONS } from '../app/features/settings/roles';
 
 /** The app's HTTP and router setup over Angular's testing backend (requests are
  * answered by the test through HttpTestingController). */
@@ -21,20 +22,13 @@ export function appTestProviders(routes: Routes = [{ path: 'login', component: S
   ];
 }
 
-const PERMISSIONS: Record<Role, string[]> = {
-  viewer: ['telemetry:read', 'alerts:read', 'incidents:read', 'compliance:read'],
-  responder: ['telemetry:read', 'alerts:read', 'incidents:read', 'compliance:read', 'incidents:act', 'incidents:manage', 'silences:manage'],
-  admin: [
-    'telemetry:read', 'telemetry:ingest', 'alerts:read', 'rules:manage', 'silences:manage', 'incidents:read', 'incidents:act',
-    'incidents:manage', 'escalation:manage', 'compliance:read', 'compliance:manage', 'users:manage', 'api_keys:manage',
-    'integrations:manage',
-  ],
-};
+// What the API grants each role (the Roles page's table, checked against the domain).
+const PERMISSIONS: Record<Role, readonly string[]> = ROLE_PERMISSIONS;
 
 export function makeMe(role: Role = 'admin', change: Partial<Me> = {}): Me {
   return {
     id: `u-${role}`, tenant: 'default', username: role, email: `${role}@example.test`, name: `The ${role}`, role,
-    permissions: PERMISSIONS[role], platform_admin: false, mfa_enabled: false, timezone: 'UTC', contacts: [], teams: [],
+    permissions: [...PERMISSIONS[role]], platform_admin: false, mfa_enabled: false, timezone: 'UTC', contacts: [], teams: [],
     auth: 'local', ...change,
   };
 }

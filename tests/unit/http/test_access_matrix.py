@@ -27,6 +27,8 @@ from domain.alerts.maintenance import MaintenanceWindow, Schedule
 from domain.alerts.rule_groups import AlertingRule, RuleGroup
 from domain.alerts.rules import Comparison, ThresholdRule
 from domain.alerts.silences import Silence
+from ports.routing import ROOT, RoutingItem, RoutingKind
+from ports.oncall_store import OnCallRecord
 from ports.runbooks import RunbookRecord
 from domain.alerts.state import Alert
 from domain.identity import Permission as P
@@ -165,8 +167,36 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("GET", "/prometheus/api/v1/label/{name}/values"): P.READ_TELEMETRY,
     ("GET", "/prometheus/api/v1/metadata"): P.READ_TELEMETRY,
     ("GET", "/prometheus/api/v1/status/buildinfo"): P.READ_TELEMETRY,
+    ("GET", "/api/v1/escalation-policies"): P.READ_INCIDENTS,
+    ("POST", "/api/v1/escalation-policies"): P.MANAGE_ONCALL,
+    ("GET", "/api/v1/escalation-policies/{policy_id}"): P.READ_INCIDENTS,
+    ("PUT", "/api/v1/escalation-policies/{policy_id}"): P.MANAGE_ONCALL,
+    ("DELETE", "/api/v1/escalation-policies/{policy_id}"): P.MANAGE_ONCALL,
+    ("GET", "/api/v1/schedules"): P.READ_INCIDENTS,
+    ("POST", "/api/v1/schedules"): P.MANAGE_ONCALL,
+    ("GET", "/api/v1/schedules/{schedule_id}"): P.READ_INCIDENTS,
+    ("PUT", "/api/v1/schedules/{schedule_id}"): P.MANAGE_ONCALL,
+    ("DELETE", "/api/v1/schedules/{schedule_id}"): P.MANAGE_ONCALL,
+    ("POST", "/api/v1/schedules/{schedule_id}/overrides"): P.MANAGE_OVERRIDES,
+    ("DELETE", "/api/v1/schedules/{schedule_id}/overrides/{override_id}"): P.MANAGE_OVERRIDES,
+    ("GET", "/api/v1/schedules/{schedule_id}/oncall"): P.READ_INCIDENTS,
+    ("GET", "/api/v1/schedules/{schedule_id}/shifts"): P.READ_INCIDENTS,
+    ("GET", "/api/v1/oncall"): P.READ_INCIDENTS,
+    ("POST", "/api/v1/oncall/feeds"): P.READ_INCIDENTS,
+    ("GET", "/api/v1/oncall/feeds"): P.READ_INCIDENTS,
+    ("DELETE", "/api/v1/oncall/feeds/{feed_id}"): P.READ_INCIDENTS,
+    ("GET", "/api/v1/oncall/feeds/{token}.ics"): ANONYMOUS,
     ("GET", "/prometheus/api/v1/rules"): P.READ_ALERTS,
     ("GET", "/prometheus/api/v1/alerts"): P.READ_ALERTS,
+    # notification routing (docs/adr/0018-notification-routing.md)
+    ("GET", "/api/v1/routing/tree"): P.READ_ALERTS,
+    ("PUT", "/api/v1/routing/tree"): P.MANAGE_ROUTING,
+    ("GET", "/api/v1/routing/alertmanager"): P.READ_ALERTS,
+    ("PUT", "/api/v1/routing/alertmanager"): P.MANAGE_ROUTING,
+    **{(method, f"/api/v1/{kind}{path}"): (P.READ_ALERTS if method == "GET" else P.MANAGE_ROUTING)
+       for kind in ("receivers", "inhibit-rules", "time-intervals")
+       for method, path in (("GET", ""), ("POST", ""), ("GET", "/{name}"), ("PUT", "/{name}"), ("DELETE", "/{name}"))},
+    ("POST", "/api/v1/receivers/{name}/test"): P.MANAGE_ROUTING,
 }
 
 # Lists that hold the tenant's marked data: an authorized caller must see its own mark
@@ -183,6 +213,9 @@ SHOWS_OWN_DATA = {
     "/prometheus/api/v1/label/{name}/values", "/prometheus/api/v1/metadata", "/prometheus/api/v1/rules",
     "/prometheus/api/v1/alerts",
 }
+SHOWS_OWN_DATA |= {"/api/v1/receivers", "/api/v1/receivers/{name}"}
+SHOWS_OWN_DATA |= {"/api/v1/escalation-policies", "/api/v1/escalation-policies/{policy_id}", "/api/v1/schedules",
+                   "/api/v1/schedules/{schedule_id}", "/api/v1/schedules/{schedule_id}/oncall", "/api/v1/oncall"}
 QUERY = {
     "/prometheus/api/v1/query": {"query": '{__name__=~".+"}', "time": str(NOW_MS // 1000)},
     "/prometheus/api/v1/query_range": {"query": '{__name__=~".+"}', "start": str(NOW_MS // 1000 - 600),
@@ -197,9 +230,12 @@ SHARED_IDS = {"fingerprint": Alert.new("alpha", "rule-1", ALERT_LABELS).fingerpr
               "team_id": "team-1", "key_id": "key-1", "control_id": "OE-NET-01", "run_id": "run-1",
               "step_id": "step-1", "provider": "kc", "tenant_id": "bravo", "runbook_id": "rb-1",
               "letter_id": "pipeline/alerts/0/1", "window_id": "mw-1", "version": "1",
+              "policy_id": "pol-1", "schedule_id": "sch-1", "override_id": "ovr-1", "feed_id": "feed-1",
+              "token": "t" * 43,
               "name": "__name__"}  # a rule group's name, and the label whose values hold each tenant's mark
 ALPHA_ONLY_IDS = {**SHARED_IDS, "incident_id": "inc-2", "rule_id": "rule-2", "silence_id": "sil-2", "key": "del-2",
                   "user_id": "usr-2", "team_id": "team-2", "key_id": "key-2", "runbook_id": "rb-2", "window_id": "mw-2",
+                  "policy_id": "pol-2", "schedule_id": "sch-2", "override_id": "ovr-2",
                   "name": "__name__"}
 MARK = {"alpha": "alphamark", "bravo": "bravomark"}
 
@@ -232,6 +268,7 @@ def _seed_tenant(u, tenant: str, suffixes: tuple[str, ...]) -> None:
         u.teams.add(Team(f"team-{n}", tenant, f"{mark} team {n}", members=frozenset({f"usr-{n}"})))
         u.api_keys.add(generate_api_key(tenant, f"{mark} key {n}", ["read"], NOW_MS, f"key-{n}",
                                         expires_at_ms=NOW_MS + 86_400_000)[0])
+        _seed_oncall(u, tenant, n, mark)
     u.rule_groups.save(RuleGroup(tenant, "__name__", (AlertingRule(f"{mark}_alert", f"{mark}_metric > 0"),)))
     alert = Alert.new(tenant, "rule-1", ALERT_LABELS, {"summary": f"{mark} alert"})
     alert.to_firing(NOW_MS)
@@ -239,6 +276,23 @@ def _seed_tenant(u, tenant: str, suffixes: tuple[str, ...]) -> None:
     u.history.add([AlertDecision(tenant, alert.fingerprint, "notify", "delivered", f"{mark} decision", NOW_MS)])
     u.compliance.set_facts(tenant, {"custom.note": mark}, NOW_MS, "seed")
     u.audit.add(Actor.system().entry(tenant, "test.seed", f"{mark} target", NOW_MS))
+    # Routing: a receiver named like the shared ids, its channel marked (a log channel: no secret, no network).
+    u.routing.add(RoutingItem(tenant, RoutingKind.TREE, ROOT, {"receiver": "__name__"}))
+    u.routing.add(RoutingItem(tenant, RoutingKind.RECEIVER, "__name__",
+                              {"name": "__name__", "log_configs": [{"name": f"{mark}-log"}]}))
+    u.routing.bump(tenant)
+
+
+def _seed_oncall(u, tenant: str, n: str, mark: str) -> None:
+    """A schedule (with an override) and a policy paging it, marked, per suffix."""
+    schedule = {"id": f"sch-{n}", "name": f"{mark} schedule {n}", "timezone": "UTC", "layers": [
+        {"name": "main", "rotation": {"users": [f"usr-{n}"], "start_ms": 0, "handoff_time": "09:00",
+                                      "timezone": "UTC", "length": "weekly"}, "restrictions": []}],
+        "overrides": [{"id": f"ovr-{n}", "user": f"usr-{n}", "start_ms": NOW_MS, "end_ms": NOW_MS + 3_600_000}]}
+    policy = {"id": f"pol-{n}", "name": f"{mark} policy {n}", "severities": [], "repeat": 0,
+              "levels": [{"timeout_ms": 60_000, "targets": [{"kind": "schedule", "ref": f"sch-{n}"}]}]}
+    u.oncall.add(OnCallRecord(tenant, "schedule", f"sch-{n}", schedule["name"], schedule, 1, "seed", NOW_MS))
+    u.oncall.add(OnCallRecord(tenant, "policy", f"pol-{n}", policy["name"], policy, 1, "seed", NOW_MS))
 
 
 async def _seed_runbooks(catalogue, alpha_only: bool) -> None:

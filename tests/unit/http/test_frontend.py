@@ -76,6 +76,16 @@ async def test_unhashed_files_revalidate_and_etag_answers_304(web: httpx.AsyncCl
     assert again.status_code == 304 and again.content == b""
 
 
+async def test_a_revalidated_index_keeps_the_pages_policy(web: httpx.AsyncClient) -> None:
+    """A browser merges a 304's headers into the cached page: a 304 carrying the API's
+    ``default-src 'none'`` would leave the dashboard unable to run its own scripts."""
+    first = await web.get("/incidents")
+    again = await web.get("/incidents", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["content-security-policy"] == first.headers["content-security-policy"]
+    assert "script-src 'self'" in again.headers["content-security-policy"]
+
+
 async def test_head_has_the_length_but_no_body(web: httpx.AsyncClient) -> None:
     r = await web.head("/main-ABCD1234.js", headers={"Accept-Encoding": "identity"})
     assert r.status_code == 200 and r.content == b""

@@ -230,3 +230,22 @@ async def test_without_a_running_workflow_the_service_writes_the_row() -> None:
     await relay.drain()
     assert (await svc.get("acme", "inc-1")).alerts == ("fp-1", "fp-7")
     assert ("start", "inc-1") in engine.calls
+
+
+async def test_a_team_target_pages_every_member_with_a_key_each() -> None:
+    directory = MemoryOnCallDirectory()
+    directory.set_team("acme", "dba", ["cy", "ann"])
+    directory.set_team("acme", "empty", [])
+    notifier = FlakyNotifier([])
+    uow, tasks = MemoryUnitOfWorkRunner(), InProcessTaskQueue()
+    notifications = NotificationService(uow, notifier, MemoryDeliveryLedger(), FixedAlertingConfigs(AlertingConfig.default()),
+                                        FakeClock(T0), tasks, directory)
+    targets = [{"kind": "team", "ref": "dba"}, {"kind": "team", "ref": "empty"}, {"kind": "team", "ref": "gone"}]
+    req = PageRequest("acme", "inc-1", "db down", "SEV1", 0, 0, 0, targets, {}, T0, "inc-1/r0/s0")
+    results = await EscalationService(directory, notifications).page(req)
+    assert [(r.target, r.user, r.key, r.detail or r.status) for r in results] == [
+        ("team:dba", "ann", "inc-1/r0/s0/t0/ann", "queued"), ("team:dba", "cy", "inc-1/r0/s0/t0/cy", "queued"),
+        ("team:empty", None, "inc-1/r0/s0/t1", "the team has no members"),
+        ("team:gone", None, "inc-1/r0/s0/t2", "no such team")]
+    await tasks.drain()
+    assert sorted(n.target["user"] for n in notifier.calls) == ["ann", "cy"]

@@ -12,8 +12,8 @@ const ZONES = ['browser', 'UTC', 'Europe/London', 'Europe/Berlin', 'America/New_
     <div class="picker" role="group" aria-label="Time range">
       <label>Range
         <select [value]="presetValue()" (change)="choosePreset($any($event.target).value)">
-          @for (p of presets; track p.from) { <option [value]="p.from">{{ p.label }}</option> }
-          <option value="absolute">Absolute…</option>
+          @for (p of presets; track p.from) { <option [value]="p.from" [selected]="p.from === presetValue()">{{ p.label }}</option> }
+          <option value="absolute" [selected]="presetValue() === 'absolute'">Absolute…</option>
         </select>
       </label>
       @if (presetValue() === 'absolute') {
@@ -26,7 +26,7 @@ const ZONES = ['browser', 'UTC', 'Europe/London', 'Europe/Berlin', 'America/New_
       }
       <label>Time zone
         <select [value]="range().tz" (change)="rangeChange.emit({ from: range().from, to: range().to, tz: $any($event.target).value })">
-          @for (z of zones(); track z) { <option [value]="z">{{ z === 'browser' ? 'Browser (' + browserZone + ')' : z }}</option> }
+          @for (z of zones(); track z) { <option [value]="z" [selected]="z === range().tz">{{ z === 'browser' ? 'Browser (' + browserZone + ')' : z }}</option> }
         </select>
       </label>
     </div>

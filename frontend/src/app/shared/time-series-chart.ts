@@ -22,6 +22,9 @@ export const PALETTE = [
   '#3b82f6', '#f97316', '#10b981', '#e11d48', '#8b5cf6', '#eab308', '#06b6d4', '#ec4899', '#84cc16', '#64748b',
 ];
 
+/** Above this many points a chart draws thinner lines (see options()). */
+const DENSE_POINTS = 20_000;
+
 export function seriesColor(index: number): string {
   return PALETTE[index % PALETTE.length];
 }
@@ -69,7 +72,10 @@ export function stackRows(rows: (number | null)[][], visible: readonly boolean[]
  */
 @Component({
   selector: 'oe-time-series-chart',
-  template: `<div #plot class="plot" role="img" [attr.aria-label]="label()"></div>`,
+  // data-points / data-last-ms: what the canvas shows, for the e2e tier and bench/frontend.py
+  // (a canvas has no text to read).
+  template: `<div #plot class="plot" role="img" [attr.aria-label]="label()" [attr.data-points]="pointCount()"
+                  [attr.data-last-ms]="lastMs()"></div>`,
   styles: `
     :host { display: block; min-width: 0; }
     .plot { width: 100%; }
@@ -97,6 +103,8 @@ export class TimeSeriesChart {
   private shape = '';
   private rendered = false;
 
+  protected readonly pointCount = computed(() => this.series().reduce((n, s) => n + s.t.length, 0));
+  protected readonly lastMs = computed(() => Math.max(0, ...this.series().map((s) => s.t[s.t.length - 1] ?? 0)));
   private readonly visible = computed(() => this.series().map((s) => !this.hidden().has(s.key)));
   private readonly data = computed(() => {
     const [xs, ...rows] = alignSeries(this.series());
@@ -134,7 +142,7 @@ export class TimeSeriesChart {
     const series = this.series();
     const shape = JSON.stringify([
       series.map((s) => s.key), this.visible(), this.mode(), this.theme.effective(), this.zone(), this.unit(),
-      this.compact(), this.height(),
+      this.compact(), this.height(), this.pointCount() > DENSE_POINTS,
     ]);
     if (this.plot && shape === this.shape) {
       this.plot.setData(this.data());
@@ -153,6 +161,9 @@ export class TimeSeriesChart {
     const unit = this.unit();
     const mode = this.mode();
     const compact = this.compact();
+    // Many points: 1-pixel lines, which the canvas strokes as hairlines (thicker ones are
+    // tessellated, several times slower with software rendering).
+    const dense = this.pointCount() > DENSE_POINTS;
     const axis = (values: uPlot.Axis['values']): uPlot.Axis => ({
       show: !compact, stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, values,
     });
@@ -170,7 +181,7 @@ export class TimeSeriesChart {
         ...series.map((s, i) => ({
           label: seriesLabel(s.labels),
           stroke: seriesColor(i),
-          width: compact ? 1.25 : 1.5,
+          width: compact ? 1.25 : dense ? 1 : 1.5,
           fill: mode === 'line' ? undefined : `${seriesColor(i)}${mode === 'stacked' ? '66' : '22'}`,
           show: !this.hidden().has(s.key),
           points: { show: false },

@@ -46,7 +46,7 @@ def test_deadlines_and_offsets():
 
 
 @pytest.mark.parametrize("make,field", [
-    (lambda: Target("team", "x"), "kind"),
+    (lambda: Target("pager", "x"), "kind"),
     (lambda: Target.user(""), "ref"),
     (lambda: EscalationLevel((), MIN), "targets"),
     (lambda: EscalationLevel((Target.user("a"),), 0), "timeout_ms"),

@@ -54,12 +54,19 @@ export const Permission = {
   readIncidents: 'incidents:read',
   actOnIncidents: 'incidents:act',
   manageIncidents: 'incidents:manage',
-  manageEscalation: 'escalation:manage',
   readCompliance: 'compliance:read',
   manageCompliance: 'compliance:manage',
+  readTeams: 'teams:read',
+  manageTeams: 'teams:manage',
   manageUsers: 'users:manage',
   manageApiKeys: 'api_keys:manage',
-  manageIntegrations: 'integrations:manage',
+  manageRunbooks: 'runbooks:manage',
+  readAudit: 'audit:read',
+  manageTenants: 'tenants:manage',
+  manageDeadLetters: 'dead_letters:manage',
+  manageRouting: 'routing:manage',
+  manageOncall: 'oncall:manage',
+  manageOverrides: 'oncall:overrides',
 } as const;
 
 export type PermissionName = (typeof Permission)[keyof typeof Permission];

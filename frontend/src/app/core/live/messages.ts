@@ -39,10 +39,12 @@ export type ServerMessage =
   | { type: 'error'; op?: string; message: string; field?: string | null }
   | { type: 'pong' };
 
-export function sampleNumber(v: SampleValue | null | undefined): number | null {
+/** A sample's value as a number: the stream sends numbers (and the strings 'NaN',
+ * '+Inf', '-Inf'); Prometheus-shaped HTTP answers send every value as a string ("0.25"). */
+export function sampleNumber(v: SampleValue | string | null | undefined): number | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'number') return v;
   if (v === '+Inf') return Infinity;
   if (v === '-Inf') return -Infinity;
-  return NaN;
+  return Number(v); // "NaN" and anything unparsable: NaN
 }

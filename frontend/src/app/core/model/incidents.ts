@@ -127,8 +127,9 @@ export class IncidentsApi {
     return this.api.post(`${this.base}/${encodeURIComponent(id)}/escalation/${paused ? 'pause' : 'resume'}`);
   }
 
-  remediate(id: string, runbook: Record<string, unknown>, dryRun: boolean): Promise<{ workflow_id: string; plan: unknown[] }> {
-    return this.api.post(`${this.base}/${encodeURIComponent(id)}/remediations`, { runbook, dry_run: dryRun });
+  /** Runs a catalogue runbook (or only answers its plan, `dryRun`). */
+  remediate(id: string, runbookId: string, dryRun: boolean): Promise<{ workflow_id: string; plan: unknown[] }> {
+    return this.api.post(`${this.base}/${encodeURIComponent(id)}/remediations`, { runbook_id: runbookId, dry_run: dryRun });
   }
 
   remediation(id: string, runId: string, signal?: AbortSignal): Promise<RemediationRun> {

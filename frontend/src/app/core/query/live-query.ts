@@ -6,6 +6,11 @@ import { TimeRange, isRelative, resolveRange } from '../time/time-range';
 import { MetricsQuery, QUERY_BACKEND, SeriesData, mergeTail } from './query-backend';
 import { parseSelector, selects } from './selector';
 
+/** The step on the grid at or after `nowMs`. */
+export function liveEnd(nowMs: number, stepMs: number): number {
+  return Math.ceil(nowMs / stepMs) * stepMs;
+}
+
 export interface LiveQueryParams {
   query: MetricsQuery;
   range: TimeRange;
@@ -66,6 +71,12 @@ export class LiveQuery {
     if (this.current) void this.fetchAll(this.current);
   }
 
+  /** A live range ends at the next step on the grid, not at now: PromQL evaluates only
+   * at steps, so a sample that just arrived would otherwise wait up to a step to show. */
+  private endOf(p: LiveQueryParams, endMs: number): number {
+    return this.isLive(p) ? liveEnd(endMs, p.stepMs) : endMs;
+  }
+
   private isLive(p: LiveQueryParams): boolean {
     return p.range.to === 'now' && isRelative(p.range.from);
   }
@@ -89,7 +100,7 @@ export class LiveQuery {
     try {
       const resolved = resolveRange(p.range, this.now());
       // Steps on a grid of multiples of the step, so tail refetches land on the same points.
-      const range = { startMs: Math.floor(resolved.startMs / p.stepMs) * p.stepMs, endMs: resolved.endMs };
+      const range = { startMs: Math.floor(resolved.startMs / p.stepMs) * p.stepMs, endMs: this.endOf(p, resolved.endMs) };
       const data = await this.backend.rangeQuery(p.query, range, p.stepMs, abort.signal);
       if (this.current !== p) return;
       this.data.set(data);
@@ -112,7 +123,7 @@ export class LiveQuery {
     const fromMs = Math.max(range.startMs, (lastT || range.startMs) - 2 * p.stepMs);
     const alignedFrom = Math.floor(fromMs / p.stepMs) * p.stepMs;
     try {
-      const fresh = await this.backend.rangeQuery(p.query, { startMs: alignedFrom, endMs: range.endMs }, p.stepMs);
+      const fresh = await this.backend.rangeQuery(p.query, { startMs: alignedFrom, endMs: this.endOf(p, range.endMs) }, p.stepMs);
       if (this.current !== p) return;
       this.data.set(mergeTail(this.data(), fresh, alignedFrom, range.startMs));
       this.problem.set(null);

@@ -30,21 +30,49 @@ describe('fromMatrix', () => {
     expect(out[0].v[2]).toBe(Infinity);
     expect(out[0].key).toBe(seriesKey({ job: 'x', __name__: 'up' }));
   });
+
+  it('reads values sent as strings, as Prometheus HTTP answers send every value', () => {
+    const out = fromMatrix({ data: { resultType: 'matrix', result: [{ metric: {}, values: [[1, '0.9975'], [2, '-3e2'], [3, '-Inf']] }] } });
+    expect(out[0].v).toEqual([0.9975, -300, -Infinity]);
+  });
 });
 
-describe('SelectorQueryBackend', () => {
-  it('asks /api/v1/query_range with the selector and fn/by/agg', async () => {
+describe('PromqlQueryBackend', () => {
+  function backend() {
     TestBed.configureTestingModule({ providers: appTestProviders() });
-    const backend = TestBed.inject(QUERY_BACKEND);
-    const http = TestBed.inject(HttpTestingController);
-    const answer = backend.rangeQuery({ expr: 'cpu{host="a"}', fn: 'avg', by: 'host', agg: 'max' }, { startMs: 1_000, endMs: 61_000 }, 15_000);
-    const req = http.expectOne((r) => r.url === '/api/v1/query_range');
-    expect(Object.fromEntries(req.request.params.keys().map((k) => [k, req.request.params.get(k)]))).toEqual({
-      query: 'cpu{host="a"}', start: '1.000', end: '61.000', step: '15s', fn: 'avg', by: 'host', agg: 'max',
-    });
-    req.flush({ status: 'success', data: { resultType: 'matrix', result: [] } });
-    expect(await answer).toEqual([]);
-    expect(backend.liveSelectors({ expr: ' cpu ' })).toEqual(['cpu']);
+    return { backend: TestBed.inject(QUERY_BACKEND), http: TestBed.inject(HttpTestingController) };
+  }
+  const params = (req: { request: { params: { keys(): string[]; getAll(k: string): string[] | null } } }) =>
+    Object.fromEntries(req.request.params.keys().map((k) => [k, req.request.params.getAll(k)]));
+
+  it('asks the Prometheus API for a range query with the expression', async () => {
+    const { backend: b, http } = backend();
+    expect(b.language).toBe('promql');
+    const answer = b.rangeQuery({ expr: 'rate(x{a="1"}[5m])', fn: 'avg' }, { startMs: 1_000, endMs: 61_000 }, 15_000);
+    const req = http.expectOne((r) => r.url === '/prometheus/api/v1/query_range');
+    expect(params(req)).toEqual({ query: ['rate(x{a="1"}[5m])'], start: ['1.000'], end: ['61.000'], step: ['15'] });
+    req.flush({ status: 'success', data: { resultType: 'matrix', result: [{ metric: { a: '1' }, values: [[2, '0.5']] }] } });
+    expect((await answer)[0].v).toEqual([0.5]);
+    expect(b.liveSelectors({ expr: 'sum by (a) (rate(x{a="1"}[5m])) / y' })).toEqual(['x{a="1"}', 'y']);
+  });
+
+  it('completes metric names (with functions), a metric\'s labels and a label\'s values', async () => {
+    const { backend: b, http } = backend();
+    const names = b.suggest({ kind: 'metric' });
+    http.expectOne('/prometheus/api/v1/label/__name__/values').flush({ status: 'success', data: ['up', 'cpu'] });
+    expect(await names).toEqual(expect.arrayContaining(['up', 'cpu', 'rate', 'histogram_quantile']));
+
+    const labels = b.suggest({ kind: 'label', metric: 'cpu' });
+    const lreq = http.expectOne((r) => r.url === '/prometheus/api/v1/labels');
+    expect(params(lreq)).toEqual({ 'match[]': ['cpu'] });
+    lreq.flush({ status: 'success', data: ['__name__', 'host'] });
+    expect(await labels).toEqual(['host']);
+
+    const values = b.suggest({ kind: 'value', metric: null, label: 'host' });
+    const vreq = http.expectOne((r) => r.url === '/prometheus/api/v1/label/host/values');
+    expect(params(vreq)).toEqual({});
+    vreq.flush({ status: 'success', data: ['web-1'] });
+    expect(await values).toEqual(['web-1']);
   });
 });
 

@@ -1,14 +1,12 @@
-import { InjectionToken, inject } from '@angular/core';
-import { ApiClient } from '../api/api-client';
-import { sampleNumber, SampleValue } from '../live/messages';
+import { InjectionToken } from '@angular/core';
 import { ResolvedRange } from '../time/time-range';
+import { PromqlQueryBackend } from './promql-backend';
 
 /**
- * A query as the Performance page and the tiles state it. `expr` is what the editor
- * holds: a series selector for today's API, a PromQL expression once the PromQL API
- * lands. `fn`, `by`, `agg` and `window` are today's API's own parameters (README: fn is
- * the per-series function over each step's window; by/agg aggregate across series);
- * the PromQL backend ignores them, the expression says it all.
+ * A query as the Performance page and the tiles state it: a PromQL expression. `fn`,
+ * `by`, `agg` and `window` were the selector API's own parameters (ADR 0015 stage 1);
+ * links saved then still carry them, and the PromQL backend ignores them: the
+ * expression says it all.
  */
 export interface MetricsQuery {
   expr: string;
@@ -26,84 +24,29 @@ export interface SeriesData {
   v: (number | null)[];
 }
 
-export interface SeriesCatalogueEntry {
-  name: string;
-  labels: Record<string, string>;
-}
+/** What the editor completes at the caret: a metric (or function) name, a label name of
+ * a metric, or the values of a metric's label. */
+export type SuggestionKey =
+  | { kind: 'metric' }
+  | { kind: 'label'; metric: string | null }
+  | { kind: 'value'; metric: string | null; label: string };
 
-/** What the dashboard needs from a query API. One implementation is active (see
- * QUERY_BACKEND); switching to PromQL is one new class and one line there. */
+/** What the dashboard needs from a query API (QUERY_BACKEND). */
 export interface QueryBackend {
-  /** `selector`: expressions are series selectors plus fn/by; `promql`: PromQL. */
-  readonly language: 'selector' | 'promql';
+  readonly language: 'promql';
   rangeQuery(query: MetricsQuery, range: ResolvedRange, stepMs: number, signal?: AbortSignal): Promise<SeriesData[]>;
   /** The series selectors whose live samples change this query's answer. */
   liveSelectors(query: MetricsQuery): string[];
-  /** Known series (names and labels) for completion, at most `limit`. */
-  catalogue(limit: number, signal?: AbortSignal): Promise<SeriesCatalogueEntry[]>;
+  /** Every candidate for a completion (the editor filters and ranks them by prefix). */
+  suggest(key: SuggestionKey, signal?: AbortSignal): Promise<string[]>;
 }
 
-interface PromMatrix {
-  data: { resultType: 'matrix'; result: { metric: Record<string, string>; values: [number, SampleValue][] }[] };
-}
-
-interface SeriesAnswer {
-  series: { name: string; labels: Record<string, string> }[];
-}
-
-export function seriesKey(labels: Record<string, string>): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${JSON.stringify(labels[k])}`)
-    .join(',');
-}
-
-export function fromMatrix(answer: PromMatrix): SeriesData[] {
-  return answer.data.result.map((r) => ({
-    key: seriesKey(r.metric),
-    labels: r.metric,
-    t: r.values.map(([t]) => Math.round(t * 1000)),
-    v: r.values.map(([, v]) => sampleNumber(v)),
-  }));
-}
-
-/** Today's API: `/api/v1/query_range` with a selector and `fn`/`by`/`agg`, and
- * `/api/v1/series` for the catalogue. */
-export class SelectorQueryBackend implements QueryBackend {
-  readonly language = 'selector' as const;
-  private readonly api = inject(ApiClient);
-
-  async rangeQuery(query: MetricsQuery, range: ResolvedRange, stepMs: number, signal?: AbortSignal): Promise<SeriesData[]> {
-    const answer = await this.api.getBody<PromMatrix>(
-      '/api/v1/query_range',
-      {
-        query: query.expr,
-        start: (range.startMs / 1000).toFixed(3),
-        end: (range.endMs / 1000).toFixed(3),
-        step: `${Math.max(1, Math.round(stepMs / 1000))}s`,
-        fn: query.fn || 'last',
-        window: query.window,
-        by: query.by ?? undefined,
-        agg: query.by !== null && query.by !== undefined ? query.agg || 'sum' : undefined,
-      },
-      signal,
-    );
-    return fromMatrix(answer);
-  }
-
-  liveSelectors(query: MetricsQuery): string[] {
-    return query.expr.trim() ? [query.expr.trim()] : [];
-  }
-
-  async catalogue(limit: number, signal?: AbortSignal): Promise<SeriesCatalogueEntry[]> {
-    const answer = await this.api.getBody<SeriesAnswer>('/api/v1/series', { 'match[]': ['{__name__=~".+"}'], limit }, signal);
-    return answer.series.map((s) => ({ name: s.name, labels: s.labels }));
-  }
-}
+export { fromMatrix, seriesKey } from './matrix';
+export type { PromMatrix } from './matrix';
 
 export const QUERY_BACKEND = new InjectionToken<QueryBackend>('QUERY_BACKEND', {
   providedIn: 'root',
-  factory: () => new SelectorQueryBackend(),
+  factory: () => new PromqlQueryBackend(),
 });
 
 /**

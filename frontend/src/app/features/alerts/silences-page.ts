@@ -27,7 +27,7 @@ const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
     }
     <oe-problem [problem]="problem()" />
     <oe-problem [problem]="expiring.problem()" />
-    <div class="table-wrap">
+    <div class="table-wrap" tabindex="0">
       <table>
         <thead><tr><th scope="col">Matchers</th><th scope="col">State</th><th scope="col">Window</th><th scope="col">Repeats</th><th scope="col">By</th><th scope="col">Comment</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
         <tbody>

@@ -7,6 +7,7 @@ import {
 } from './layout';
 import { AlertsTile } from './tiles/alerts-tile';
 import { ComplianceTile } from './tiles/compliance-tile';
+import { OnCallTile } from './tiles/oncall-tile';
 import { CpuTile } from './tiles/cpu-tile';
 import { HostsTile } from './tiles/hosts-tile';
 import { IncidentsTile } from './tiles/incidents-tile';
@@ -22,7 +23,7 @@ export const LAYOUT_PREF = 'dashboard.layout';
  */
 @Component({
   selector: 'oe-dashboard-page',
-  imports: [CdkDropList, CdkDrag, CdkDragHandle, AlertsTile, ComplianceTile, CpuTile, HostsTile, IncidentsTile, ResponseTile, SeriesTile],
+  imports: [CdkDropList, CdkDrag, CdkDragHandle, AlertsTile, ComplianceTile, CpuTile, HostsTile, IncidentsTile, OnCallTile, ResponseTile, SeriesTile],
   templateUrl: './dashboard-page.html',
   styleUrl: './dashboard-page.css',
   changeDetection: ChangeDetectionStrategy.OnPush,

@@ -4,7 +4,7 @@
  * arrange/resize/add/remove are easy to test and the stored layout is checked on load.
  */
 
-export const TILE_KINDS = ['incidents', 'alerts', 'response', 'cpu', 'hosts', 'series', 'compliance'] as const;
+export const TILE_KINDS = ['incidents', 'alerts', 'response', 'cpu', 'hosts', 'series', 'compliance', 'oncall'] as const;
 export type TileKind = (typeof TILE_KINDS)[number];
 
 export interface Tile {
@@ -25,6 +25,7 @@ export const TILE_TITLES: Record<TileKind, string> = {
   hosts: 'Hosts at a glance',
   series: 'Series activity',
   compliance: 'Compliance score',
+  oncall: 'On call now',
 };
 
 export const DEFAULT_LAYOUT: readonly Tile[] = [
@@ -35,6 +36,7 @@ export const DEFAULT_LAYOUT: readonly Tile[] = [
   { id: 'cpu', kind: 'cpu', w: 2, h: 2 },
   { id: 'hosts', kind: 'hosts', w: 2, h: 1 },
   { id: 'series', kind: 'series', w: 2, h: 1 },
+  { id: 'oncall', kind: 'oncall', w: 2, h: 1 },
 ];
 
 function clamp(n: number, lo: number, hi: number): number {

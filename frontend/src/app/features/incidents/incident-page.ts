@@ -90,6 +90,11 @@ export class IncidentPage {
     return ms ? formatTime(ms, this.zone(), true) : '—';
   }
 
+  /** The machine-readable form for <time datetime>. */
+  protected iso(ms: number | null): string | null {
+    return ms ? new Date(ms).toISOString() : null;
+  }
+
   protected async act(what: IncidentAction): Promise<void> {
     const text = what === 'reopen' ? this.reopenReason().trim() : '';
     const done = await this.action.run(() => this.api.act(this.id(), what, text));

@@ -4,6 +4,7 @@ import { JsonPipe } from '@angular/common';
 import { Session } from '../../core/auth/session';
 import { Permission } from '../../core/auth/me';
 import { IncidentWorkflow, IncidentsApi, RemediationRun } from '../../core/model/incidents';
+import { RunbooksApi } from '../../core/model/runbooks';
 import { ActionState, resourceProblem } from '../../shared/action';
 import { ProblemBanner } from '../../shared/problem-banner';
 import { Badge } from '../../shared/badges';
@@ -15,7 +16,7 @@ export function awaitingApproval(run: Pick<RemediationRun, 'phase' | 'current_st
 }
 
 /** Remediation runs of the incident: steps, the gate waiting for approval (approve or
- * reject it), and starting a runbook (or dry-running it to see the plan). */
+ * reject it), and starting a catalogue runbook (or dry-running it to see the plan). */
 @Component({
   selector: 'oe-remediation-panel',
   imports: [FormsModule, JsonPipe, ProblemBanner, Badge],
@@ -39,6 +40,13 @@ export class RemediationPanel {
   });
   protected readonly runsProblem = computed(() => resourceProblem(this.runs));
   protected readonly action = new ActionState();
+  private readonly runbooksApi = inject(RunbooksApi);
+  /** The catalogue, read when the responder opens the runbook picker. */
+  protected readonly catalogue = resource({
+    params: () => (this.starting() ? true : undefined),
+    loader: ({ abortSignal }) => this.runbooksApi.list(abortSignal),
+  });
+  protected readonly catalogueProblem = computed(() => resourceProblem(this.catalogue));
   protected readonly runbook = signal('');
   protected readonly plan = signal<unknown[] | null>(null);
   protected readonly starting = signal(false);
@@ -55,15 +63,7 @@ export class RemediationPanel {
   }
 
   protected async start(dryRun: boolean): Promise<void> {
-    const result = await this.action.run(async () => {
-      let runbook: Record<string, unknown>;
-      try {
-        runbook = JSON.parse(this.runbook()) as Record<string, unknown>;
-      } catch (err) {
-        throw new Error(`The runbook is not JSON: ${(err as Error).message}`);
-      }
-      return this.api.remediate(this.incidentId(), runbook, dryRun);
-    });
+    const result = await this.action.run(() => this.api.remediate(this.incidentId(), this.runbook(), dryRun));
     if (!result) return;
     this.plan.set(result.plan);
     if (!dryRun) {

@@ -1,4 +1,4 @@
-import { SeriesCatalogueEntry } from '../../core/query/query-backend';
+import { SuggestionKey } from '../../core/query/query-backend';
 
 /** What the editor can complete at the caret: a metric name, a label name inside
  * braces, or a label's value after `label=`, `label!=`, `label=~` or `label!~`. */
@@ -27,22 +27,19 @@ export function completionContext(text: string, caret: number): CompletionContex
   return { kind: 'metric', prefix, start: caret - prefix.length };
 }
 
-/** Candidates for a context from the series catalogue, best first, at most `max`. */
-export function candidates(context: CompletionContext, catalogue: readonly SeriesCatalogueEntry[], max = 30): string[] {
-  const found = new Set<string>();
-  const of = (metric: string | null) => catalogue.filter((s) => metric === null || s.name === metric);
-  if (context.kind === 'metric') {
-    for (const s of catalogue) found.add(s.name);
-  } else if (context.kind === 'label') {
-    for (const s of of(context.metric)) for (const k of Object.keys(s.labels)) found.add(k);
-  } else {
-    for (const s of of(context.metric)) {
-      const v = s.labels[context.label];
-      if (v !== undefined) found.add(v);
-    }
-  }
+/** What to ask the query backend for in a context (the prefix is filtered here, so
+ * typing on within one word asks nothing new). */
+export function suggestionKey(context: CompletionContext): SuggestionKey {
+  if (context.kind === 'metric') return { kind: 'metric' };
+  if (context.kind === 'label') return { kind: 'label', metric: context.metric };
+  return { kind: 'value', metric: context.metric, label: context.label };
+}
+
+/** The suggestions containing the context's prefix, those starting with it first, then
+ * alphabetically, without duplicates, at most `max`. */
+export function candidates(context: CompletionContext, suggestions: readonly string[], max = 30): string[] {
   const prefix = context.prefix.toLowerCase();
-  const list = [...found].filter((c) => c.toLowerCase().includes(prefix));
+  const list = [...new Set(suggestions)].filter((c) => c.toLowerCase().includes(prefix));
   list.sort((a, b) => Number(!a.toLowerCase().startsWith(prefix)) - Number(!b.toLowerCase().startsWith(prefix)) || a.localeCompare(b));
   return list.slice(0, max);
 }

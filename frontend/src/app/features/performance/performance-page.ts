@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, computed, effect, inject, signal } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
 import { ActivatedRoute, Router } from '@angular/router';
-import { MetricsQuery, QUERY_BACKEND } from '../../core/query/query-backend';
+import { MetricsQuery } from '../../core/query/query-backend';
 import { TimeRange } from '../../core/time/time-range';
 import { ChartMode } from '../../shared/time-series-chart';
 import { TimeRangePicker } from '../../shared/time-range-picker';
@@ -9,11 +9,8 @@ import { QueryEditor } from './query-editor';
 import { QueryPanel } from './query-panel';
 import { DEFAULT_PANEL, ExplorerState, ViewKind, stateFromParams, stateToParams } from './url-state';
 
-const FUNCTIONS = ['last', 'avg', 'min', 'max', 'sum', 'count', 'rate', 'increase', 'quantile'];
-const AGGREGATIONS = ['sum', 'avg', 'min', 'max', 'count'];
-
 /**
- * The metrics explorer: queries (with completion), a time range with its zone, line,
+ * The metrics explorer: PromQL queries (with completion), a time range with its zone, line,
  * area or stacked charts with one crosshair across panels, a legend to filter, a table
  * view. All of it lives in the URL: editing changes a draft, "Run" (or Ctrl+Enter)
  * writes it to the address, and the panels follow the address.
@@ -34,9 +31,6 @@ const AGGREGATIONS = ['sum', 'avg', 'min', 'max', 'count'];
 export class PerformancePage {
   private readonly router = inject(Router);
   private readonly route = inject(ActivatedRoute);
-  protected readonly legacy = inject(QUERY_BACKEND).language === 'selector';
-  protected readonly functions = FUNCTIONS;
-  protected readonly aggregations = AGGREGATIONS;
   private readonly params = toSignal(this.route.queryParams, { initialValue: this.route.snapshot.queryParams });
   protected readonly state = computed(() => stateFromParams(this.params()));
   /** The queries as being edited, before "Run". */

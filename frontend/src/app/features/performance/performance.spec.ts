@@ -1,27 +1,24 @@
-import { SeriesCatalogueEntry } from '../../core/query/query-backend';
-import { applyCompletion, candidates, completionContext } from './completion';
+import { applyCompletion, candidates, completionContext, suggestionKey } from './completion';
 import { DEFAULT_PANEL, stateFromParams, stateToParams } from './url-state';
 
-const catalogue: SeriesCatalogueEntry[] = [
-  { name: 'system_cpu_utilization_ratio', labels: { host: 'web-1', cpu: 'total' } },
-  { name: 'system_cpu_utilization_ratio', labels: { host: 'db-1', cpu: '0' } },
-  { name: 'system_memory_utilization_ratio', labels: { host: 'web-1' } },
-];
 
 describe('query completion', () => {
   it('completes metric names, then label names, then values of that metric', () => {
     const metric = completionContext('system_me', 9);
-    expect(metric.kind).toBe('metric');
-    expect(candidates(metric, catalogue)).toEqual(['system_memory_utilization_ratio']);
+    expect(suggestionKey(metric)).toEqual({ kind: 'metric' });
+    expect(candidates(metric, ['system_cpu_utilization_ratio', 'system_memory_utilization_ratio', 'rate']))
+      .toEqual(['system_memory_utilization_ratio']);
 
     const label = completionContext('system_cpu_utilization_ratio{cpu="0", ho', 41);
     expect(label).toMatchObject({ kind: 'label', metric: 'system_cpu_utilization_ratio', prefix: 'ho' });
-    expect(candidates(label, catalogue)).toEqual(['host']);
+    expect(suggestionKey(label)).toEqual({ kind: 'label', metric: 'system_cpu_utilization_ratio' });
+    expect(candidates(label, ['cpu', 'host', 'job'])).toEqual(['host']);
 
     const text = 'system_cpu_utilization_ratio{host="w';
     const value = completionContext(text, text.length);
     expect(value).toMatchObject({ kind: 'value', label: 'host', prefix: 'w' });
-    expect(candidates(value, catalogue)).toEqual(['web-1']);
+    expect(suggestionKey(value)).toEqual({ kind: 'value', metric: 'system_cpu_utilization_ratio', label: 'host' });
+    expect(candidates(value, ['db-1', 'web-1', 'web-1'])).toEqual(['web-1']);
     expect(applyCompletion(text, text.length, value, 'web-1')).toEqual({ text: `${text.slice(0, -1)}web-1"`, caret: text.length + 5 });
   });
 

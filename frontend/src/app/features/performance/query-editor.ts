@@ -1,12 +1,13 @@
 import { ChangeDetectionStrategy, Component, ElementRef, computed, inject, input, output, resource, signal, viewChild } from '@angular/core';
 import { QUERY_BACKEND } from '../../core/query/query-backend';
-import { applyCompletion, candidates, completionContext } from './completion';
+import { applyCompletion, candidates, completionContext, suggestionKey } from './completion';
 
 let nextId = 0;
 
 /**
- * The query input with completion of metric names, label names and label values from
- * the API's series catalogue (a combobox: arrows move, Enter or Tab accepts, Escape
+ * The query input with completion of metric and function names, a metric's label
+ * names and a label's values, asked of the query backend (the PromQL API's `/labels`
+ * and `/label/{name}/values`) once per metric and label, filtered here as one types (a combobox: arrows move, Enter or Tab accepts, Escape
  * closes; Ctrl+Enter runs the query).
  */
 @Component({
@@ -53,10 +54,15 @@ export class QueryEditor {
   private readonly caret = signal(0);
   private readonly text = signal('');
   private readonly box = viewChild.required<ElementRef<HTMLInputElement>>('box');
-  private readonly catalogue = resource({ loader: ({ abortSignal }) => this.backend.catalogue(20_000, abortSignal) });
   private readonly context = computed(() => completionContext(this.text(), this.caret()));
+  // A string: the suggestions are fetched again only when what to complete changes.
+  private readonly wanted = computed(() => JSON.stringify(suggestionKey(this.context())));
+  private readonly suggestions = resource({
+    params: () => (this.open() ? this.wanted() : undefined),
+    loader: ({ params, abortSignal }) => this.backend.suggest(JSON.parse(params), abortSignal),
+  });
   protected readonly options = computed(() =>
-    this.catalogue.hasValue() ? candidates(this.context(), this.catalogue.value()) : []);
+    this.suggestions.hasValue() ? candidates(this.context(), this.suggestions.value()) : []);
 
   protected edited(text: string, caret: number): void {
     this.text.set(text);

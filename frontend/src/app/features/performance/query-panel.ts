@@ -36,7 +36,7 @@ function stats(s: SeriesData): { last: number | null; min: number | null; max: n
         <p class="muted">No data in this range.</p>
       }
     } @else {
-      <div class="table-wrap">
+      <div class="table-wrap" tabindex="0">
         <table>
           <thead><tr><th scope="col">Series</th><th scope="col">Last</th><th scope="col">Min</th><th scope="col">Max</th><th scope="col">Avg</th><th scope="col">Points</th></tr></thead>
           <tbody>

@@ -15,7 +15,7 @@ export interface ExplorerState {
   step: string;
 }
 
-export const DEFAULT_PANEL: MetricsQuery = { expr: 'system_cpu_utilization_ratio{cpu="total"}', fn: 'avg' };
+export const DEFAULT_PANEL: MetricsQuery = { expr: 'system_cpu_utilization_ratio{cpu="total"}' };
 
 function readPanel(text: string): MetricsQuery | null {
   try {

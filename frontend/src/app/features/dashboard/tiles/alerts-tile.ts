@@ -17,7 +17,7 @@ import { resourceProblem } from '../../../shared/action';
         <div><a class="big" routerLink="/alerts">{{ firing().length }}</a><span class="muted small">firing</span></div>
         <div><span class="big">{{ pending() }}</span><span class="muted small">pending</span></div>
       </div>
-      <ul class="list">
+      <ul class="list" tabindex="0">
         @for (a of firing().slice(0, 6); track a.fingerprint) {
           <li><a [routerLink]="['/alerts', a.fingerprint]">{{ name(a) }}</a>
             @if (a.labels['severity']) { <oe-badge [text]="a.labels['severity']" /> }</li>

@@ -16,7 +16,7 @@ const REFRESH_MS = 5 * 60_000;
     <oe-problem [problem]="problem()" />
     @if (posture.hasValue()) {
       <a class="big" routerLink="/compliance">{{ overall() === null ? '—' : overall()!.toFixed(0) + '%' }}</a>
-      <ul class="list">
+      <ul class="list" tabindex="0">
         @for (p of posture.value(); track p.framework) {
           <li>
             <span>{{ p.title }}</span>

@@ -36,7 +36,7 @@ export class CpuTile {
   protected readonly hidden = signal<ReadonlySet<string>>(new Set());
   protected readonly chartHeight = computed(() => Math.max(90, this.rows() * 190 - 150));
   protected readonly query = new LiveQuery(() => ({
-    query: { expr: CPU_SELECTOR, fn: 'last' },
+    query: { expr: CPU_SELECTOR },
     range: { from: 'now-15m', to: 'now', tz: 'browser' },
     stepMs: 5_000,
   }));

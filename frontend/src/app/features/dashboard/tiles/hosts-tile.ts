@@ -20,7 +20,7 @@ function latest(s: SeriesData | undefined): number | null {
   template: `
     <oe-problem [problem]="cpu.problem() ?? memory.problem()" />
     @if (rows().length) {
-      <div class="table-wrap">
+      <div class="table-wrap" tabindex="0">
         <table>
           <thead><tr><th scope="col">Host</th><th scope="col">CPU, 15 min</th><th scope="col">CPU</th><th scope="col">Memory</th></tr></thead>
           <tbody>
@@ -48,12 +48,12 @@ function latest(s: SeriesData | undefined): number | null {
 })
 export class HostsTile {
   protected readonly cpu = new LiveQuery(() => ({
-    query: { expr: 'system_cpu_utilization_ratio{cpu="total"}', fn: 'avg', by: 'host', agg: 'max' },
+    query: { expr: 'max by (host) (avg_over_time(system_cpu_utilization_ratio{cpu="total"}[15s]))' },
     range: RANGE,
     stepMs: 15_000,
   }));
   protected readonly memory = new LiveQuery(() => ({
-    query: { expr: 'system_memory_utilization_ratio', fn: 'last', by: 'host', agg: 'max' },
+    query: { expr: 'max by (host) (system_memory_utilization_ratio)' },
     range: RANGE,
     stepMs: 15_000,
   }));

@@ -25,7 +25,7 @@ const REFRESH_MS = 30_000;
         <div><span class="big">{{ stats().active }}</span><span class="muted small">active series (5 min)</span></div>
         <div><span class="big">{{ stats().total }}</span><span class="muted small">known series</span></div>
       </div>
-      <ul class="list">
+      <ul class="list" tabindex="0">
         @for (m of stats().top; track m.name) { <li><code>{{ m.name }}</code><span>{{ m.count }}</span></li> }
       </ul>
     } @else if (series.isLoading()) {
