@@ -193,11 +193,13 @@ def main(argv: list[str] | None = None) -> int:
         admin, anomaly_cli, celery_worker, consume, dead_letters_cli, identity_cli, rules_cli, scrape,
         temporal_worker,
     )
+    from entrypoints import config_cli
 
     identity_cli.add_parsers(sub)  # users, teams, keys, tenants, audit
     consume.add_parser(sub)
     dead_letters_cli.add_parser(sub)
     rules_cli.add_parser(sub)
+    config_cli.add_windows_parser(sub)  # maintenance windows
     scrape.add_parser(sub)
     admin.add_parser(sub)
     anomaly_cli.add_parser(sub)

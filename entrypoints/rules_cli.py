@@ -1,4 +1,5 @@
-"""``observer-eye rules``: PromQL rule groups from the command line.
+"""``observer-eye rules``: PromQL rule groups from the command line (the alert rules of
+the streaming evaluator have their commands beside these: entrypoints/config_cli.py).
 
 * ``rules check FILE...``: check Prometheus rule files as ``promtool check rules``
   does, without storing anything (exit 1 if any has a problem, each named);
@@ -25,7 +26,8 @@ log = logging.getLogger("observer_eye.rules")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("rules", help="PromQL rule groups: check, import, export, run")
+    p = subparsers.add_parser("rules", help="alert rules (list, get, apply, enable, disable, delete, dry-run) and "
+                                            "PromQL rule groups (check, import, export, run)")
     kinds = p.add_subparsers(dest="rules_command", required=True, metavar="COMMAND")
     check = kinds.add_parser("check", help="check Prometheus rule files (as promtool check rules)")
     check.add_argument("files", nargs="+", type=Path)
@@ -40,6 +42,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     run = kinds.add_parser("run", help="evaluate the rule groups until SIGTERM")
     run.add_argument("--shard", default=None, metavar="I/N", help="evaluate the groups of shard I of N")
     run.set_defaults(func=cmd_run)
+    from entrypoints.config_cli import add_rule_commands
+
+    add_rule_commands(kinds)  # the alert rules of the streaming evaluator: list, get, apply, ...
     return p
 
 

@@ -180,3 +180,4 @@ class RemediationState:
     decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
     refusals: list[dict[str, Any]] = field(default_factory=list)
     plan: list[dict[str, Any]] = field(default_factory=list)
+    runbook_version: int | None = None  # the catalogue version it executed (GET /api/v1/runbooks/{id}/versions/{n})

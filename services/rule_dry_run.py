@@ -7,7 +7,9 @@ order, through the very step the streaming evaluator takes for each sample
 absence rules, through its timer's step (``evaluate_absence``) at the evaluator's tick
 interval. So the transitions it answers are those the evaluator would have published,
 had the rule existed over that range. Threshold rules are warmed up with the window's
-worth of samples before the range, as a rule that had been running would be.
+worth of samples before the range, as a rule that had been running would be; anomaly
+detectors start cold at the range's start (a detector that had run for weeks may judge
+the first hours differently), and absence rules start watching at it.
 
 Bounded (DESIGN.md §7): the series and the samples are counted from the store's
 bookkeeping before anything is read, and refused over ``max_series``/``max_samples``

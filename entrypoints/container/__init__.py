@@ -170,7 +170,7 @@ class Container(containers.DeclarativeContainer):
     )
     runbook_catalogue = providers.Selector(
         config.repository,
-        memory=providers.Singleton(MemoryRunbookCatalogue),
+        memory=providers.Singleton(MemoryRunbookCatalogue, uow),  # audit entries to the memory audit log
         django=providers.Singleton(storage.django_runbooks, uow),
     )
     remediation_policy = providers.Singleton(operations.remediation_policy, settings)

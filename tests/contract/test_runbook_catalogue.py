@@ -134,3 +134,27 @@ async def test_the_stored_version_follows_the_writes(catalogue, ops):
         stored = await catalogue.get("acme", "rb-1")
         assert (stored.version if stored else None) == version
     await catalogue.delete("acme", "rb-1")
+
+
+# -- versions (docs/adr/0017) ----------------------------------------------------------------
+
+
+async def test_every_version_written_is_kept_until_the_runbook_is_deleted(catalogue):
+    await catalogue.add(record())
+    v2 = record(version=2, name="Restart web, gently")
+    await catalogue.replace(v2, expected_version=1)
+    v3 = record(version=3, name="Restart web, at night")
+    await catalogue.replace(v3, expected_version=2)
+    assert [r.version for r in await catalogue.versions("acme", "rb-1")] == [1, 2, 3]
+    assert await catalogue.version("acme", "rb-1", 2) == v2
+    assert await catalogue.version("acme", "rb-1", 1) == record()
+    assert await catalogue.version("acme", "rb-1", 4) is None
+    assert await catalogue.versions("globex", "rb-1") == []
+    with pytest.raises(Conflict) as stale:
+        await catalogue.replace(record(version=3), expected_version=2)
+    assert stale.value.current_version == 3
+    assert [r.version for r in await catalogue.versions("acme", "rb-1")] == [1, 2, 3]  # the refused write kept nothing
+    assert await catalogue.delete("acme", "rb-1", expected_version=3)
+    assert await catalogue.versions("acme", "rb-1") == []
+    await catalogue.add(record())  # the id again: a history of its own
+    assert [r.version for r in await catalogue.versions("acme", "rb-1")] == [1]

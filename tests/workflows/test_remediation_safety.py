@@ -112,6 +112,7 @@ async def test_the_workflow_itself_refuses_the_requesters_approval() -> None:
         await h.sleep(MIN)
         state = await h.incidents.remediation_state(TENANT, iid, rid)
         assert state.decisions == {} and state.refusals[-1]["by"] == "alice"
+        assert state.runbook_version == 1  # the catalogue version the run executed
         assert "cannot approve" in state.refusals[-1]["reason"]
         await h.incidents.decide_step(TENANT, iid, rid, "approve", "restart-api", "bob", "admin")
         result = await h.client.get_workflow_handle(rid).result()

@@ -219,4 +219,11 @@ class RemediationWorkflow:
             runbook=None if self._runbook is None else self._runbook.id, phase=self._phase,
             current_step=self._current, steps=self._steps, compensated=self._compensated,
             decisions=self._decisions, refusals=self._refusals,
-            plan=[] if self._runbook is None else self._runbook.plan(), requested_by=self._inp.requested_by)
+            plan=[] if self._runbook is None else self._runbook.plan(), requested_by=self._inp.requested_by,
+            runbook_version=_version_of(self._inp.runbook))
+
+
+def _version_of(runbook: dict[str, Any]) -> int | None:
+    """The catalogue version the run started from (``RunbookService.for_run`` puts it in)."""
+    version = runbook.get("version") if isinstance(runbook, dict) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None

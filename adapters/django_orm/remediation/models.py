@@ -22,3 +22,23 @@ class Runbook(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant}/{self.runbook_id} v{self.version}"
+
+
+class RunbookVersion(models.Model):
+    """Every version of a runbook written, kept until the runbook is deleted: what a run
+    executed (its ``runbook_version``), and what changed between two."""
+
+    tenant = tenant_field()
+    runbook_id = models.CharField(max_length=200)
+    version = models.PositiveIntegerField()
+    name = models.CharField(max_length=500)
+    definition = models.JSONField()
+    updated_by = models.CharField(max_length=255, blank=True, default="")
+    updated_at_ms = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "runbook_id", "version"],
+                                               name="oe_runbookversion_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant}/{self.runbook_id} v{self.version}"

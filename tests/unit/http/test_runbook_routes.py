@@ -65,7 +65,28 @@ async def test_create_read_update_list_delete(clients) -> None:
     problem(await clients.admin.delete("/api/v1/runbooks/restart-web", params={"version": 1}), 409)
     assert (await clients.admin.delete("/api/v1/runbooks/restart-web", params={"version": 2})).status_code == 204
     problem(await clients.reader.get("/api/v1/runbooks/restart-web"), 404)
-    problem(await clients.admin.delete("/api/v1/runbooks/restart-web"), 404)
+    problem(await clients.admin.delete("/api/v1/runbooks/restart-web", params={"version": 2}), 404)
+
+
+async def test_every_write_keeps_a_version_and_is_audited(clients) -> None:
+    assert (await clients.admin.post("/api/v1/runbooks", json=RESTART)).status_code == 201
+    problem(await clients.admin.put("/api/v1/runbooks/restart-web", json={"steps": RESTART["steps"]}), 428, "version")
+    gentle = {"name": "Restart web gently", "steps": RESTART["steps"]}
+    updated = await clients.admin.put("/api/v1/runbooks/restart-web", json=gentle, headers={"If-Match": '"1"'})
+    assert updated.status_code == 200, updated.text
+    assert problem(await clients.admin.put("/api/v1/runbooks/restart-web", json={**gentle, "version": 1}),
+                   409)["current_version"] == 2
+    versions = (await clients.reader.get("/api/v1/runbooks/restart-web/versions")).json()["data"]
+    assert [(v["version"], v["name"]) for v in versions] == [(1, "Restart web"), (2, "Restart web gently")]
+    first = await clients.reader.get("/api/v1/runbooks/restart-web/versions/1")
+    assert first.json()["data"]["name"] == "Restart web" and first.headers["etag"] == '"1"'
+    problem(await clients.reader.get("/api/v1/runbooks/restart-web/versions/3"), 404)
+    problem(await clients.reader.get("/api/v1/runbooks/nope/versions"), 404)
+    problem(await clients.admin.delete("/api/v1/runbooks/restart-web"), 428)
+    entries = (await clients.admin.get("/api/v1/audit", params={"target": "runbook:restart-web"})).json()["data"]
+    update = next(e for e in entries if e["action"] == "runbook.update")
+    assert (update["before"]["name"], update["after"]["name"]) == ("Restart web", "Restart web gently")
+    assert {e["action"] for e in entries} == {"runbook.create", "runbook.update"}
 
 
 async def test_only_admins_write(clients) -> None:
@@ -79,7 +100,7 @@ async def test_tenants_do_not_see_each_others_runbooks(clients) -> None:
     assert (await clients.admin.post("/api/v1/runbooks", json=RESTART)).status_code == 201
     assert (await clients.other.get("/api/v1/runbooks")).json()["data"] == []
     problem(await clients.other.get("/api/v1/runbooks/restart-web"), 404)
-    problem(await clients.other.delete("/api/v1/runbooks/restart-web"), 404)
+    problem(await clients.other.delete("/api/v1/runbooks/restart-web", params={"version": 1}), 404)
     assert (await clients.other.post("/api/v1/runbooks", json=RESTART)).status_code == 201  # the same id, theirs
 
 
