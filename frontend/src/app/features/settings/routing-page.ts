@@ -58,7 +58,7 @@ export function parseObject(text: string, what: string): Record<string, unknown>
               <td>{{ r.updated_by }}, {{ when(r.updated_at_ms) }}</td>
               <td class="row">
                 @if (session.can(P.manageRouting)) {
-                  <button type="button" (click)="test(r)" [disabled]="action.busy()" [attr.aria-label]="'Send a test to ' + r.name">Send test</button>
+                  <button type="button" (click)="test(r)" [disabled]="action.busy()" [attr.aria-label]="'Send test to ' + r.name">Send test</button>
                   <button type="button" (click)="edit(r)" [attr.aria-label]="'Edit ' + r.name">Edit</button>
                   <button type="button" class="danger" (click)="remove(r)" [disabled]="action.busy()" [attr.aria-label]="'Remove ' + r.name">Remove</button>
                 }
