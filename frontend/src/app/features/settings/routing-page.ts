@@ -100,7 +100,7 @@ export function parseObject(text: string, what: string): Record<string, unknown>
       }
     }
   `,
-  styles: `textarea { width: 100%; font-family: ui-monospace, monospace; } section, h2 { margin-top: 0.75rem; }
+  styles: `textarea { width: 100%; font-family: ui-monospace, monospace; } form > label { width: 100%; } section, h2 { margin-top: 0.75rem; }
     [role=status] { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; margin-bottom: 0.5rem; }`,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
