@@ -52,7 +52,7 @@ export function parseObject(text: string, what: string): Record<string, unknown>
         <tbody>
           @for (r of receivers.hasValue() ? receivers.value() : []; track r.name) {
             <tr>
-              <td><strong>{{ r.name }}</strong> <span class="muted">v{{ r.version }}</span></td>
+              <td><strong>{{ r.name }}</strong><span class="muted"> · v{{ r.version }}</span></td>
               <td>@for (t of types(r); track t) { <oe-badge [text]="t" /> } @empty { <span class="muted">none</span> }
                 @if (r.has_secret) { <span class="muted">(secrets stored encrypted)</span> }</td>
               <td>{{ r.updated_by }}, {{ when(r.updated_at_ms) }}</td>
