@@ -3,11 +3,13 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
+# setup.py and the C sources it builds are part of the install: a change rebuilds.
+NATIVE := setup.py adapters/http/ingest_formats/_rwscan.c
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml $(NATIVE) | sha1sum | cut -c1-12)
 
 .PHONY: run test install lint unit clean frontend
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml $(NATIVE)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock

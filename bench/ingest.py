@@ -16,7 +16,8 @@ answers drop the batch. Series, values and batch layout are the same for both ta
 the other for this machine's CPUs: (a) ours: the API (``observer-eye api``) → the
 Kafka-protocol broker (tansu) → ``observer-eye consume --group writer`` → PostgreSQL
 (a database created for the run), Redis as the cache, all production defaults
-(writer flush every 1 s); (b) ``prometheus --web.enable-remote-write-receiver`` on an
+(writer flush every 1 s); the API runs ``--api-workers`` processes (default: one per
+CPU), which share users and keys through the run's database (``OBSERVER_REPOSITORY=django``); (b) ``prometheus --web.enable-remote-write-receiver`` on an
 empty TSDB. After the sending stops, each target is given until its stored count stops
 growing (ours: the writer catches up and flushes); ``samples_per_s`` is what landed
 divided by the send time plus that drain time.
@@ -272,8 +273,13 @@ def bench_ours(args, tmp: Path, procs: list) -> tuple[dict, Markers, int]:
                "OBSERVER_SAMPLES_DATABASE_URL": pg_url, "OBSERVER_CACHE": "redis", "OBSERVER_REDIS_URL": REDIS_URL,
                "OBSERVER_REDIS_PREFIX": prefix, "OBSERVER_DATA_DIR": str(tmp / "data"), "OBSERVER_AGENT": "false",
                "OBSERVER_PORT": str(api_port), "OBSERVER_LOG_LEVEL": "INFO"}
+        if args.api_workers > 1:  # several API processes share users and keys through the database
+            env |= {"OBSERVER_REPOSITORY": "django", "OBSERVER_DATABASE_URL": pg_url}
         wait_until(lambda: socket.create_connection(("127.0.0.1", broker_port), 0.5).close() is None, "the broker listening", 15)
-        api = spawn([sys.executable, "-m", "entrypoints.cli", "api"], env, tmp / "api.log", procs)
+        if args.api_workers > 1:
+            subprocess.run([sys.executable, "-m", "entrypoints.cli", "admin", "migrate"], cwd=ROOT, env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+        api = spawn([sys.executable, "-m", "entrypoints.cli", "api", "--workers", str(args.api_workers)], env, tmp / "api.log", procs)
         url = f"http://127.0.0.1:{api_port}"
         wait_until(lambda: httpx.get(f"{url}/healthz").status_code == 200 and (tmp / "data" / "api-key").exists(),
                    "the API answering", 60, tmp / "api.log")
@@ -360,6 +366,7 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=2000, help="samples per remote-write request")
     ap.add_argument("--idle-probe-s", type=float, default=8.0, help="latency probes with no load first (stderr)")
     ap.add_argument("--budget-s", type=float, default=290.0, help="the whole run ends by then")
+    ap.add_argument("--api-workers", type=int, default=os.cpu_count() or 1, help="observer-eye api --workers")
     ap.add_argument("--prometheus", default=shutil.which("prometheus") or "/usr/bin/prometheus")
     args = ap.parse_args()
 

@@ -43,7 +43,11 @@ def cmd_consume(args: argparse.Namespace) -> int:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     from entrypoints.container import build_container
 
-    return asyncio.run(run_group(build_container(settings), args.group))
+    from entrypoints.cli import tune_gc
+
+    container = build_container(settings)
+    tune_gc()
+    return asyncio.run(run_group(container, args.group))
 
 
 async def run_group(container, group: str, stop: asyncio.Event | None = None) -> int:

@@ -139,8 +139,13 @@ async def run(container, stop: asyncio.Event | None = None) -> int:
     if settings.bus == "kafka":
         await container.bus().start()
     log.info("PromQL rules: shard %d of %d (bus %s)", settings.rules_shard, settings.rules_shards, settings.bus)
+    manager = container.rule_manager()
+    # Groups changed through the API or CLI are taken up at once (not at the next refresh).
+    watcher = asyncio.create_task(container.config_watcher().run(stop), name="config-changes")
     try:
-        await container.rule_manager().run(stop)
+        await manager.run(stop)
     finally:
+        stop.set()
+        await asyncio.gather(watcher, return_exceptions=True)
         await close_adapters(container)
     return 0

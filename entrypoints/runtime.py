@@ -77,6 +77,9 @@ def build_app(container: Container, *, with_agent: bool | None = None) -> FastAP
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
         agent_key = await bootstrap_identity(container, with_agent=run_agent_here)
+        if settings.maintenance_windows:  # the setting of earlier releases seeds the resources, once per tenant
+            await container.maintenance_windows().seed(settings.tenant, settings.maintenance_windows,
+                                                       span_ms=settings.max_maintenance_span_s * 1000)
         if settings.bus == "kafka":
             await container.bus().start()  # fail fast if the broker is not there; creates the topics
         # The outbox relay: incident events to the live feed, the calls the pipeline left

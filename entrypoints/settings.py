@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     kafka_compression: Literal["none", "gzip"] = "none"
     kafka_session_timeout_ms: int = Field(10_000, ge=500)
     kafka_lag_cache_s: float = Field(0.5, ge=0)  # how stale ingest's view of the consumer lag may be
+    kafka_linger_ms: int = Field(5, ge=0)  # the producer batches sends for this long (ADR 0013)
     # Kafka credentials (entrypoints/credentials.py): TLS with a CA and optionally a client
     # certificate (SSL, SASL_SSL), SASL PLAIN or SCRAM (SASL_PLAINTEXT, SASL_SSL).
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
@@ -195,8 +196,10 @@ class Settings(BaseSettings):
     remediation_namespaces: dict[str, list[str]] = {}
     remediation_tasks: list[str] = []
     compliance_every_s: int = Field(3600, ge=60)  # the compliance evaluation schedule, per tenant
-    # Recurring maintenance windows kept as Temporal Schedules: [{"window_id", "cron",
-    # "duration_ms", "matchers": [{"name", "op", "value"}], "comment", "timezone", "tenant"}]
+    # Maintenance windows of earlier releases: [{"window_id", "cron", "duration_ms",
+    # "matchers": [{"name", "op", "value"}], "comment", "timezone", "tenant"}]. They seed
+    # each tenant's /api/v1/maintenance-windows once (services/maintenance_windows.py);
+    # after that the stored windows are the only source.
     maintenance_windows: list[dict[str, Any]] = []
     # How long a silence may mute (domain/alerts/silences.py: SilenceLimits): a silence at
     # most 30 days; a maintenance window (recurring silence or scheduled window) each
@@ -223,6 +226,10 @@ class Settings(BaseSettings):
     ingest_rate_burst: int = Field(2_000_000, ge=1)
     # Validated series the API remembers so a scraper's repeats skip re-validation (0: off).
     known_series: int = Field(50_000, ge=0)
+    max_active_series: int = Field(0, ge=0)  # per tenant, 0: no limit (ADR 0013)
+    active_series_window_s: int = Field(3600, ge=1)  # a series stops counting this long after its last sample
+    api_workers: int = Field(1, ge=1)  # `observer-eye api` processes sharing the port (ADR 0013)
+    writer_series_cache: int = Field(200_000, ge=0)  # series the PostgreSQL writer remembers (LRU)
     # What a gzip/zstd/snappy body may inflate to (a "zip bomb" is refused with 413).
     max_decompressed_bytes: int = Field(32 * 1024 * 1024, ge=1024)
 
@@ -252,6 +259,13 @@ class Settings(BaseSettings):
     promql_max_concurrent_per_tenant: int = Field(2, ge=1)
     promql_workers: int = Field(4, ge=1)
     promql_lookback_s: float = Field(300.0, gt=0)
+
+    # Alert rule dry runs (services/rule_dry_run.py): the longest range, the series and
+    # samples one may replay (counted before loading) and the time it may take.
+    rule_dry_run_max_range_s: int = Field(7 * 86_400, ge=60)
+    rule_dry_run_max_series: int = Field(1_000, ge=1)
+    rule_dry_run_max_samples: int = Field(2_000_000, ge=1)
+    rule_dry_run_max_seconds: float = Field(30.0, gt=0)
 
     # The local agent `observer-eye run` starts (this host's metrics).
     agent: bool = True

@@ -48,18 +48,12 @@ def activities(container: Any, compliance: Any = None) -> Any:
 
 
 def recurring_jobs(settings: Settings) -> list[Any]:
-    from entrypoints.container import silence_limits
-    from services.recurring import compliance_job, maintenance_job, oncall_handoff_job
+    """The Schedules this worker keeps. Maintenance windows are not among them any more:
+    they are resources the alert pipeline reads (services/maintenance_windows.py; the
+    setting OBSERVER_MAINTENANCE_WINDOWS seeds them once at the API's start)."""
+    from services.recurring import compliance_job, oncall_handoff_job
 
-    jobs = [compliance_job(settings.tenant, settings.compliance_every_s * 1000)]
-    jobs.append(oncall_handoff_job())
-    limits = silence_limits(settings)
-    for i, w in enumerate(settings.maintenance_windows):
-        limits.check_window(w["duration_ms"], field=f"maintenance_windows[{i}].duration_ms")
-        jobs.append(maintenance_job(w.get("tenant", settings.tenant), w["window_id"], w["cron"], w["duration_ms"],
-                                    w.get("matchers", []), w.get("created_by", "schedule"), w.get("comment", ""),
-                                    w.get("timezone", "UTC")))
-    return jobs
+    return [compliance_job(settings.tenant, settings.compliance_every_s * 1000), oncall_handoff_job()]
 
 
 async def serve(container: Any, stop: asyncio.Event, *, schedules: bool = True, sticky_timeout_s: float = 10.0,

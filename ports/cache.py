@@ -20,6 +20,12 @@ class LatestValueCache(Protocol):
 class PubSub(Protocol):
     async def publish(self, channel: str, payload: bytes) -> None: ...
 
+    async def listened(self, channel: str) -> bool:
+        """Whether anyone subscribes to ``channel`` now, so a publisher can skip
+        building a message nobody reads. True for a subscription that has received a
+        message; may be True when nobody listens (it may lag by a fraction of a second)."""
+        ...
+
     def subscribe(self, channels: Sequence[str]) -> AsyncIterator[tuple[str, bytes]]:
         """Messages published on any of ``channels`` after the subscription started."""
         ...

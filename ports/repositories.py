@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from domain.alerts.history import AlertDecision
+from domain.alerts.maintenance import MaintenanceWindow
 from domain.alerts.rule_groups import RuleGroup
 from domain.alerts.rules import AbsenceRule, AnomalyRule, ThresholdRule
 from domain.alerts.silences import Silence
@@ -38,10 +39,22 @@ AlertRule = ThresholdRule | AbsenceRule | AnomalyRule
 
 
 class RuleRepository(Protocol):
-    def add(self, rule: AlertRule) -> None: ...
+    """Alert rules, versioned (docs/adr/0017-configuration-resources.md)."""
+
+    def add(self, rule: AlertRule) -> None:
+        """Insert; ``Conflict`` if (tenant, id) exists."""
+        ...
     def get(self, tenant: str, rule_id: str) -> AlertRule | None: ...
     def list(self, tenant: str | None = None) -> list[AlertRule]: ...
-    def remove(self, tenant: str, rule_id: str) -> bool: ...
+    def replace(self, rule: AlertRule, expected_version: int) -> None:
+        """Store ``rule`` (whose version is ``expected_version + 1``) if the stored one is
+        still at ``expected_version``, as one compare-and-set; ``Conflict`` naming the
+        ``current_version`` if it moved on, ``NotFound`` if it is gone."""
+        ...
+    def remove(self, tenant: str, rule_id: str, expected_version: int | None = None) -> bool:
+        """Delete; False if absent. With ``expected_version``, ``Conflict`` (naming the
+        ``current_version``) unless the stored rule is at it."""
+        ...
 
 
 class RuleGroupRepository(Protocol):
@@ -55,6 +68,23 @@ class RuleGroupRepository(Protocol):
         """By tenant, then name; every tenant's when ``tenant`` is None."""
         ...
     def remove(self, tenant: str, name: str) -> bool: ...
+
+
+class MaintenanceWindowRepository(Protocol):
+    """Maintenance windows, versioned (docs/adr/0017-configuration-resources.md)."""
+
+    def add(self, window: MaintenanceWindow) -> None:
+        """Insert; ``Conflict`` if (tenant, id) exists."""
+        ...
+    def get(self, tenant: str, window_id: str) -> MaintenanceWindow | None: ...
+    def list(self, tenant: str) -> list[MaintenanceWindow]:
+        """Ordered by id."""
+        ...
+    def replace(self, window: MaintenanceWindow, expected_version: int) -> None:
+        """Compare-and-set as ``RuleRepository.replace``: ``Conflict`` naming the
+        ``current_version``, ``NotFound`` if it is gone."""
+        ...
+    def remove(self, tenant: str, window_id: str, expected_version: int | None = None) -> bool: ...
 
 
 class AlertRepository(Protocol):
@@ -251,6 +281,7 @@ class UnitOfWork(Protocol):
     routing: RoutingRepository  # notification routing (ports/routing.py)
     # escalation policies and on-call schedules (ports/oncall_store.py)
     oncall: OnCallRepository
+    maintenance_windows: MaintenanceWindowRepository
 
 
 class UnitOfWorkRunner(Protocol):

@@ -13,6 +13,7 @@ from domain.metrics.kinds import MetricKind
 from domain.metrics.query import Selector
 from domain.metrics.samples import Sample
 from domain.metrics.series import SeriesKey
+from ports.columnar import ColumnarBatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,16 @@ class BusPosition:
     topic: str
     partition: int
     offset: int  # the next offset to consume
+
+
+@runtime_checkable
+class ColumnarSampleStore(Protocol):
+    """A store that takes batches as columns (``ports/columnar.py``) without turning
+    them into objects: the writer hands them over as they came off the bus."""
+
+    async def write_columns(self, batches: Sequence[ColumnarBatch], positions: Sequence[BusPosition] = ()) -> None:
+        """``SampleStore.write`` for columnar batches: the same guarantees."""
+        ...
 
 
 class SampleStore(Protocol):

@@ -49,7 +49,7 @@ from services.pipeline.notify import NotifyStage
 from services.pipeline.remute import RemuteStage, ResolvedMuteStage
 from services.pipeline.route import RouteStage
 from services.pipeline.silence import SilenceStage
-from services.streaming import RULES_CHANNEL, publish_event
+from services.config_changes import announce
 
 log = logging.getLogger(__name__)
 PIPELINE_GROUP = "pipeline"
@@ -192,8 +192,9 @@ class AlertPipeline:
 
 
 class AlertService:
-    """Rules, silences and alerts. A rule change is announced on ``RULES_CHANNEL``, so
-    the evaluators read the rules again at once (not at their next refresh)."""
+    """Rules, silences and alerts. A rule change is announced (``config_changed``, kind
+    ``rules``), so the evaluators read the rules again at once (not at their next
+    refresh). The versioned, audited management of rules is ``services.rules.RuleService``."""
 
     def __init__(self, uow: UnitOfWorkRunner, clock: Clock, silence_limits: SilenceLimits = SilenceLimits(),
                  pubsub: PubSub | None = None) -> None:
@@ -203,7 +204,7 @@ class AlertService:
         self._pubsub = pubsub
 
     async def _rules_changed(self, tenant: str) -> None:
-        await publish_event(self._pubsub, RULES_CHANNEL, {"type": "rules_changed", "tenant": tenant})
+        await announce(self._pubsub, tenant, "rules")
 
     async def alerts(self, tenant: str, states: Sequence[str] = ()) -> list[Alert]:
         return await self._uow.run(lambda uow: uow.alerts.list(tenant, states))

@@ -10,8 +10,15 @@ list slices, and every value round-trips bit for bit, NaN payloads included
 travels along: it was computed at ingest, and the writer and evaluators need it for
 every series (a blake2b each otherwise).
 
-Version 1 (a JSON object per series) is still read, so messages published before an
-upgrade are written after it.
+Version 3 (``encode_columns``, what ingest publishes now) is binary and columnar: a
+fixed header, then the series ids and per-series sample counts, every timestamp and
+every value as raw little-endian int64/float64 runs (``np.frombuffer`` reads them back
+without a Python object per sample), then the series table: one short descriptor per
+series (``ports/columnar.py``), which a consumer decodes only for series it has not
+met before. See docs/adr/0013-ingest-hot-path.md.
+
+Versions 1 (a JSON object per series) and 2 are still read, so messages published
+before an upgrade are written after it (a rolling upgrade).
 """
 
 from __future__ import annotations
@@ -22,15 +29,22 @@ import struct
 import zlib
 from typing import Any
 
+import numpy as np
+
 from domain.alerts.state import AlertState, AlertTransition
 from domain.metrics.batch import SampleBatch, SeriesSamples
 from domain.metrics.kinds import MetricKind
 from domain.metrics.labels import LabelSet
 from domain.metrics.samples import Sample
 from domain.metrics.series import SeriesKey
+from ports.columnar import ColumnarBatch
+from services.lru import LruCache
 
 FORMAT_VERSION = 1  # transitions and other JSON documents
-BATCH_FORMAT = 2  # telemetry batches (columns); 1 is still decoded
+BATCH_FORMAT = 2  # telemetry batches (JSON columns); 1 is still decoded
+COLUMNS_MAGIC = b"\x00OE3"  # format 3: never the first bytes of a zlib stream (0x78 ..)
+# magic, tenant length, series, samples, series-table length
+_COLUMNS_HEADER = struct.Struct("<4sIQQQ")
 _KIND_BY_VALUE = {k.value: k for k in MetricKind}
 
 
@@ -54,7 +68,57 @@ def encode_batch(batch: SampleBatch) -> bytes:
     return zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
 
 
+def encode_columns(batch: ColumnarBatch) -> bytes:
+    """Format 3: header, ids, counts, timestamps, values, table offsets, tenant, table.
+    Every array starts at a multiple of 8 bytes."""
+    tenant = batch.tenant.encode()
+    ns, n = len(batch), batch.sample_count
+    return b"".join((
+        _COLUMNS_HEADER.pack(COLUMNS_MAGIC, len(tenant), ns, n, len(batch.table)),
+        batch.series_ids.astype("<i8", copy=False).tobytes(), batch.counts.astype("<i8", copy=False).tobytes(),
+        batch.timestamps.astype("<i8", copy=False).tobytes(), batch.values.astype("<f8", copy=False).tobytes(),
+        batch.table_offsets.astype("<i8", copy=False).tobytes(), tenant, batch.table,
+    ))
+
+
+def decode_columns(data: bytes) -> ColumnarBatch:
+    """A format 3 message as columns (arrays are read-only views of ``data``)."""
+    magic, tenant_len, ns, n, table_len = _COLUMNS_HEADER.unpack_from(data, 0)
+    if magic != COLUMNS_MAGIC:
+        raise ValueError("not a format 3 telemetry message")
+    at = _COLUMNS_HEADER.size
+    if len(data) != at + 8 * (3 * ns + 1 + 2 * n) + tenant_len + table_len:
+        raise ValueError(f"format 3 telemetry message of {len(data)} bytes does not match its header")
+    ids = np.frombuffer(data, "<i8", ns, at)
+    counts = np.frombuffer(data, "<i8", ns, at + 8 * ns)
+    ts = np.frombuffer(data, "<i8", n, at + 16 * ns)
+    vs = np.frombuffer(data, "<f8", n, at + 16 * ns + 8 * n)
+    offsets = np.frombuffer(data, "<i8", ns + 1, at + 16 * ns + 16 * n)
+    at += 8 * (3 * ns + 1 + 2 * n)
+    tenant = data[at:at + tenant_len].decode()
+    return ColumnarBatch(tenant, ids, counts, ts, vs, data[at + tenant_len:], offsets)
+
+
+def decode_message(data: bytes) -> SampleBatch | ColumnarBatch:
+    """A telemetry message as it came: columns for format 3, objects for 1 and 2."""
+    if data[:4] == COLUMNS_MAGIC:
+        return decode_columns(data)
+    return _decode_json_batch(data)
+
+
+# Series met lately by this process' consumers of format 3 (evaluator, pipeline): their
+# descriptors are decoded once, not once per message (bounded, least recently used out).
+_KNOWN_SERIES: LruCache[bytes, tuple[SeriesKey, MetricKind, str]] = LruCache(200_000)
+
+
 def decode_batch(data: bytes) -> SampleBatch:
+    """Any telemetry message as a ``SampleBatch`` (format 3 is turned into objects)."""
+    if data[:4] == COLUMNS_MAGIC:
+        return decode_columns(data).to_batch(_KNOWN_SERIES)
+    return _decode_json_batch(data)
+
+
+def _decode_json_batch(data: bytes) -> SampleBatch:
     doc = json.loads(zlib.decompress(data))
     version = doc.get("v")
     if version == BATCH_FORMAT:

@@ -19,9 +19,14 @@ bounded: one pipelined write of the changed watches per interval (not per sample
 commits that trail by at most one interval.
 
 **Rules** are read every ``rules_refresh_s`` and at once when a rule changes: the rules
-service publishes on ``RULES_CHANNEL`` (pub/sub: Redis across processes), which ``run``
-listens to. ``rules_refresh_s=0`` re-reads them for every batch (tests and harnesses
-that add rules and feed samples step by step).
+service announces the change (``config_changed``, kind ``rules``: services/config_changes.py)
+and the process's ``ConfigWatcher`` calls ``on_rules_changed``. ``rules_refresh_s=0``
+re-reads them for every batch (tests and harnesses that add rules and feed samples step
+by step). Only enabled rules are evaluated. A rule deleted, disabled, or changed in what
+it evaluates (``evaluation_key``: selector, labels, threshold, window, detector ...)
+loses its windows and detectors, and its firing alerts resolve (pending ones go
+inactive); an edit of ``for``, ``keep_firing_for`` or annotations keeps them, as in
+Prometheus.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import logging
 import time
 from collections.abc import Sequence
 
-from domain.alerts.rules import AbsenceRule, AnomalyRule, ThresholdRule, render_annotations
+from domain.alerts.rules import AbsenceRule, AnomalyRule, ThresholdRule, alerts_key, evaluation_key
 from domain.alerts.state import Alert, AlertTransition
 from domain.metrics.labels import LabelSet
 from domain.metrics.samples import Sample
@@ -43,9 +48,9 @@ from ports.state import EvaluatorStateStore, StateKey
 from services.codec import decode_batch, encode_transition
 from services.consumer_loop import MessageFailed, PoisonGuard
 from services.evaluator_state import (
-    LastSeen, Watch, WatchKey, WatchTable, absence_slot, encode_watch, new_watch, restore_watch,
+    LastSeen, Watch, WatchKey, WatchTable, absence_slot, encode_watch, evaluate_absence, evaluate_sample, new_watch, restore_watch, retune,
 )
-from services.streaming import RULES_CHANNEL, alert_event, alerts_channel, publish_event
+from services.streaming import alert_event, alerts_channel, publish_event
 
 log = logging.getLogger(__name__)
 EVALUATOR_GROUP = "evaluator"
@@ -90,43 +95,44 @@ class RuleEvaluator:
         """A rule was added, edited or removed: read them again before the next batch."""
         self._rules_loaded_ms = None
 
-    async def watch_rules(self, stop: asyncio.Event) -> None:
-        """Listen for rule changes (``RULES_CHANNEL``) until ``stop``."""
-        if self._pubsub is None:
-            return
-        changes = self._pubsub.subscribe([RULES_CHANNEL])
-        try:
-            async for _ in changes:
-                self.rules_changed()
-                if stop.is_set():
-                    return
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.warning("rule change notifications stopped; rules are re-read every %d ms", self._refresh_ms,
-                        exc_info=True)
+    def on_rules_changed(self, tenant: str) -> None:
+        """The ``ConfigWatcher``'s reloader for kind ``rules`` (any tenant's change: the
+        evaluator reads every tenant's rules in one go)."""
+        self.rules_changed()
 
     async def refresh_rules(self, force: bool = False) -> None:
         now = self._clock.now_ms()
         # On an interval, and at once on a change notification (``rules_changed``).
         if not force and self._rules_loaded_ms is not None and now - self._rules_loaded_ms < self._refresh_ms:
             return
-        rules = await self._uow.run(lambda uow: uow.rules.list())
+        rules = [r for r in await self._uow.run(lambda uow: uow.rules.list()) if r.enabled]
         by_tenant: dict[str, list[AlertRule]] = {}
         for r in rules:
             by_tenant.setdefault(r.tenant, []).append(r)
         current = {r.id: r for r in rules}
+        # Rules gone (deleted, disabled) or making other alerts now start afresh; those
+        # only computing differently keep their alerts and re-tune their watches.
+        changed = {rule_id for rule_id, before in self._by_id.items()
+                   if rule_id in current and alerts_key(before) != alerts_key(current[rule_id])}
+        retuned = {rule_id for rule_id, before in self._by_id.items() if rule_id in current
+                   and rule_id not in changed and evaluation_key(before) != evaluation_key(current[rule_id])}
+        for key, watch in self.watches.items():
+            if key[0] in retuned:
+                retune(watch, self._by_id[key[0]], current[key[0]])  # type: ignore[arg-type]
+                self.watches.mark(key)
+        withdrawn: list[tuple[AlertTransition, Alert]] = []
         gone: list[StateKey] = []
-        for rule_id in self.watches.rule_ids() - current.keys():
+        for rule_id in (self.watches.rule_ids() - current.keys()) | (self.watches.rule_ids() & changed):
             for key in [k for k, _ in self.watches.items() if k[0] == rule_id]:
                 watch = self.watches.pop(key)
                 assert watch is not None
-                gone.append((watch.alert.tenant, key[0], key[1]))  # the rule was deleted: forget its state
-        for key in [k for k in self._seen if k[1] not in current]:
+                gone.append((watch.alert.tenant, key[0], key[1]))
+                self._withdraw(watch.alert, now, withdrawn)
+        for key in [k for k in self._seen if k[1] not in current or k[1] in changed]:
             del self._seen[key]
             gone.append(key)
-        for rule_id in [r for r in self._absence if r not in current]:
-            del self._absence[rule_id]
+        for rule_id in [r for r in self._absence if r not in current or r in changed]:
+            self._withdraw(self._absence.pop(rule_id), now, withdrawn)
         if gone and self._store is not None:
             try:
                 await self._store.delete(gone)
@@ -135,6 +141,13 @@ class RuleEvaluator:
         self._rules = by_tenant
         self._by_id = current
         self._rules_loaded_ms = now
+        await self._emit(withdrawn)
+
+    @staticmethod
+    def _withdraw(alert: Alert, now: int, out: list[tuple[AlertTransition, Alert]]) -> None:
+        tr = alert.withdraw(now)
+        if tr is not None:
+            out.append((tr, alert))
 
     # -- samples ------------------------------------------------------------------------
 
@@ -169,12 +182,8 @@ class RuleEvaluator:
         for key, rule, _, samples in pending:
             watch = self.watches.touch(key, now)
             for smp in samples:
-                result = watch.apply(rule, smp, self._max_window)
-                if result is None:
-                    continue
-                tr = watch.alert.observe(result, smp.timestamp_ms, rule.for_ms, rule.keep_firing_for_ms)
+                tr = evaluate_sample(rule, watch, smp, self._max_window)
                 if tr is not None:
-                    watch.alert.annotations = tuple(sorted(render_annotations(rule, watch.alert.labels, watch.alert.value).items()))
                     transitions.append((tr, watch.alert))
             if watch.dirty:
                 self.watches.mark(key)
@@ -252,10 +261,8 @@ class RuleEvaluator:
         for rule in rules:
             times = [s.last_ms for p in partitions if (s := self._seen.get((rule.tenant, rule.id, absence_slot(p)))) and s.last_ms is not None]
             alert = self._absence[rule.id]
-            tr = alert.observe(rule.evaluate(max(times, default=None), now, since_ms=self._started_ms), now,
-                               rule.for_ms, rule.keep_firing_for_ms)
+            tr = evaluate_absence(rule, alert, max(times, default=None), now, self._started_ms)
             if tr is not None:
-                alert.annotations = tuple(sorted(render_annotations(rule, alert.labels, alert.value).items()))
                 transitions.append((tr, alert))
         await self._emit(transitions)
 
@@ -351,13 +358,11 @@ class RuleEvaluator:
                     pass
 
         tick_task = asyncio.create_task(ticker(), name="evaluator-tick")
-        watch_task = asyncio.create_task(self.watch_rules(stop), name="evaluator-rules")
         try:
             await self._consume(consumer, stop)
         finally:
             tick_task.cancel()
-            watch_task.cancel()
-            await asyncio.gather(tick_task, watch_task, return_exceptions=True)
+            await asyncio.gather(tick_task, return_exceptions=True)
             try:
                 await self.checkpoint()  # a graceful stop leaves nothing to replay
             except Exception:

@@ -37,8 +37,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.alerts.rules import AnomalyRule, RuleResult, ThresholdRule
-from domain.alerts.state import Alert
+from domain.alerts.rules import AbsenceRule, AnomalyRule, RuleResult, ThresholdRule, render_annotations
+from domain.alerts.state import Alert, AlertTransition
 from domain.anomaly.registry import make_detector, restore
 from domain.metrics.samples import Sample
 from services.window_aggregate import WindowAggregate
@@ -85,6 +85,46 @@ class Watch:
         if self.detector is None:
             return None  # the detector could not be built (logged when the watch was made)
         return rule.evaluate(self.detector.update(ts, sample.value))
+
+
+def retune(watch: Watch, before: ThresholdRule | AnomalyRule, after: ThresholdRule | AnomalyRule) -> None:
+    """The rule's parameters changed but not its alerts (a threshold, window, aggregation
+    or detector): the running aggregate is rebuilt from the window on the next sample,
+    and another detector starts cold (a wrong baseline is worse than none)."""
+    watch.agg = None
+    watch.dirty = True
+    if isinstance(after, AnomalyRule) and (not isinstance(before, AnomalyRule) or before.detector != after.detector):
+        fresh = new_watch(after, watch.alert)
+        watch.detector = fresh.detector
+        watch.last_ms = None
+
+
+def evaluate_sample(rule: ThresholdRule | AnomalyRule, watch: Watch, sample: Sample,
+                    max_window: int) -> AlertTransition | None:
+    """One sample through one (rule, series): the window or detector, then the alert's
+    state machine; the transition it caused, with the alert's annotations rendered.
+
+    The one evaluation step: the streaming evaluator and the dry run
+    (services/rule_dry_run.py) both call it, so a dry run answers what the evaluator did.
+    """
+    result = watch.apply(rule, sample, max_window)
+    if result is None:
+        return None
+    tr = watch.alert.observe(result, sample.timestamp_ms, rule.for_ms, rule.keep_firing_for_ms)
+    if tr is not None:
+        watch.alert.annotations = tuple(sorted(render_annotations(rule, watch.alert.labels, watch.alert.value).items()))
+    return tr
+
+
+def evaluate_absence(rule: AbsenceRule, alert: Alert, last_seen_ms: int | None, now_ms: int,
+                     since_ms: int) -> AlertTransition | None:
+    """One tick of an absence rule: how long its series have been silent at ``now_ms``,
+    then the alert's state machine (the evaluator's timer and the dry run both call it)."""
+    tr = alert.observe(rule.evaluate(last_seen_ms, now_ms, since_ms=since_ms), now_ms, rule.for_ms,
+                       rule.keep_firing_for_ms)
+    if tr is not None:
+        alert.annotations = tuple(sorted(render_annotations(rule, alert.labels, alert.value).items()))
+    return tr
 
 
 def new_watch(rule: ThresholdRule | AnomalyRule, alert: Alert) -> Watch:

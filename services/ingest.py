@@ -8,6 +8,7 @@ everything is valid: a batch is accepted whole or rejected whole.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,10 +20,12 @@ from domain.metrics.kinds import MetricKind
 from domain.metrics.labels import DEFAULT_LIMITS, LabelLimits
 from domain.metrics.samples import Sample
 from domain.metrics.series import SeriesKey
+from ports.active_series import ActiveSeries
 from ports.bus import TELEMETRY_TOPIC, MessageBus
 from ports.cache import RateLimiter
 from ports.clock import Clock
-from services.codec import encode_batch
+from ports.columnar import ColumnarBatch
+from services.codec import encode_columns
 
 MAX_ERRORS_REPORTED = 20
 _KINDS = {k.value: k for k in MetricKind}
@@ -47,11 +50,13 @@ class IngestLimits:
     rate_samples_per_s: float = 1_000_000.0
     rate_burst: int = 2_000_000
     known_series: int = 50_000  # validated series remembered (see ``KnownSeries``)
+    max_active_series: int = 0  # per tenant; 0: no limit (``ports/active_series.py``)
+    active_series_window_ms: int = 3_600_000
 
 
 class KnownSeries:
-    """Series keys that passed validation, by what the client sent: (tenant, name,
-    label items as sent, static labels).
+    """Series keys that passed validation, by what is validated: (tenant, name, the
+    label items as sent with the static labels applied over them).
 
     Why: a scraper sends the same series every interval, and validating a label set
     (names, reserved prefixes, lengths, duplicates, sorting) and hashing its id cost
@@ -67,31 +72,36 @@ class KnownSeries:
         self._keys: dict[tuple[Any, ...], SeriesKey] = {}
 
     @staticmethod
-    def signature(tenant: str, raw: RawSeries, static: tuple[tuple[str, str], ...]) -> tuple[Any, ...]:
-        return (tenant, raw.name, tuple(raw.labels.items()), static)
+    def signature(tenant: str, raw: RawSeries, static: tuple[tuple[str, str], ...]) -> tuple[Any, ...] | None:
+        """What validation sees, as a key; ``None`` when it cannot be one.
 
-    def get(self, signature: tuple[Any, ...]) -> SeriesKey | None:
-        try:
-            return self._keys.get(signature)
-        except TypeError:  # an unhashable label value: invalid, and validation will say why
-            return None
-
-    def remember(self, signature: tuple[Any, ...], key: SeriesKey) -> None:
-        """Remember a signature whose series validated.
-
-        A valid series can still have an unhashable signature: a static label (from
-        the route or the credential) may override a label the client sent as a list,
-        and the merged label set is then all strings. Such a series is simply not
-        remembered; it is validated again next time.
+        The static labels (from the route or the credential) are applied first, as
+        ``validate`` applies them: they may replace a value the client sent as a list,
+        and the series is then valid. A signature of the labels *as sent* was
+        unhashable for such a valid series, and remembering it raised ``TypeError``.
+        A value that stays unhashable after the merge belongs to an invalid series,
+        which validation reports and which is never remembered.
         """
-        if self._capacity <= 0:
+        labels = raw.labels
+        if static:
+            labels = {**labels, **dict(static)} if isinstance(labels, dict) else labels
+        signature = (tenant, raw.name, tuple(labels.items()) if isinstance(labels, dict) else labels)
+        try:
+            hash(signature)
+        except TypeError:
+            return None
+        return signature
+
+    def get(self, signature: tuple[Any, ...] | None) -> SeriesKey | None:
+        return None if signature is None else self._keys.get(signature)
+
+    def remember(self, signature: tuple[Any, ...] | None, key: SeriesKey) -> None:
+        """Remember a signature whose series validated."""
+        if self._capacity <= 0 or signature is None:
             return
         if len(self._keys) >= self._capacity:
             self._keys.clear()
-        try:
-            self._keys[signature] = key
-        except TypeError:
-            pass
+        self._keys[signature] = key
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +123,39 @@ class IngestResult:
 
 
 class IngestService:
-    def __init__(self, bus: MessageBus, clock: Clock, rate_limiter: RateLimiter, limits: IngestLimits) -> None:
+    def __init__(self, bus: MessageBus, clock: Clock, rate_limiter: RateLimiter, limits: IngestLimits,
+                 active: ActiveSeries | None = None) -> None:
         self._bus = bus
         self._clock = clock
         self._rate = rate_limiter
         self.limits = limits
         self._known = KnownSeries(limits.known_series)
+        self._active = active
+        # Series this process recorded as active lately, per tenant: they are not sent
+        # to the shared count again until the set starts over (a quarter of the window,
+        # so what it holds is always still active there). Bounded by the limit.
+        self._recorded: dict[str, set[int]] = {}
+        self._recorded_since = clock.now_ms()
+
+    def accepted_window(self) -> tuple[int, int]:
+        """The timestamps accepted now, ``[lo, hi]`` ms (what ``validate`` checks)."""
+        now, window = self._clock.now_ms(), self.limits.window
+        return now - window.max_age_ms, now + window.max_future_ms
+
+    def check_size(self, samples: int, series: int) -> None:
+        """The per-request limits, on counts alone: a route that can count before it
+        parses every point calls this first (the same errors ``validate`` raises)."""
+        limits = self.limits
+        if samples > limits.max_samples_per_batch:
+            raise LimitExceeded(
+                f"batch has {samples} samples, over the limit of {limits.max_samples_per_batch} per request",
+                field="series", limit="max_samples_per_batch", value=limits.max_samples_per_batch,
+            )
+        if series > limits.max_series_per_batch:
+            raise LimitExceeded(
+                f"batch has {series} series, over the limit of {limits.max_series_per_batch} per request",
+                field="series", limit="max_series_per_batch", value=limits.max_series_per_batch,
+            )
 
     def validate(self, tenant: str, raw: Sequence[RawSeries], static_labels: dict[str, str] | None = None) -> SampleBatch:
         limits = self.limits
@@ -215,6 +252,30 @@ class IngestService:
                 retry_after_s=decision.retry_after_s, limit="rate_samples_per_s",
             )
 
+    async def _check_active(self, tenant: str, series_ids: Any) -> None:
+        """The tenant's active-series limit: 422 naming ``max_active_series`` when the
+        request's new series would take it over (the request is refused whole)."""
+        limits = self.limits
+        if not limits.max_active_series or self._active is None:
+            return
+        now, window = self._clock.now_ms(), limits.active_series_window_ms
+        if now - self._recorded_since >= window // 4:
+            self._recorded.clear()
+            self._recorded_since = now
+        recorded = self._recorded.setdefault(tenant, set())
+        fresh = set(series_ids.tolist()).difference(recorded)  # set arithmetic in C
+        if not fresh:
+            return
+        active = await self._active.admit(tenant, sorted(fresh), limits.max_active_series, now, window)
+        if active is not None:
+            raise LimitExceeded(
+                f"tenant {tenant!r} has {active} active series; this request's new series would take it over the limit "
+                f"of {limits.max_active_series} (max_active_series). A series stops counting "
+                f"{window // 1000} s after its last sample", field="series", limit="max_active_series",
+                value=limits.max_active_series,
+            )
+        recorded |= fresh
+
     async def ingest(self, tenant: str, raw: Sequence[RawSeries], static_labels: dict[str, str] | None = None) -> IngestResult:
         batch = self.validate(tenant, raw, static_labels)
         await self.publish(batch)
@@ -224,10 +285,23 @@ class IngestService:
         """One message per shard the batch touches; returns after the bus acknowledged all."""
         if not batch.series:
             return
+        await self.publish_columns(ColumnarBatch.from_batch(batch))
+
+    async def publish_columns(self, batch: ColumnarBatch) -> None:
+        """``publish`` for a batch already in columns (validated: ids computed at ingest).
+
+        The shards' messages are sent together, not one after the other, so a request
+        waits for one bus round trip (the Kafka producer batches them, see
+        ``OBSERVER_KAFKA_LINGER_MS``)."""
+        if not len(batch):
+            return
         await self.admit(batch.tenant, batch.sample_count)
-        shards = self._bus.partitions(TELEMETRY_TOPIC)
-        for shard, part in batch.split_by_shard(shards).items():
-            await self._bus.publish(TELEMETRY_TOPIC, batch.tenant.encode(), encode_batch(part), partition=shard)
+        await self._check_active(batch.tenant, batch.series_ids)
+        key = batch.tenant.encode()
+        parts = batch.split_by_shard(self._bus.partitions(TELEMETRY_TOPIC))
+        await asyncio.gather(*(
+            self._bus.publish(TELEMETRY_TOPIC, key, encode_columns(part), partition=shard) for shard, part in parts.items()
+        ))
 
 
 def _distinct(errors: list[ValidationError]) -> list[ValidationError]:

@@ -50,9 +50,6 @@ __all__ = ["StreamClient", "StreamHub", "StreamLimits", "alerts_channel", "incid
            "alert_event", "incident_event", "publish_event"]
 
 
-RULES_CHANNEL = "rules"  # a rule changed (any tenant): evaluators read the rules again
-
-
 def alerts_channel(tenant: str) -> str:
     return f"alerts:{tenant}"
 

@@ -48,6 +48,7 @@ from adapters.django_orm.notifications.repositories import DjangoDeliveryReposit
 from adapters.django_orm.routing.repositories import DjangoRoutingRepository
 from adapters.django_orm.oncall.repositories import DjangoOnCallRepository
 from adapters.django_orm.rules.repositories import DjangoRuleGroupRepository
+from adapters.django_orm.alerts.maintenance import DjangoMaintenanceWindowRepository
 
 T = TypeVar("T")
 
@@ -76,6 +77,7 @@ class DjangoUnitOfWork:
         self.audit = DjangoAuditRepository(using)
         self.routing = DjangoRoutingRepository(using)
         self.oncall = DjangoOnCallRepository(using)
+        self.maintenance_windows = DjangoMaintenanceWindowRepository(using)
 
 
 class DjangoUnitOfWorkRunner:

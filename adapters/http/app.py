@@ -22,6 +22,7 @@ from adapters.http.routes import (
     api_keys, audit, auth, compliance, dead_letters, prometheus, rule_groups, runbooks, stream, tenants, users,
 )
 from adapters.http.routes import oncall, oncall_feeds, oncall_views
+from adapters.http.routes import maintenance_windows, rules
 from adapters.http.routes import (
     alerts, health, incidents, ingest, integrations, notifications, otlp, remote_write, telemetry,
 )
@@ -46,6 +47,8 @@ def create_app(svc: ApiServices, lifespan: Lifespan | None = None, version: str 
     app.include_router(compliance.router)  # /api/v1/compliance
     app.include_router(prometheus.router)  # the Prometheus HTTP API under /prometheus
     app.include_router(rule_groups.router)  # /api/v1/rule-groups: PromQL rules
+    app.include_router(rules.router)  # /api/v1/rules: alert rules as versioned resources
+    app.include_router(maintenance_windows.router)  # /api/v1/maintenance-windows
     app.include_router(runbooks.router)  # /api/v1/runbooks
     app.include_router(dead_letters.router)  # /api/v1/dead-letters
     app.include_router(routing.router)  # /api/v1/routing, receivers, inhibit-rules, time-intervals

@@ -29,11 +29,13 @@ from services.incidents import IncidentService
 from services.notifications import NotificationService
 from services.oncall_config import OnCallConfigService
 from services.ingest import IngestService
+from services.maintenance_windows import MaintenanceWindowService
 from services.promql.engine import PromQLEngine
 from services.promrules.groups import RuleGroupService
 from services.queries import TelemetryQueries
 from services.routing import RoutingService
 from services.runbooks import RunbookService
+from services.rules import RuleService
 from services.streaming import StreamHub
 from ports.clock import Clock
 
@@ -88,6 +90,8 @@ class ApiServices:
     dead_letters: DeadLetters | None = None  # messages the consumers gave up on (routes/dead_letters.py)
     routing: RoutingService | None = None  # notification routing resources (routes/routing.py)
     oncall: OnCallConfigService | None = None  # escalation policies, schedules (routes/oncall*.py)
+    rules: RuleService | None = None  # alert rules as versioned resources (routes/rules.py)
+    maintenance_windows: MaintenanceWindowService | None = None  # (routes/maintenance_windows.py)
 
 
 def services(request: Request) -> ApiServices:

@@ -81,7 +81,7 @@ class KafkaBus:
             admin = AIOKafkaAdminClient(**common)
             producer = AIOKafkaProducer(
                 **common, acks="all", enable_idempotence=c.idempotence, compression_type=c.compression,
-                max_request_size=c.max_message_bytes, linger_ms=0,
+                max_request_size=c.max_message_bytes, linger_ms=c.linger_ms,
             )
             offsets = AIOKafkaConsumer(**common, group_id=None, enable_auto_commit=False)
             started: list = []

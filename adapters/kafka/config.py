@@ -34,6 +34,9 @@ class KafkaConfig:
     # Ingest asks the lag on every request; the broker is asked at most this often.
     lag_cache_s: float = 0.5
     max_message_bytes: int = 16 * 1024 * 1024
+    # How long the producer waits to batch sends to one partition (ADR 0013): a few ms
+    # let concurrent ingest requests share a produce request.
+    linger_ms: int = 0
     request_timeout_ms: int = 30_000
     client_id: str = "observer-eye"
     # Credentials, passed to every client as they are: aiokafka's security_protocol,

@@ -36,6 +36,9 @@ class MemoryPubSub:
         self._subs: dict[str, set[asyncio.Queue[tuple[str, bytes]]]] = {}
         self._queue_size = queue_size
 
+    async def listened(self, channel: str) -> bool:
+        return bool(self._subs.get(channel))
+
     async def publish(self, channel: str, payload: bytes) -> None:
         for q in list(self._subs.get(channel, ())):
             if q.full():

@@ -25,9 +25,10 @@ from adapters.memory.identity import (
     MemoryTenantRepository,
     MemoryUserRepository,
 )
-from adapters.memory.routing import MemoryRoutingRepository
+from adapters.memory.maintenance import MemoryMaintenanceWindowRepository
 from adapters.memory.oncall_store import MemoryOnCallRepository
-from domain.errors import Conflict, ValidationError
+from adapters.memory.routing import MemoryRoutingRepository
+from domain.errors import Conflict, NotFound, ValidationError
 from domain.incidents.incident import IncidentStatus
 from ports.repositories import FactRecord, OutboxMessage, incident_event_messages
 
@@ -65,7 +66,22 @@ class MemoryRuleRepository:
     def list(self, tenant: str | None = None) -> list:
         return sorted(self._t.where(lambda r: tenant is None or r.tenant == tenant), key=lambda r: (r.tenant, r.name, r.id))
 
-    def remove(self, tenant: str, rule_id: str) -> bool:
+    def replace(self, rule, expected_version: int) -> None:
+        stored = self._t.get((rule.tenant, rule.id))
+        if stored is None:
+            raise NotFound(f"no rule {rule.id!r}")
+        if stored.version != expected_version:
+            raise Conflict(f"rule {rule.id!r} is at version {stored.version}, not {expected_version}",
+                           current_version=stored.version)
+        self._t.put((rule.tenant, rule.id), rule)
+
+    def remove(self, tenant: str, rule_id: str, expected_version: int | None = None) -> bool:
+        stored = self._t.get((tenant, rule_id))
+        if stored is None:
+            return False
+        if expected_version is not None and stored.version != expected_version:
+            raise Conflict(f"rule {rule_id!r} is at version {stored.version}, not {expected_version}",
+                           current_version=stored.version)
         return self._t.rows.pop((tenant, rule_id), None) is not None
 
 
@@ -343,6 +359,7 @@ class MemoryUnitOfWork:
         self.audit = MemoryAuditRepository(tables["audit"])
         self.routing = MemoryRoutingRepository(tables["routing"], tables["routing_revisions"])
         self.oncall = MemoryOnCallRepository(tables["oncall"], tables["oncall_seeds"], tables["oncall_feeds"])
+        self.maintenance_windows = MemoryMaintenanceWindowRepository(tables["maintenance_windows"])
 
 
 class MemoryUnitOfWorkRunner:
@@ -351,7 +368,7 @@ class MemoryUnitOfWorkRunner:
 
     _NAMES = ("rules", "rule_groups", "alerts", "incidents", "silences", "tenants", "api_keys", "history", "deliveries",
               "compliance_evaluations", "compliance_facts", "users", "teams", "sessions", "one_time_tokens",
-              "login_throttle", "audit", "outbox")
+              "login_throttle", "audit", "outbox", "maintenance_windows")
     _NAMES += ("routing", "routing_revisions")  # notification routing (ports/routing.py)
     _NAMES += ("oncall", "oncall_seeds", "oncall_feeds")
 

@@ -2,18 +2,19 @@
 
 Why it lives apart from the chunks: a selector is answered here first (name equality
 and JSONB label containment, both indexed), so chunk reads only ever name series ids.
-First and last seen are widened in the flush's own transaction, so they always agree
-with the chunks that are committed.
+First and last seen are widened in the flush's own transaction, so they never claim
+more than the committed chunks hold; ``last_seen`` may trail them by less than a minute
+(``LAST_SEEN_SLACK_MS``, see ``save``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from adapters.postgres.head import SeriesMeta
+from adapters.postgres.head import CachedSeries, FlushRows, SeriesMeta
 from adapters.postgres.reading import selector_sql
 from domain.metrics.kinds import MetricKind
 from domain.metrics.labels import LabelSet
@@ -21,36 +22,60 @@ from domain.metrics.query import Selector
 from domain.metrics.series import SeriesKey
 from ports.samples import SeriesInfo
 
+LAST_SEEN_SLACK_MS = 60_000
 
-async def save(
-    conn: psycopg.AsyncConnection, new: set[int], seen: dict[int, tuple[int, int]], meta: dict[int, SeriesMeta]
-) -> set[int]:
-    """Widen first/last seen of known series; insert ``new`` ones and any known one that
-    is missing (retention removed it meanwhile). Returns the ids inserted."""
-    new = {sid for sid in new if sid in seen}
-    known = [sid for sid in seen if sid not in new]
-    if known:
+
+async def save(conn: psycopg.AsyncConnection, meta: dict[int, SeriesMeta], rows: FlushRows,
+               cached: Callable[[int], CachedSeries | None]) -> list[tuple[CachedSeries, int, int]]:
+    """Upsert the series of ``meta`` (new to the writer's cache) with this flush's
+    first/last; widen first/last seen of the others where they moved enough (below);
+    insert any widened one that is missing (retention removed it meanwhile).
+
+    Returns ``(cache entry, first, last)`` of what was written, for the caller to
+    record once the transaction committed. A known series' ``last_seen`` is only
+    written when it moved by ``LAST_SEEN_SLACK_MS`` or more (``first_seen`` whenever it
+    moves): updating every series' row on every flush cost most of a flush. So the
+    stored ``last_seen`` may trail the newest sample by less than the slack, and
+    ``find`` widens its range by as much."""
+    inserts: list[tuple[int, SeriesMeta, int, int]] = []
+    widen: list[tuple[int, int, int]] = []
+    done: list[tuple[CachedSeries, int, int]] = []
+    entries: dict[int, CachedSeries] = {}
+    for sid, first, last in zip(rows.seen_ids.tolist(), rows.seen_first.tolist(), rows.seen_last.tolist()):
+        entry = cached(sid)
+        m = meta.get(sid)
+        if m is not None:
+            inserts.append((sid, m, first, last))
+        elif entry is None or entry.first is None or first < entry.first or last >= entry.last + LAST_SEEN_SLACK_MS:
+            widen.append((sid, first, last))
+        else:
+            continue
+        if entry is not None:
+            entries[sid] = entry
+            done.append((entry, first, last))
+    if widen:
+        ids, firsts, lasts = zip(*widen)
         cur = await conn.execute(
             "UPDATE oe_series s SET first_seen = LEAST(s.first_seen, u.f), last_seen = GREATEST(s.last_seen, u.l) "
             "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS u(id, f, l) WHERE s.id = u.id RETURNING s.id",
-            (known, [seen[s][0] for s in known], [seen[s][1] for s in known]),
+            (list(ids), list(firsts), list(lasts)),
         )
-        new |= set(known) - {r[0] for r in await cur.fetchall()}
-    if new:
-        ids = list(new)
-        metas = [meta[sid] for sid in ids]
+        updated = {r[0] for r in await cur.fetchall()}
+        # Missing from the catalogue: insert it again if the cache still knows what it is.
+        inserts += [(sid, entries[sid].meta, f, l) for sid, f, l in widen if sid not in updated and sid in entries]
+    if inserts:
         await conn.execute(
             "INSERT INTO oe_series SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::jsonb[], "
             "%s::text[], %s::text[], %s::bigint[], %s::bigint[]) ON CONFLICT (id) DO UPDATE SET "
             "first_seen = LEAST(oe_series.first_seen, excluded.first_seen), "
             "last_seen = GREATEST(oe_series.last_seen, excluded.last_seen)",
             (
-                ids, [m.key.tenant for m in metas], [m.key.name for m in metas],
-                [Jsonb(m.key.labels.as_dict()) for m in metas], [m.kind.value for m in metas],
-                [m.unit for m in metas], [seen[s][0] for s in ids], [seen[s][1] for s in ids],
+                [i[0] for i in inserts], [i[1].key.tenant for i in inserts], [i[1].key.name for i in inserts],
+                [Jsonb(i[1].key.labels.as_dict()) for i in inserts], [i[1].kind.value for i in inserts],
+                [i[1].unit for i in inserts], [i[2] for i in inserts], [i[3] for i in inserts],
             ),
         )
-    return new
+    return done
 
 
 async def find(
@@ -65,7 +90,7 @@ async def find(
     where = "tenant = %s" + (f" AND ({' OR '.join(frags)})" if frags else "")
     if start_ms is not None:
         where += " AND last_seen >= %s"
-        params.append(start_ms)
+        params.append(start_ms - LAST_SEEN_SLACK_MS)  # the stored last_seen may trail (see save)
     if end_ms is not None:
         where += " AND first_seen <= %s"
         params.append(end_ms)

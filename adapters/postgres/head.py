@@ -1,10 +1,10 @@
 """The writer's head: samples accepted by ``write`` and not yet flushed, per series.
 
 Why it is shaped like this: ``write`` runs once per consumer batch and must cost almost
-nothing per sample, so it only appends the batch's sample tuples to the series' list
-(no per-sample work). The flush turns the whole head into a few numpy arrays at once
-(``np.fromiter`` over the tuples), sorts and de-duplicates them in one vectorised
-pass, cuts them into one chunk per series and compaction window, and encodes them.
+nothing per sample, so it only appends the batch's columns (series id per sample,
+timestamps, values: numpy arrays) to a list. The flush concatenates them, sorts and
+de-duplicates them by (series, time) in one vectorised pass, cuts them into one chunk
+per series and compaction window, and encodes them.
 The bus positions and the catalogue changes ride along, so a flush commits exactly
 what the head holds, and its positions say which bus messages that is.
 """
@@ -12,9 +12,9 @@ what the head holds, and its positions say which bus messages that is.
 from __future__ import annotations
 
 import struct
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 
 import numpy as np
 import zstandard
@@ -25,7 +25,6 @@ from domain.metrics.series import SeriesKey
 WINDOW_MS = 2 * 3600 * 1000  # compaction window: chunks never cross one (nor a day)
 DAY_MS = 24 * 3600 * 1000
 
-_SAMPLE = np.dtype([("t", "<i8"), ("v", "<f8")])
 RAW_VERSION = 2
 _RAW = struct.Struct("<BBI")
 _COPY_ROW = struct.Struct(">hiqiqiqiiiqi")
@@ -34,42 +33,80 @@ _raw_compressor = zstandard.ZstdCompressor(level=1)
 _decompressor = zstandard.ZstdDecompressor()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity: compared with None in bulk on the hot path
 class SeriesMeta:
     key: SeriesKey
     kind: MetricKind
     unit: str
 
 
+class CachedSeries:
+    """The writer's memory of a series: its metadata, and the first/last seen it knows
+    the catalogue holds at least (None until its insert committed)."""
+
+    __slots__ = ("meta", "first", "last")
+
+    def __init__(self, meta: SeriesMeta) -> None:
+        self.meta = meta
+        self.first: int | None = None
+        self.last: int | None = None
+
+
 @dataclass
 class Head:
-    """Unflushed samples (as the tuples ``write`` got), positions and new series."""
+    """Unflushed samples as column runs in arrival order, positions and new series.
 
-    parts: dict[int, list] = field(default_factory=dict)  # series id -> [count, samples...]
+    ``columns`` holds one ``(series id per sample, timestamps, values)`` run per write;
+    ``counts`` the samples each series has here (membership, and the chunk-size cap).
+    Reads of the head sort it once by (series, time) and keep that view until the next
+    write (``_sorted``)."""
+
+    counts: Counter[int] = field(default_factory=Counter)
+    columns: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     positions: dict[tuple[str, int], int] = field(default_factory=dict)
     new_series: dict[int, SeriesMeta] = field(default_factory=dict)
     samples: int = 0
+    growth_bound: int = 0  # no series here has more samples than this (cheap cap check)
+    _sorted: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     def empty(self) -> bool:
-        return not self.parts and not self.positions and not self.new_series
+        return not self.counts and not self.positions and not self.new_series
+
+    def add(self, sids: np.ndarray, ts: np.ndarray, vs: np.ndarray) -> None:
+        """Append one run (``sids`` per sample). ``counts`` is the caller's to update."""
+        if ts.size:
+            self.columns.append((sids, ts, vs))
+            self.samples += int(ts.size)
+            self._sorted = None
 
     def under(self, newer: "Head") -> "Head":
         """This head with ``newer`` on top (newer samples win): puts a failed flush back."""
-        merged = Head(dict(self.parts), {**self.positions, **newer.positions}, {**self.new_series, **newer.new_series})
-        for sid, entry in newer.parts.items():
-            old = merged.parts.get(sid)
-            merged.parts[sid] = entry if old is None else [old[0] + entry[0], *old[1:], *entry[1:]]
-        merged.samples = self.samples + newer.samples
+        merged = Head(self.counts + newer.counts, [*self.columns, *newer.columns], {**self.positions, **newer.positions},
+                      {**self.new_series, **newer.new_series}, self.samples + newer.samples,
+                      self.growth_bound + newer.growth_bound)
         return merged
+
+    def flat(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every sample as (series id, timestamp, value), in arrival order."""
+        if not self.columns:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+        if len(self.columns) == 1:
+            return self.columns[0]
+        return tuple(np.concatenate(c) for c in zip(*self.columns))  # type: ignore[return-value]
+
+    def sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``flat`` sorted by (series, time), the last write of a (series, time) kept."""
+        if self._sorted is None:
+            self._sorted = sort_dedupe(*self.flat())
+        return self._sorted
 
     def arrays(self, sid: int) -> tuple[np.ndarray, np.ndarray]:
         """One series' samples, sorted by time, the last write of a timestamp kept."""
-        entry = self.parts.get(sid)
-        if entry is None:
+        if sid not in self.counts:
             return np.empty(0, np.int64), np.empty(0, np.float64)
-        flat = np.fromiter(chain.from_iterable(entry[1:]), dtype=_SAMPLE, count=entry[0])
-        _, ts, vs = sort_dedupe(np.zeros(flat.size, np.int64), flat["t"].copy(), flat["v"].copy())
-        return ts, vs
+        sids, ts, vs = self.sorted()
+        a, b = np.searchsorted(sids, sid, "left"), np.searchsorted(sids, sid, "right")
+        return ts[a:b], vs[a:b]
 
 
 def sort_dedupe(seg: np.ndarray, ts: np.ndarray, vs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,8 +116,8 @@ def sort_dedupe(seg: np.ndarray, ts: np.ndarray, vs: np.ndarray) -> tuple[np.nda
     no sort.
     """
     if ts.size > 1:
-        same_seg = seg[1:] == seg[:-1]
-        if np.any(same_seg & (ts[1:] <= ts[:-1])):
+        ordered = (seg[1:] > seg[:-1]) | ((seg[1:] == seg[:-1]) & (ts[1:] > ts[:-1]))
+        if not ordered.all():
             order = np.lexsort((ts, seg))  # stable: equal keys keep arrival order
             seg, ts, vs = seg[order], ts[order], vs[order]
             last = np.ones(ts.size, dtype=bool)
@@ -94,22 +131,23 @@ class FlushRows:
     """What one flush writes: chunk rows and per-series first/last seen."""
 
     chunks: list[tuple[int, int, int, int, bytes]]  # series id, start, end, n, data
-    seen: dict[int, tuple[int, int]]  # series id -> (first, last) in this flush
+    seen_ids: np.ndarray  # each series of this flush once, ascending
+    seen_first: np.ndarray  # its first and last timestamp in this flush
+    seen_last: np.ndarray
     days: set[int]
+
+    @property
+    def seen(self) -> dict[int, tuple[int, int]]:
+        """Series id -> (first, last) in this flush."""
+        return dict(zip(self.seen_ids.tolist(), zip(self.seen_first.tolist(), self.seen_last.tolist())))
 
 
 def build_rows(head: Head) -> FlushRows:
     """Flatten, sort, de-duplicate and cut the head into chunk rows (numpy, no per-sample Python)."""
-    sids = list(head.parts)
-    if not sids:
-        return FlushRows([], {}, set())
-    counts = np.fromiter((head.parts[s][0] for s in sids), dtype=np.int64, count=len(sids))
-    total = int(counts.sum())
-    flat = np.fromiter(
-        chain.from_iterable(chain.from_iterable(head.parts[s][1:] for s in sids)), dtype=_SAMPLE, count=total
-    )
-    seg = np.repeat(np.arange(len(sids), dtype=np.int64), counts)
-    seg, ts, vs = sort_dedupe(seg, flat["t"].copy(), flat["v"].copy())
+    if not head.samples:
+        empty = np.empty(0, np.int64)
+        return FlushRows([], empty, empty, empty, set())
+    seg, ts, vs = head.sorted()
     window = np.floor_divide(ts, WINDOW_MS)
     cut = np.flatnonzero((seg[1:] != seg[:-1]) | (window[1:] != window[:-1])) + 1
     starts = np.concatenate(([0], cut))
@@ -120,20 +158,19 @@ def build_rows(head: Head) -> FlushRows:
     deltas[starts] = ts[starts]  # each chunk starts with its absolute first timestamp
     dbytes, vbytes = deltas.tobytes(), vs.tobytes()
     chunks = []
-    seen: dict[int, tuple[int, int]] = {}
-    first_ts, last_ts, chunk_seg = ts[starts].tolist(), ts[ends - 1].tolist(), seg[starts].tolist()
-    for a, b, t0, t1, g in zip(starts.tolist(), ends.tolist(), first_ts, last_ts, chunk_seg):
-        sid = sids[g]
+    first_ts, last_ts, chunk_sid = ts[starts].tolist(), ts[ends - 1].tolist(), seg[starts].tolist()
+    for a, b, t0, t1, sid in zip(starts.tolist(), ends.tolist(), first_ts, last_ts, chunk_sid):
         n = b - a
         body = dbytes[a * 8:b * 8] + vbytes[a * 8:b * 8]
         flags = 0
         if n >= _MIN_COMPRESS:
             body, flags = _raw_compressor.compress(body), 1
         chunks.append((sid, t0, t1, n, _RAW.pack(RAW_VERSION, flags, n) + body))
-        old = seen.get(sid)
-        seen[sid] = (t0, t1) if old is None else (min(old[0], t0), max(old[1], t1))
     days = set(np.unique(np.floor_divide(ts[starts], DAY_MS)).tolist())
-    return FlushRows(chunks, seen, days)
+    # Sorted by (series, time): a series' first sample opens its run, its last closes it.
+    opens = np.flatnonzero(np.concatenate(([True], seg[1:] != seg[:-1])))
+    closes = np.concatenate((opens[1:], [ts.size])) - 1
+    return FlushRows(chunks, seg[opens], ts[opens], ts[closes], days)
 
 
 def is_raw(blob: bytes) -> bool:

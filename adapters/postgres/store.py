@@ -31,11 +31,12 @@ import psycopg
 
 from adapters.postgres import catalogue, compaction, schema
 from adapters.postgres.codec import decode_columns
-from adapters.postgres.head import DAY_MS, WINDOW_MS, Head, SeriesMeta, build_rows, copy_payload
+from ports.columnar import ColumnarBatch
+from services.lru import LruCache
+from adapters.postgres.head import DAY_MS, WINDOW_MS, CachedSeries, Head, SeriesMeta, build_rows, copy_payload
 from adapters.postgres.reading import Buckets, bucketize, clip, decode_any, merge, rebucket
 from domain.metrics.batch import SampleBatch
 from domain.metrics.kinds import MetricKind
-from domain.metrics.labels import LabelSet
 from domain.metrics.query import Selector
 from domain.metrics.samples import Sample
 from domain.metrics.series import SeriesKey
@@ -57,6 +58,7 @@ class PostgresSampleStore:
         max_head_samples: int = 2_000_000,
         partitions_ahead_days: int = 2,
         readers: int = 4,
+        series_cache: int = 200_000,
         before_commit: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._url = url
@@ -69,9 +71,8 @@ class PostgresSampleStore:
         self.before_commit = before_commit
         self._head = Head()
         self._flushing: Head | None = None
-        self._ids: dict[str, dict[str, dict[LabelSet, int]]] = {}  # the series-id cache
-        self._meta: dict[int, SeriesMeta] = {}
-        self._stored_series: set[int] = set()
+        # Series met lately (id -> key, kind, unit): bounded, least recently used out.
+        self._series: LruCache[int, CachedSeries] = LruCache(series_cache)
         self._stored_positions: set[tuple[str, int]] = set()
         self._days: set[int] = set()
         self._conn: psycopg.AsyncConnection | None = None
@@ -147,31 +148,61 @@ class PostgresSampleStore:
 
     async def write(self, batches: Sequence[SampleBatch], positions: Sequence[BusPosition] = ()) -> None:
         await self._ready()
-        head, cap, full, added = self._head, self._chunk_samples, False, 0
-        parts, tenants = head.parts, self._ids
+        full = False
         for batch in batches:
+            metas, runs = [], []
             for s in batch.series:
-                smp = s.samples
-                n = len(smp)
-                if not n:
-                    continue
-                key = s.key
-                # tenant -> name -> labels: str keys hash in C, the LabelSet's hash is
-                # cached; far cheaper than hashing the SeriesKey dataclass per sample.
-                names = tenants.get(key.tenant)
-                by_labels = names.get(key.name) if names is not None else None
-                sid = by_labels.get(key.labels) if by_labels is not None else None
-                if sid is None:
-                    sid = self._register(key, s.kind, s.unit)
-                entry = parts.get(sid)
-                if entry is None:
-                    parts[sid] = entry = [n, smp]
-                else:
-                    entry[0] += n
-                    entry.append(smp)
-                    full = full or entry[0] >= cap
-                added += n
-        head.samples += added
+                if s.samples:
+                    metas.append((s.key, s.kind, s.unit))
+                    runs.append(s.samples)
+            if metas:
+                ids = np.fromiter((k.id for k, _, _ in metas), dtype=np.int64, count=len(metas))
+                counts = np.fromiter(map(len, runs), dtype=np.int64, count=len(runs))
+                total = int(counts.sum())
+                ts = np.fromiter((p[0] for r in runs for p in r), dtype=np.int64, count=total)
+                vs = np.fromiter((p[1] for r in runs for p in r), dtype=np.float64, count=total)
+                full = self._append(ids, counts, ts, vs, lambda i, metas=metas: metas[i]) or full
+        await self._after_append(positions, full)
+
+    async def write_columns(self, batches: Sequence[ColumnarBatch], positions: Sequence[BusPosition] = ()) -> None:
+        """``write`` for columns: a descriptor is decoded only for a series the series
+        cache does not hold."""
+        await self._ready()
+        full = False
+        for b in batches:
+            if b.sample_count:
+                full = self._append(b.series_ids, b.counts, b.timestamps, b.values, b.meta) or full
+        await self._after_append(positions, full)
+
+    def _append(self, ids: np.ndarray, counts: np.ndarray, ts: np.ndarray, vs: np.ndarray,
+                meta_of: Callable[[int], tuple[SeriesKey, MetricKind, str]]) -> bool:
+        """One run into the head; True when a series reached the chunk size."""
+        head, cap, full = self._head, self._chunk_samples, False
+        ids_list = ids.tolist()
+        # Set arithmetic and map() run in C: no Python step per series unless it is new.
+        known = self._series.peek_many(ids_list)
+        if None in known:
+            for i, meta in enumerate(known):
+                if meta is None:
+                    self._register(ids_list[i], *meta_of(i))
+        self._series.touch(ids_list)
+        held = head.counts
+        biggest = int(counts.max())
+        # Only a series that grows in the head wakes the flusher (a new one never does);
+        # the exact check runs only once some series *could* have reached the cap.
+        head.growth_bound += biggest
+        if head.growth_bound >= cap:
+            prior = np.fromiter(map(held.__getitem__, ids_list), dtype=np.int64, count=len(ids_list))
+            full = bool(((prior > 0) & (prior + counts >= cap)).any())
+        if biggest == 1:
+            held.update(ids_list)
+        else:
+            held.update(dict(zip(ids_list, counts.tolist())))
+        head.add(np.repeat(ids, counts), ts, vs)
+        return full
+
+    async def _after_append(self, positions: Sequence[BusPosition], full: bool) -> None:
+        head = self._head
         fresh = False
         for p in positions:
             head.positions[(p.topic, p.partition)] = p.offset
@@ -182,13 +213,12 @@ class PostgresSampleStore:
             self._wake.set()
             await asyncio.sleep(0)  # let the flusher take this head while we go on
 
-    def _register(self, key: SeriesKey, kind: MetricKind, unit: str) -> int:
-        sid = key.id
-        self._ids.setdefault(key.tenant, {}).setdefault(key.name, {})[key.labels] = sid
-        self._meta[sid] = meta = SeriesMeta(key, kind, unit)
-        if sid not in self._stored_series:
-            self._head.new_series[sid] = meta
-        return sid
+    def _register(self, sid: int, key: SeriesKey, kind: MetricKind, unit: str) -> None:
+        """A series the cache does not hold: remember it, and have the next flush insert
+        it into the catalogue (an upsert: the cache may have forgotten a stored one)."""
+        meta = SeriesMeta(key, kind, unit)
+        self._series.put(sid, CachedSeries(meta))
+        self._head.new_series[sid] = meta
 
     async def flush(self) -> None:
         """Write the whole head (chunks, catalogue, positions) in one transaction."""
@@ -219,7 +249,7 @@ class PostgresSampleStore:
             if rows.chunks:
                 async with conn.cursor().copy(_COPY_SQL) as cp:
                     await cp.write(copy_payload([(a, b, c, d, seq, e) for a, b, c, d, e in rows.chunks]))
-            stored = await catalogue.save(conn, set(snap.new_series), rows.seen, self._meta)
+            widened = await catalogue.save(conn, snap.new_series, rows, self._series.peek)
             if snap.positions:
                 topics, parts, offsets = zip(*((t, p, o) for (t, p), o in snap.positions.items()))
                 await conn.execute(
@@ -229,8 +259,10 @@ class PostgresSampleStore:
                 )
             if self.before_commit is not None:
                 await self.before_commit()
-        self._stored_series |= stored
         self._stored_positions |= set(snap.positions)
+        for entry, first, last in widened:  # committed: the catalogue holds at least these
+            entry.first = first if entry.first is None else min(entry.first, first)
+            entry.last = last if entry.last is None else max(entry.last, last)
 
     async def _flush_loop(self) -> None:
         while True:
@@ -267,9 +299,10 @@ class PostgresSampleStore:
         async with self._reader() as conn:
             out = await catalogue.find(conn, tenant, selectors, start_ms, end_ms)
         for head in self._pending() if pending else ():
-            for sid in head.parts:
-                meta = self._meta[sid]
-                if sid in out or meta.key.tenant != tenant:
+            for sid in head.counts:
+                cached = self._series.peek(sid)
+                meta = head.new_series.get(sid) or (cached.meta if cached is not None else None)
+                if sid in out or meta is None or meta.key.tenant != tenant:
                     continue
                 if not selectors or any(s.matches(meta.key.name, meta.key.labels) for s in selectors):
                     out[sid] = SeriesInfo(meta.key, meta.kind, meta.unit, 0, 0)
@@ -284,7 +317,7 @@ class PostgresSampleStore:
         in between then shows its samples twice (merged away), never zero times.
         ``off_loop`` decodes in a worker thread: a long range of many series takes
         seconds to decode, which must not stall the event loop."""
-        held = {sid: [p.arrays(sid) for p in self._pending() if sid in p.parts] for sid in sids}
+        held = {sid: [p.arrays(sid) for p in self._pending() if sid in p.counts] for sid in sids}
         parts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {sid: [] for sid in sids}
         rows: list = []
         if sids:
@@ -325,7 +358,7 @@ class PostgresSampleStore:
         counts = dict.fromkeys(found, 0)
         for pending in self._pending():
             for sid in found:
-                if sid in pending.parts:  # at most a flush interval's worth: cheap to look at
+                if sid in pending.counts:  # at most a flush interval's worth: cheap to look at
                     ts, _ = pending.arrays(sid)
                     counts[sid] += int(np.searchsorted(ts, end_ms, "right") - np.searchsorted(ts, start_ms, "left"))
         lo = start_ms - (start_ms % WINDOW_MS)  # chunks never cross a window
@@ -389,7 +422,7 @@ class PostgresSampleStore:
         dirty: dict[int, set[int]] = {}
         for pending in self._pending():
             for sid in sids:
-                if sid in pending.parts:
+                if sid in pending.counts:
                     ts, _ = pending.arrays(sid)
                     dirty.setdefault(sid, set()).update(np.unique(ts - ts % WINDOW_MS).tolist())
         # The tables are locked in schema.PARTITIONED's order, the order partition DDL
@@ -438,14 +471,31 @@ class PostgresSampleStore:
     ) -> list[SeriesInfo]:
         await self.flush()  # first/last seen live in the catalogue: make the head's count
         found = await self._match(tenant, selectors, start_ms, end_ms, pending=False)
+        # The catalogue's last_seen may trail by less than its slack: the exact one is
+        # the newest chunk's end (a chunk never crosses a window, so only chunks that
+        # start at most a window before the stored value can hold a newer sample).
+        if found:
+            floor = min(i.last_seen_ms for i in found.values()) - WINDOW_MS
+            sql = " UNION ALL ".join(f"SELECT series_id, end_ms FROM {t} WHERE series_id = ANY(%(s)s) AND start_ms >= %(f)s"
+                                     for t in schema.CHUNK_TABLES)
+            async with self._reader() as conn:
+                cur = await conn.execute(f"SELECT series_id, max(end_ms) FROM ({sql}) c GROUP BY 1", {"s": list(found), "f": floor})
+                for sid, newest in await cur.fetchall():
+                    info = found[sid]
+                    if newest > info.last_seen_ms:
+                        found[sid] = SeriesInfo(info.key, info.kind, info.unit, info.first_seen_ms, newest)
+            if start_ms is not None:
+                found = {sid: i for sid, i in found.items() if i.last_seen_ms >= start_ms}
         return sorted(found.values(), key=lambda i: (i.key.name, i.key.labels.pairs))[:limit]
 
     async def count_series(self, tenant: str) -> int:
         async with self._reader() as conn:
-            cur = await conn.execute("SELECT count(*) FROM oe_series WHERE tenant = %s", (tenant,))
-            (stored,) = await cur.fetchone()
-        unflushed = {sid for h in self._pending() for sid, m in h.new_series.items() if m.key.tenant == tenant}
-        return stored + len(unflushed - self._stored_series)
+            unflushed = list({sid for h in self._pending() for sid, m in h.new_series.items() if m.key.tenant == tenant})
+            cur = await conn.execute(
+                "SELECT (SELECT count(*) FROM oe_series WHERE tenant = %s), (SELECT count(*) FROM unnest(%s::bigint[]) u(id) "
+                "WHERE NOT EXISTS (SELECT 1 FROM oe_series s WHERE s.id = u.id))", (tenant, unflushed))
+            stored, pending = await cur.fetchone()
+        return stored + pending
 
     # ----------------------------------------------------------------- maintenance
 
@@ -468,7 +518,7 @@ class PostgresSampleStore:
             self._days |= set(range(today, today + self._ahead + 1))
             dropped = await schema.drop_partitions_before(conn, now_ms - retention_ms)
         self._days = {d for d in self._days if (d + 1) * DAY_MS > now_ms - retention_ms}
-        self._stored_series.clear()  # retention may have removed catalogue rows
+        self._series.clear()  # retention may have removed catalogue rows: upsert them again
         return dropped
 
 

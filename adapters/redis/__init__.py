@@ -6,6 +6,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from adapters.redis.active_series import RedisActiveSeries
 from adapters.redis.cache import RedisLatestValueCache, RedisRateLimiter
 from adapters.redis.pubsub import RedisPubSub
 
@@ -16,4 +17,4 @@ def connect(url: str, **options: Any) -> aioredis.Redis:
     return aioredis.Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30, **options)
 
 
-__all__ = ["RedisLatestValueCache", "RedisPubSub", "RedisRateLimiter", "connect"]
+__all__ = ["RedisActiveSeries", "RedisLatestValueCache", "RedisPubSub", "RedisRateLimiter", "connect"]

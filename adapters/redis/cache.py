@@ -20,16 +20,18 @@ from ports.cache import RateDecision
 
 log = logging.getLogger(__name__)
 
-# KEYS[1] = the tenant's hash; ARGV = field, timestamp, packed value, field, ...
+# KEYS[1] = the tenant's hash; ARGV[1] = one line per series, "field\ttimestamp\tvalue\n"
+# (one argument, not three per series: redis-py encodes every argument in Python, which
+# cost more than the script; see docs/adr/0013-ingest-hot-path.md).
 # Stored as "<timestamp>:<16 hex digits of the float64>": bit-exact (NaN payloads too)
 # and the timestamp is readable by the script without unpacking anything.
-_SET_LATEST = """
+_SET_LATEST = r"""
 local key = KEYS[1]
-for i = 1, #ARGV, 3 do
-  local ts = tonumber(ARGV[i + 1])
-  local old = redis.call('HGET', key, ARGV[i])
-  if (not old) or tonumber(string.match(old, '^(-?%d+):')) <= ts then
-    redis.call('HSET', key, ARGV[i], ARGV[i + 1] .. ':' .. ARGV[i + 2])
+for field, ts, value in string.gmatch(ARGV[1], '([^\t]+)\t([^\t]+)\t([^\n]+)\n') do
+  local t = tonumber(ts)
+  local old = redis.call('HGET', key, field)
+  if (not old) or tonumber(string.match(old, '^(-?%d+):')) <= t then
+    redis.call('HSET', key, field, ts .. ':' .. value)
   end
 end
 return 0
@@ -103,10 +105,8 @@ class RedisLatestValueCache:
     async def set_latest(self, tenant: str, values: Sequence[tuple[int, Sample]]) -> None:
         if not values:
             return
-        args: list[str | int] = []
-        for sid, sample in values:
-            args += [str(sid), int(sample.timestamp_ms), _pack(sample.value)]
-        await self._set(keys=[self._key(tenant)], args=args)
+        lines = "".join([f"{sid}\t{int(t)}\t{_F64.pack(v).hex()}\n" for sid, (t, v) in values])
+        await self._set(keys=[self._key(tenant)], args=[lines])
 
     async def get_latest(self, tenant: str, series_ids: Sequence[int]) -> dict[int, Sample]:
         if not series_ids:

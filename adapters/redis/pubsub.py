@@ -33,6 +33,25 @@ class RedisPubSub:
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._warned_at = float("-inf")
+        self._listened: dict[str, tuple[bool, float]] = {}  # channel -> (answer, when): NUMSUB for 0.1 s
+
+    async def listened(self, channel: str) -> bool:
+        """A local subscriber, else Redis' ``PUBSUB NUMSUB`` (any process), asked at most
+        every 0.1 s per channel. If Redis cannot answer: True (publishing is best effort)."""
+        if self._local.get(channel):
+            return True
+        now = time.monotonic()
+        cached = self._listened.get(channel)
+        if cached is not None and now - cached[1] < 0.1:
+            return cached[0]
+        try:
+            ((_, count),) = await self._client.pubsub_numsub(self._prefix + channel)
+        except (RedisError, OSError):
+            return True
+        if len(self._listened) > 10_000:  # channels are per tenant: a handful; bounded all the same
+            self._listened.clear()
+        self._listened[channel] = (count > 0, now)
+        return count > 0
 
     async def publish(self, channel: str, payload: bytes) -> None:
         """Best effort, like pub/sub itself: a live update lost to a Redis outage is

@@ -10,6 +10,11 @@ annotations, ``keep_firing_for``) and differ in what they evaluate:
 Evaluation here is a pure function of its inputs and returns a ``RuleResult``; turning
 results into pending/firing/resolved alerts is ``state.Alert.observe``'s job, so the
 ``for`` logic exists once for every rule kind.
+
+A rule is also a configuration resource (docs/adr/0017-configuration-resources.md): it
+belongs to a ``group``, can be disabled (``enabled``) without being deleted, and carries
+the ``version`` its writes are checked against, and who wrote it last and when. None of
+these change what the rule evaluates (``evaluation_key``).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Union
 
 from domain.alerts.templates import expand
@@ -29,6 +34,8 @@ from domain.metrics.query import Selector
 from domain.metrics.samples import Sample, format_value
 
 ALERTNAME = "alertname"
+DEFAULT_GROUP = "default"
+MAX_GROUP_LENGTH = 200
 
 
 class Comparison(str, enum.Enum):
@@ -90,6 +97,15 @@ def _annotation_pairs(annotations: object) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(seen.items()))
 
 
+def _check_group(group: object) -> None:
+    if not isinstance(group, str) or not group.strip():
+        raise ValidationError("group must be a non-empty name", field="group")
+    if len(group) > MAX_GROUP_LENGTH:
+        raise ValidationError(f"group is at most {MAX_GROUP_LENGTH} characters", field="group")
+    if any(ord(c) < 32 or ord(c) == 127 for c in group):
+        raise ValidationError("group must not contain control characters", field="group")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RuleBase:
     """The header every rule kind shares. Construct the concrete kinds, not this."""
@@ -102,6 +118,11 @@ class RuleBase:
     labels: LabelSet = EMPTY
     annotations: tuple[tuple[str, str], ...] = ()
     keep_firing_for_ms: int = 0
+    group: str = DEFAULT_GROUP
+    enabled: bool = True
+    version: int = 1
+    updated_by: str = ""
+    updated_at_ms: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id:
@@ -118,6 +139,11 @@ class RuleBase:
         if ALERTNAME in self.labels:
             raise ValidationError("the alertname label is the rule's name; do not set it", field="labels.alertname")
         object.__setattr__(self, "annotations", _annotation_pairs(self.annotations))
+        _check_group(self.group)
+        if not isinstance(self.enabled, bool):
+            raise ValidationError("enabled must be true or false", field="enabled")
+        if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:
+            raise ValidationError(f"version must be an integer >= 1, got {self.version!r}", field="version")
 
     def alert_labels(self, series_labels: LabelSet) -> LabelSet:
         """The labels of this rule's alert on a series: rule labels over series labels, plus alertname."""
@@ -221,6 +247,26 @@ class AnomalyRule(RuleBase):
 
 AlertRule = Union[ThresholdRule, AbsenceRule, AnomalyRule]
 
+RESOURCE_FIELDS = ("group", "enabled", "version", "updated_by", "updated_at_ms")
+"""The fields of a rule as a resource: none of them changes what the rule evaluates."""
+STATE_KEEPING_FIELDS = (*RESOURCE_FIELDS, "for_ms", "keep_firing_for_ms", "annotations")
+"""Fields an edit may change while the rule's alerts keep their state (as Prometheus
+keeps pending alerts across a change of ``for``)."""
+
+
+def alerts_key(rule: AlertRule) -> tuple:
+    """Which alerts a rule makes: its kind, alert name, selector and labels. When these
+    change, the rule's alerts are other alerts (other labels, other series)."""
+    return (type(rule).__name__, rule.tenant, rule.id, rule.name, rule.selector, rule.labels)
+
+
+def evaluation_key(rule: AlertRule) -> tuple:
+    """What a rule computes: everything but ``STATE_KEEPING_FIELDS``. An edit that
+    changes it but not ``alerts_key`` (a threshold, window, aggregation, detector) keeps
+    the alerts and re-tunes the windows and detectors."""
+    return (type(rule).__name__, *(
+        (f.name, getattr(rule, f.name)) for f in fields(rule) if f.name not in STATE_KEEPING_FIELDS))
+
 
 # -- annotation templates ---------------------------------------------------------------
 
@@ -248,9 +294,13 @@ __all__ = [
     "AlertRule",
     "AnomalyRule",
     "Comparison",
+    "DEFAULT_GROUP",
+    "alerts_key",
+    "RESOURCE_FIELDS",
     "RuleBase",
     "RuleResult",
     "ThresholdRule",
+    "evaluation_key",
     "format_value",
     "render_annotations",
     "render_template",

@@ -168,6 +168,20 @@ class Alert:
         self.keep_firing_since_ms = None
         return self._transition(before, now_ms)
 
+    def withdraw(self, now_ms: int) -> AlertTransition | None:
+        """The rule behind this alert was deleted, disabled, or changed what it evaluates:
+        a firing alert resolves and a pending one goes inactive (notifications say it
+        ended rather than leaving it firing for ever). At its last evaluation: the
+        evaluator runs on sample time, and a sample that arrives late must still count
+        if the rule is enabled again (``now_ms`` only if it was never evaluated)."""
+        latest = self._latest_ms()
+        at = now_ms if latest is None else latest
+        if self.state is AlertState.FIRING:
+            return self.resolve(at)
+        if self.state is AlertState.PENDING:
+            return self.to_inactive(at)
+        return None
+
     # -- evaluation ------------------------------------------------------------------
 
     def observe(

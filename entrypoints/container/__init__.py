@@ -12,6 +12,7 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from adapters.http.deps import ApiServices, Identity
+from adapters.memory.active_series import MemoryActiveSeries
 from adapters.memory.cache import MemoryLatestValueCache, MemoryPubSub, MemoryRateLimiter
 from adapters.memory.infrastructure import DryRunInfrastructure
 from adapters.memory.notify import LogNotifier, MemoryDeliveryLedger
@@ -42,6 +43,7 @@ from services.incident_projection import IncidentProjection
 from services.incidents import IncidentService
 from services.ingest import IngestService
 from services.maintenance import MaintenanceService
+from services.maintenance_windows import MaintenanceWindowService
 from services.notifications import NotificationService
 from services.oncall_directory import StoredOnCallDirectory
 from services.oncall_handoffs import HandoffNotifier
@@ -55,6 +57,8 @@ from services.remediation import RemediationService
 from services.routing.probe import ReceiverProbe
 from services.routing import ReceiverSecrets, RoutingSeed, RoutingService, StoredAlertingConfigs, load_seed_document
 from services.runbooks import RunbookService
+from services.rule_dry_run import RuleDryRun
+from services.rules import RuleService
 from services.scrape import ScrapeService
 from services.scrape_config import load_scrape_config
 from services.streaming import StreamHub
@@ -116,6 +120,9 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(MemoryPubSub),
         redis=providers.Singleton(messaging.redis_adapter, "RedisPubSub", redis, config.redis_prefix, queue_size=config.live_queue_size.as_int()),
     )
+    # Configuration changed through the API (any process) reaches this process's reloaders:
+    # the rule evaluators register here; config_watcher (below) adds routing and on-call.
+    config_reloaders = providers.Singleton(ConfigWatcher, pubsub)
     rate_limiter = providers.Selector(
         config.cache,
         memory=providers.Singleton(MemoryRateLimiter),
@@ -181,13 +188,21 @@ class Container(containers.DeclarativeContainer):
                                            max_age_s=settings.provided.routing_cache_s)
 
     ingest_limits = providers.Singleton(limits.ingest_limits, settings)
-    ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits)
+    # Per-tenant active series (OBSERVER_MAX_ACTIVE_SERIES): shared through Redis by every API replica.
+    active_series = providers.Selector(
+        config.cache,
+        memory=providers.Singleton(MemoryActiveSeries),
+        redis=providers.Singleton(messaging.redis_adapter, "RedisActiveSeries", redis, config.redis_prefix),
+    )
+    ingest = providers.Singleton(IngestService, bus, clock, rate_limiter, ingest_limits, active_series)
     queries = providers.Singleton(TelemetryQueries, sample_store)
     promql = providers.Singleton(limits.promql, settings, sample_store)
     rule_overlay = providers.Singleton(RecordedOverlay, sample_store)
     rule_engine = providers.Singleton(limits.promql, settings, rule_overlay)
-    rule_groups = providers.Singleton(RuleGroupService, uow, evaluator_state)
+    rule_groups = providers.Singleton(RuleGroupService, uow, evaluator_state, pubsub)
     runbooks = providers.Singleton(RunbookService, runbook_catalogue, clock, remediation_policy)
+    rule_dry_run = providers.Singleton(RuleDryRun, sample_store, clock, providers.Singleton(limits.rule_dry_run, settings))
+    rules = providers.Singleton(RuleService, uow, clock, pubsub, rule_dry_run)  # alert rules as resources (ADR 0017)
     # Identity (services/identity/): password hashing on the repository's technology,
     # TOTP secrets sealed with the key file. External identity providers
     # (docs/adr/0010-oidc.md) from OBSERVER_IDENTITY_PROVIDERS: the sign-in providers by
@@ -245,6 +260,8 @@ class Container(containers.DeclarativeContainer):
                                       policy=remediation_policy)
     postmortems = providers.Singleton(PostmortemService, postmortem_store)
     maintenance = providers.Singleton(MaintenanceService, uow)
+    maintenance_windows = providers.Singleton(
+        MaintenanceWindowService, uow, clock, providers.Singleton(limits.silence_limits, settings), pubsub)
     alerts = providers.Singleton(AlertService, uow, clock, providers.Singleton(limits.silence_limits, settings), pubsub)
     external_alerts = providers.Singleton(
         ExternalAlertService, uow, bus, clock, ingest_limits.provided.labels
@@ -252,10 +269,11 @@ class Container(containers.DeclarativeContainer):
 
     sample_maintenance = providers.Singleton(storage.sample_maintenance, settings, sample_store, clock)
     writer = providers.Singleton(SampleWriter, bus, sample_store, latest_cache, pubsub)
-    evaluator = providers.Singleton(operations.evaluator, settings, bus, uow, clock, pubsub, evaluator_state, evaluator_release_hook)
+    evaluator = providers.Singleton(operations.evaluator, settings, bus, uow, clock, pubsub, evaluator_state, evaluator_release_hook,
+                                    config_reloaders)
     rule_manager = providers.Singleton(
         operations.rule_manager, settings, uow, rule_engine, rule_overlay, ingest, bus, clock, pubsub, evaluator_state,
-        ingest_limits,
+        ingest_limits, config_reloaders,
     )
     pipeline = providers.Singleton(
         AlertPipeline, bus, uow, incidents, notifications, task_queue, clock,
@@ -269,7 +287,7 @@ class Container(containers.DeclarativeContainer):
     scraper = providers.Singleton(ScrapeService, scrape_client, ingest, clock, scrape_config)
     # The process's config watcher: each concept registers what a change of its kind reloads.
     config_watcher = providers.Singleton(
-        operations.watch_oncall, providers.Singleton(routing_wiring.config_watcher, pubsub, alerting_configs), oncall)
+        operations.watch_oncall, providers.Singleton(routing_wiring.watch_routing, config_reloaders, alerting_configs), oncall)
     stream_hub = providers.Singleton(StreamHub, pubsub, providers.Singleton(limits.stream_limits, settings))
     # Compliance evaluations: the Temporal schedule or the embedded runtime's timer runs them.
     compliance = providers.Singleton(operations.compliance, settings, uow, sample_store, clock)
@@ -290,6 +308,8 @@ class Container(containers.DeclarativeContainer):
         runbooks=runbooks,
         routing=routing,
         oncall=oncall_config,
+        rules=rules,
+        maintenance_windows=maintenance_windows,
     )
 
 

@@ -11,6 +11,7 @@ from entrypoints.settings import Settings
 from services.ingest import IngestLimits
 from services.outbox import RelayPolicy
 from services.promql import PromQLEngine, QueryLimits
+from services.rule_dry_run import DryRunLimits
 from services.streaming import StreamLimits
 
 
@@ -24,6 +25,8 @@ def ingest_limits(s: Settings) -> IngestLimits:
         rate_samples_per_s=s.ingest_rate_samples_per_s,
         rate_burst=s.ingest_rate_burst,
         known_series=s.known_series,
+        max_active_series=s.max_active_series,
+        active_series_window_ms=s.active_series_window_s * 1000,
     )
 
 
@@ -58,4 +61,12 @@ def stream_limits(s: Settings) -> StreamLimits:
     return StreamLimits(
         max_pending_series=s.stream_max_pending_series, max_pending_events=s.stream_max_pending_events,
         slow_grace_s=s.stream_slow_grace_s, max_selectors=s.stream_max_selectors,
+    )
+
+
+def rule_dry_run(s: Settings) -> DryRunLimits:
+    return DryRunLimits(
+        max_range_ms=s.rule_dry_run_max_range_s * 1000, max_series=s.rule_dry_run_max_series,
+        max_samples=s.rule_dry_run_max_samples, max_seconds=s.rule_dry_run_max_seconds,
+        max_window_samples=s.evaluator_max_window_samples,
     )

@@ -52,6 +52,7 @@ def kafka_bus(s: Settings, store, evaluator_release=None):
         bootstrap=s.kafka_bootstrap, partitions=s.bus_partitions, replication=s.kafka_replication,
         idempotence=s.kafka_idempotence, compression=None if s.kafka_compression == "none" else s.kafka_compression,
         session_timeout_ms=s.kafka_session_timeout_ms, lag_cache_s=s.kafka_lag_cache_s,
+        linger_ms=s.kafka_linger_ms,
         security=credentials.kafka_security(s),
     )
     flush = getattr(store, "flush", None)  # ports.samples.Flushable, where the store buffers

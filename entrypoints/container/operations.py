@@ -9,6 +9,7 @@ from entrypoints import credentials
 from entrypoints.container.messaging import LateHook
 from entrypoints.settings import Settings
 from services.compliance import ComplianceService
+from services.config_changes import ConfigWatcher
 from services.evaluator import RuleEvaluator
 from services.config_changes import ConfigWatcher
 from services.ingest import IngestLimits
@@ -17,8 +18,10 @@ from services.oncall_directory import StoredOnCallDirectory
 from services.promrules.manager import RuleManager
 
 
-def evaluator(s: Settings, bus, uow, clock, pubsub, state, release_hook: LateHook) -> RuleEvaluator:
-    """The evaluator with its checkpoint store (docs/adr/0007-evaluator-state.md)."""
+def evaluator(s: Settings, bus, uow, clock, pubsub, state, release_hook: LateHook,
+              watcher: ConfigWatcher | None = None) -> RuleEvaluator:
+    """The evaluator with its checkpoint store (docs/adr/0007-evaluator-state.md); rule
+    changes announced by any process make it read the rules again at once."""
     evaluator = RuleEvaluator(
         bus, uow, clock, pubsub=pubsub, state=state, max_window_samples=s.evaluator_max_window_samples,
         rules_refresh_s=s.evaluator_rules_refresh_s,
@@ -26,6 +29,8 @@ def evaluator(s: Settings, bus, uow, clock, pubsub, state, release_hook: LateHoo
         max_watches=s.evaluator_max_watches, idle_evict_s=s.evaluator_idle_evict_s,
     )
     release_hook.target = evaluator.release
+    if watcher is not None:
+        watcher.on("rules", evaluator.on_rules_changed)
     return evaluator
 
 
@@ -101,14 +106,18 @@ def compliance(s: Settings, uow, store, clock) -> ComplianceService:
     return ComplianceService(uow, store, clock, system_facts=lambda: configuration_facts(s))
 
 
-def rule_manager(s: Settings, uow, engine, overlay, ingest, bus, clock, pubsub, state, limits: IngestLimits) -> RuleManager:
+def rule_manager(s: Settings, uow, engine, overlay, ingest, bus, clock, pubsub, state, limits: IngestLimits,
+                 watcher: ConfigWatcher | None = None) -> RuleManager:
     """PromQL rules on their own engine (its own threads: rules never wait behind
     dashboard queries) reading through the overlay of what they just recorded."""
     if s.rules_shard >= s.rules_shards:
         raise ValueError(f"OBSERVER_RULES_SHARD={s.rules_shard} must be below OBSERVER_RULES_SHARDS={s.rules_shards}")
-    return RuleManager(
+    manager = RuleManager(
         uow, engine, overlay, ingest, bus, clock, pubsub=pubsub, state=state,
         default_interval_ms=int(s.rules_evaluation_interval_s * 1000), external_labels=s.rules_external_labels,
         external_url=s.rules_external_url or s.url, shard=s.rules_shard, shards=s.rules_shards,
         refresh_s=s.rules_refresh_s, label_limits=limits.labels,
     )
+    if watcher is not None:
+        watcher.on("rule_groups", manager.on_groups_changed)  # a group changed through the API or CLI
+    return manager

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from adapters.secretbox import AesGcmSecretBox
 from entrypoints.settings import Settings
-from ports.cache import PubSub
 from services.config_changes import ConfigWatcher
 from services.routing import KIND, StoredAlertingConfigs
 
@@ -14,8 +13,7 @@ def secret_box(s: Settings) -> AesGcmSecretBox:
     return AesGcmSecretBox.from_key_file(s.secrets_key_file or s.data_dir / "secrets-key")
 
 
-def config_watcher(pubsub: PubSub, alerting_configs: StoredAlertingConfigs) -> ConfigWatcher:
-    """The process's watcher, with the pipeline's routing cache dropped on a ``routing`` change."""
-    watcher = ConfigWatcher(pubsub)
+def watch_routing(watcher: ConfigWatcher, alerting_configs: StoredAlertingConfigs) -> ConfigWatcher:
+    """``watcher``, with the pipeline's routing cache dropped on a ``routing`` change."""
     watcher.on(KIND, alerting_configs.invalidate)
     return watcher

@@ -46,7 +46,8 @@ def sqlite_samples(s: Settings):
 def postgres_samples(s: Settings):
     from adapters.postgres import PostgresSampleStore  # psycopg and numpy only when chosen
 
-    return PostgresSampleStore(credentials.samples_database_url(s), flush_interval_s=s.samples_flush_interval_s)
+    return PostgresSampleStore(credentials.samples_database_url(s), flush_interval_s=s.samples_flush_interval_s,
+                               series_cache=s.writer_series_cache)
 
 
 def sample_maintenance(s: Settings, store, clock) -> SampleMaintenance | None:

@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 from domain.alerts.rule_groups import GroupStatus, RuleGroup
 from domain.alerts.state import Alert, AlertState
 from domain.errors import Conflict, NotFound, ValidationError
+from ports.cache import PubSub
 from ports.repositories import AlertRule, UnitOfWork, UnitOfWorkRunner
 from ports.state import EvaluatorStateStore
+from services.config_changes import announce
 from services.promrules.manager import status_key
 from services.rule_files import dump_groups, groups_from_document, load_groups
 
 
 ACTIVE = (AlertState.PENDING.value, AlertState.FIRING.value)
+CONFIG_KIND = "rule_groups"  # the ConfigWatcher kind the rule managers reload on
 
 
 @dataclass
@@ -29,9 +32,17 @@ class RulesOverview:
 
 
 class RuleGroupService:
-    def __init__(self, uow: UnitOfWorkRunner, state: EvaluatorStateStore | None = None) -> None:
+    """Changes are announced (``config_changed``, kind ``rule_groups``) after commit, so
+    the rule managers take them up at once rather than at their next refresh."""
+
+    def __init__(self, uow: UnitOfWorkRunner, state: EvaluatorStateStore | None = None,
+                 pubsub: PubSub | None = None) -> None:
         self._uow = uow
         self._state = state
+        self._pubsub = pubsub
+
+    async def _changed(self, tenant: str) -> None:
+        await announce(self._pubsub, tenant, CONFIG_KIND)
 
     async def list(self, tenant: str) -> list[RuleGroup]:
         return await self._uow.run(lambda u: u.rule_groups.list(tenant))
@@ -60,15 +71,18 @@ class RuleGroupService:
             u.rule_groups.save(group)
 
         await self._uow.run(work)
+        await self._changed(group.tenant)
         return group
 
     async def replace(self, group: RuleGroup) -> RuleGroup:
         await self._uow.run(lambda u: u.rule_groups.save(group))
+        await self._changed(group.tenant)
         return group
 
     async def remove(self, tenant: str, name: str) -> None:
         if not await self._uow.run(lambda u: u.rule_groups.remove(tenant, name)):
             raise NotFound(f"no rule group {name!r}")
+        await self._changed(tenant)
 
     async def import_file(self, tenant: str, text: str, source: str = "") -> list[RuleGroup]:
         """Every group of a Prometheus rule file, saved together (replacing groups of the
@@ -80,6 +94,7 @@ class RuleGroupService:
                 u.rule_groups.save(g)
 
         await self._uow.run(work)
+        await self._changed(tenant)
         return groups
 
     async def export(self, tenant: str, names: Sequence[str] = ()) -> str:

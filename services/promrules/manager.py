@@ -78,6 +78,11 @@ class RuleManager:
 
     # -- loading groups ---------------------------------------------------------------------
 
+    def on_groups_changed(self, tenant: str) -> None:
+        """The ``ConfigWatcher``'s reloader for kind ``rule_groups``: refresh at the next turn
+        of the loop (within a second) instead of after ``refresh_s``."""
+        self._refreshed_ms = None
+
     async def refresh(self) -> None:
         """Take up added, changed and removed groups (removed rules' alerts end). The
         stored alerts of new alerting rules are read before anything changes, so a

@@ -235,6 +235,16 @@ async def test_every_subscriber_of_a_channel_gets_each_message(pubsub):
         assert await two.next() == (c, b"hello")
 
 
+async def test_a_channel_with_a_subscriber_is_listened_and_one_without_is_not(pubsub):
+    ps, mine, other = pubsub.pubsub, channel(), channel()
+    assert not await ps.listened(other)
+    async with subscribed(ps, [mine]) as sub:
+        await ps.publish(mine, b"marker")
+        assert await sub.next() == (mine, b"marker")
+        assert await ps.listened(mine)
+        assert not await ps.listened(other)
+
+
 async def test_subscribers_of_other_channels_get_nothing(pubsub):
     ps, mine, other = pubsub.pubsub, channel(), channel()
     async with subscribed(ps, [mine]) as sub:

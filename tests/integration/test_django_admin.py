@@ -57,6 +57,8 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
     from adapters.django_orm.remediation.models import Runbook
     from adapters.django_orm.unit_of_work import DjangoUnitOfWorkRunner
     from domain.alerts.history import AlertDecision
+    from domain.alerts.maintenance import MaintenanceWindow, Schedule
+    from domain.metrics.matchers import Matcher
     from domain.alerts.state import Alert
     from domain.metrics.labels import LabelSet
     from domain.alerts.rule_groups import AlertingRule, RuleGroup
@@ -100,6 +102,10 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
         u.oncall.add(OnCallRecord("acme", "policy", "pol-1", "Primary", {"id": "pol-1", "name": "Primary", "levels": []}))
         u.oncall.claim_seed("acme", T0)
         u.oncall.add_feed(CalendarFeed("feed-1", "acme", "u-1", "0" * 64, "u-1", T0))
+        u.maintenance_windows.add(MaintenanceWindow(
+            id="patch", tenant="acme", name="Patch night", matchers=(Matcher.of("env", "=", "prod"),),
+            schedule=Schedule("weekly", T0, T0 + 86_400_000, "UTC", frozenset({6}), "22:00", 3_600_000),
+            comment="kernel updates", created_by="u-1"))
 
     runner = DjangoUnitOfWorkRunner(alias, threads=1)
     runner.run_sync(work)

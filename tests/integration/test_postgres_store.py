@@ -252,3 +252,24 @@ async def test_memory_sqlite_and_postgres_answer_select_rollup_alike(tmp_path):
         await sqlite.close()
     as_text = [repr(a) for a in answers]  # repr: NaN compares equal to NaN
     assert as_text[0] == as_text[1] == as_text[2]
+
+
+async def test_last_seen_is_written_lazily_but_read_exactly():
+    """A known series' catalogue row is only widened once its last sample moved by the
+    slack (one UPDATE a minute per series, not one a flush); reads stay exact."""
+    from adapters.postgres.catalogue import LAST_SEEN_SLACK_MS
+
+    async with postgres_store() as store:
+        url = store._url
+        await store.write([batch((CPU, [(NOW, 1.0)]))])
+        await store.flush()
+        await store.write([batch((CPU, [(NOW + 30_000, 2.0)]))])
+        await store.flush()
+        assert fetch(url, "SELECT last_seen FROM oe_series")[0][0] == NOW  # not rewritten: under the slack
+        [info] = await store.series("acme", [], NOW + 20_000, None, 10)
+        assert (info.key, info.first_seen_ms, info.last_seen_ms) == (CPU, NOW, NOW + 30_000)
+        assert [d.samples for d in await store.select("acme", ALL, NOW + 20_000, NOW + 40_000)] == [[(NOW + 30_000, 2.0)]]
+        assert await store.series("acme", [], NOW + 30_001, None, 10) == []
+        await store.write([batch((CPU, [(NOW + LAST_SEEN_SLACK_MS + 30_000, 3.0)]))])
+        await store.flush()
+        assert fetch(url, "SELECT last_seen FROM oe_series")[0][0] == NOW + LAST_SEEN_SLACK_MS + 30_000

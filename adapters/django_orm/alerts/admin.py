@@ -1,12 +1,13 @@
 from django.contrib import admin
 
-from adapters.django_orm.alerts.models import Alert, AlertDecision, Rule, Silence
+from adapters.django_orm.alerts.models import Alert, AlertDecision, MaintenanceWindow, Rule, Silence
 
 
 @admin.register(Rule)
 class RuleAdmin(admin.ModelAdmin):
-    list_display = ("name", "tenant", "kind", "selector", "condition", "for_ms", "updated_at")
-    list_filter = ("kind", "tenant")
+    list_display = ("name", "tenant", "kind", "group", "enabled", "selector", "condition", "for_ms", "version",
+                    "updated_at")
+    list_filter = ("kind", "enabled", "tenant")
     search_fields = ("name", "rule_id", "selector", "tenant")
     readonly_fields = ("created_at", "updated_at")
 
@@ -51,3 +52,10 @@ class AlertDecisionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    list_display = ("name", "tenant", "window_id", "created_by", "comment", "version", "seeded_from")
+    list_filter = ("tenant",)
+    search_fields = ("name", "window_id", "comment", "created_by", "tenant")

@@ -68,6 +68,11 @@ def rule_fields(rule: AlertRule) -> dict[str, Any]:
         "labels": labels_to_json(rule.labels),
         "annotations": pairs_to_json(rule.annotations),
         "params": params,
+        "group": rule.group,
+        "enabled": rule.enabled,
+        "version": rule.version,
+        "updated_by": rule.updated_by,
+        "updated_at_ms": rule.updated_at_ms,
     }
 
 
@@ -81,6 +86,11 @@ def rule_from_row(row: m.Rule) -> AlertRule:
         "keep_firing_for_ms": row.keep_firing_for_ms,
         "labels": labels_from_json(row.labels),
         "annotations": pairs_from_json(row.annotations),
+        "group": row.group,
+        "enabled": row.enabled,
+        "version": row.version,
+        "updated_by": row.updated_by,
+        "updated_at_ms": row.updated_at_ms,
     }
     p = row.params
     if row.kind == m.Rule.Kind.THRESHOLD:

@@ -27,11 +27,18 @@ class Rule(models.Model):
     params = models.JSONField(default=dict, help_text="the parameters of the rule kind")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The rule as a configuration resource (docs/adr/0017-configuration-resources.md).
+    group = models.CharField(max_length=200, default="default", help_text="the rule group it is listed under")
+    enabled = models.BooleanField(default=True, help_text="a disabled rule is kept but not evaluated")
+    version = models.PositiveIntegerField(default=1, help_text="raised by every write; writes name the one they read")
+    updated_by = models.CharField(max_length=255, blank=True, default="")
+    updated_at_ms = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = "alert rule"
         constraints = [models.UniqueConstraint(fields=["tenant", "rule_id"], name="oe_rule_tenant_rule_id_uniq")]
-        indexes = [models.Index(fields=["tenant", "name"], name="oe_rule_tenant_name_idx")]
+        indexes = [models.Index(fields=["tenant", "name"], name="oe_rule_tenant_name_idx"),
+                   models.Index(fields=["tenant", "group"], name="oe_rule_tenant_group_idx")]
 
     def __str__(self) -> str:
         return f"{self.tenant}/{self.name} ({self.rule_id})"
@@ -113,3 +120,30 @@ class AlertDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant}/{self.fingerprint}: {self.stage} {self.outcome}"
+
+
+class MaintenanceWindow(models.Model):
+    """A maintenance window as a configuration resource (domain/alerts/maintenance.py):
+    matchers, a schedule in a time zone, who and why, and the version writes check."""
+
+    tenant = tenant_field()
+    window_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=200)
+    matchers = models.JSONField(help_text="[[label, op, value], ...]")
+    schedule = models.JSONField(help_text="kind (once, weekly, rrule), timezone, starts/ends, weekdays, start_time, "
+                                          "duration_ms, rrule")
+    comment = models.TextField(help_text="why alerts are muted")
+    created_by = models.CharField(max_length=255)
+    created_at_ms = models.BigIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.CharField(max_length=255, blank=True, default="")
+    updated_at_ms = models.BigIntegerField(default=0)
+    seeded_from = models.CharField(max_length=200, blank=True, default="",
+                                   help_text="the setting (OBSERVER_MAINTENANCE_WINDOWS) it was seeded from")
+
+    class Meta:
+        verbose_name = "maintenance window"
+        constraints = [models.UniqueConstraint(fields=["tenant", "window_id"], name="oe_mwindow_tenant_id_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant}/{self.name} ({self.window_id}) v{self.version}"

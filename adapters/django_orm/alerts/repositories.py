@@ -18,6 +18,7 @@ from adapters.django_orm.rows import insert, upsert
 from domain.alerts.history import AlertDecision
 from domain.alerts.silences import Silence
 from domain.alerts.state import Alert
+from domain.errors import Conflict, NotFound
 
 
 class DjangoRuleRepository:
@@ -38,9 +39,25 @@ class DjangoRuleRepository:
         rows = self._rows() if tenant is None else self._rows().filter(tenant=tenant)
         return sorted((mappers.rule_from_row(r) for r in rows), key=lambda r: (r.tenant, r.name, r.id))
 
-    def remove(self, tenant: str, rule_id: str) -> bool:
-        deleted, _ = self._rows().filter(tenant=tenant, rule_id=rule_id).delete()
-        return deleted > 0
+    def replace(self, rule: mappers.AlertRule, expected_version: int) -> None:
+        # One conditional UPDATE: of two writers that read the same version one wins, the
+        # other's UPDATE matches nothing and gets Conflict.
+        mine = self._rows().filter(tenant=rule.tenant, rule_id=rule.id)
+        if mine.filter(version=expected_version).update(**mappers.rule_fields(rule)) == 0:
+            stored = mine.values_list("version", flat=True).first()
+            if stored is None:
+                raise NotFound(f"no rule {rule.id!r}")
+            raise Conflict(f"rule {rule.id!r} is at version {stored}, not {expected_version}", current_version=stored)
+
+    def remove(self, tenant: str, rule_id: str, expected_version: int | None = None) -> bool:
+        mine = self._rows().filter(tenant=tenant, rule_id=rule_id)
+        matching = mine if expected_version is None else mine.filter(version=expected_version)
+        if matching.delete()[0]:
+            return True
+        stored = mine.values_list("version", flat=True).first()
+        if stored is None:
+            return False
+        raise Conflict(f"rule {rule_id!r} is at version {stored}, not {expected_version}", current_version=stored)
 
 
 class DjangoAlertRepository:

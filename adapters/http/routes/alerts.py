@@ -1,28 +1,22 @@
-"""Alerts, alert rules and silences."""
+"""Alerts and silences (alert rules: routes/rules.py)."""
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
 
 from adapters.http.deps import ApiServices, require, services
 from adapters.http.params import format_value, parse_duration_ms, parse_time_ms
 from domain.alerts.history import AlertDecision
-from domain.alerts.rules import AbsenceRule, AnomalyRule, Comparison, ThresholdRule
 from domain.alerts.silences import Recurrence, Silence
 from domain.alerts.state import Alert
-from domain.anomaly.registry import make_detector
 from domain.errors import ValidationError
 from domain.identity.permissions import Permission
 from domain.identity.principal import Principal
-from domain.metrics.aggregations import Aggregation
-from domain.metrics.labels import LABEL_NAME_RE, LabelSet
+from domain.metrics.labels import LABEL_NAME_RE
 from domain.metrics.matchers import Matcher
-from domain.metrics.query import Selector
-from ports.repositories import AlertRule
 from services.alerting import new_id
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
@@ -78,104 +72,6 @@ async def alert_history(
     routed and grouped (to whom), queued, delivered or failed (on which channel)."""
     decisions = await svc.alerts.history(principal.tenant, fingerprint, limit)
     return {"data": {"fingerprint": fingerprint, "decisions": [decision_out(d) for d in decisions]}}
-
-
-class RuleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    type: Literal["threshold", "absence", "anomaly"] = "threshold"
-    name: str = Field(description="the alertname")
-    selector: str = Field(description='series selector, e.g. cpu_usage{host="a"}')
-    for_: str = Field("0s", alias="for", description="how long the condition must hold before firing")
-    keep_firing_for: str = "0s"
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
-    # threshold rules
-    aggregation: str = "last"
-    window: str = "1m"
-    op: str = ">"
-    threshold: float | None = None
-    q: float | None = None
-    # absence rules
-    absent_for: str | None = None
-    # anomaly rules: a streaming detector per series (domain/anomaly); active when its
-    # score in [0, 1] reaches level
-    detector: str | None = None
-    level: float | None = None
-
-
-def rule_out(r: AlertRule) -> dict:
-    base = {
-        "id": r.id, "name": r.name, "selector": str(r.selector), "for_ms": r.for_ms,
-        "keep_firing_for_ms": r.keep_firing_for_ms, "labels": r.labels.as_dict(), "annotations": dict(r.annotations),
-    }
-    if isinstance(r, ThresholdRule):
-        base |= {"type": "threshold", "aggregation": r.aggregation.value, "window_ms": r.window_ms,
-                 "op": r.comparison.value, "threshold": r.threshold, "q": r.q}
-    elif isinstance(r, AbsenceRule):
-        base |= {"type": "absence", "absent_for_ms": r.absent_for_ms}
-    elif isinstance(r, AnomalyRule):
-        base |= {"type": "anomaly", "detector": r.detector, "level": r.level}
-    return base
-
-
-def build_rule(tenant: str, body: RuleIn) -> AlertRule:
-    common = dict(
-        id=new_id("rule"), tenant=tenant, name=body.name, selector=Selector.parse(body.selector),
-        for_ms=parse_duration_ms(body.for_, field="for"),
-        keep_firing_for_ms=parse_duration_ms(body.keep_firing_for, field="keep_firing_for"),
-        labels=LabelSet.of(body.labels), annotations=tuple(sorted(body.annotations.items())),
-    )
-    if body.type == "absence":
-        if body.absent_for is None:
-            raise ValidationError("an absence rule needs absent_for (e.g. 5m)", field="absent_for")
-        return AbsenceRule(**common, absent_for_ms=parse_duration_ms(body.absent_for, field="absent_for"))
-    if body.type == "anomaly":
-        if not body.detector:
-            raise ValidationError("an anomaly rule needs a detector (e.g. seasonal)", field="detector")
-        if body.level is None:
-            raise ValidationError("an anomaly rule needs a level in (0, 1] (e.g. 0.9)", field="level")
-        make_detector(body.detector)  # an unknown name is refused now, naming the known ones
-        return AnomalyRule(**common, detector=body.detector, level=body.level)
-    if body.threshold is None or math.isnan(body.threshold):
-        raise ValidationError("a threshold rule needs a numeric threshold", field="threshold")
-    try:
-        op = Comparison(body.op)
-    except ValueError:
-        raise ValidationError(f"unknown comparison {body.op!r}; use one of > >= < <= == !=", field="op") from None
-    try:
-        agg = Aggregation(body.aggregation)
-    except ValueError:
-        raise ValidationError(f"unknown aggregation {body.aggregation!r}", field="aggregation") from None
-    return ThresholdRule(**common, aggregation=agg, window_ms=parse_duration_ms(body.window, field="window"),
-                         comparison=op, threshold=body.threshold, q=body.q)
-
-
-@router.get("/rules", summary="Alert rules")
-async def list_rules(
-    principal: Annotated[Principal, Depends(require(Permission.READ_ALERTS))],
-    svc: Annotated[ApiServices, Depends(services)],
-) -> dict:
-    return {"data": [rule_out(r) for r in await svc.alerts.rules(principal.tenant)]}
-
-
-@router.post("/rules", status_code=201, summary="Create an alert rule")
-async def create_rule(
-    body: RuleIn,
-    principal: Annotated[Principal, Depends(require(Permission.MANAGE_RULES))],
-    svc: Annotated[ApiServices, Depends(services)],
-) -> dict:
-    rule = await svc.alerts.add_rule(build_rule(principal.tenant, body))
-    return {"data": rule_out(rule)}
-
-
-@router.delete("/rules/{rule_id}", status_code=204, summary="Delete an alert rule")
-async def delete_rule(
-    rule_id: str,
-    principal: Annotated[Principal, Depends(require(Permission.MANAGE_RULES))],
-    svc: Annotated[ApiServices, Depends(services)],
-) -> Response:
-    await svc.alerts.remove_rule(principal.tenant, rule_id)
-    return Response(status_code=204)
 
 
 class MatcherIn(BaseModel):

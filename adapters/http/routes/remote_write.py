@@ -16,6 +16,7 @@ Exemplars are not stored, so that count is always 0.
 
 from __future__ import annotations
 
+import weakref
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -24,11 +25,13 @@ from adapters.http.body import decode_off_loop, media_type, read_body
 from adapters.http.deps import ApiServices, require, services
 from adapters.http.ingest_formats.compression import unsnappy
 from adapters.http.ingest_formats.errors import UnsupportedMedia
+from adapters.http.ingest_formats import remote_write_columns
 from adapters.http.ingest_formats.remote_write import RemoteWriteBatch, decode_v1, decode_v2
 from adapters.http.problems import PROBLEM_HEADERS
 from domain.identity.permissions import Permission
 from domain.identity.principal import Principal
 from domain.metrics.batch import SampleBatch
+from services.ingest import IngestService
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
@@ -36,6 +39,15 @@ V1_PROTOS = ("", "prometheus.writerequest")
 V2_PROTO = "io.prometheus.write.v2.request"
 ACCEPT = ("application/x-protobuf;proto=prometheus.WriteRequest", "application/x-protobuf;proto=io.prometheus.write.v2.Request")
 SAMPLES, HISTOGRAMS, EXEMPLARS = (f"X-Prometheus-Remote-Write-{k}-Written" for k in ("Samples", "Histograms", "Exemplars"))
+# One series cache per ingest service (per app), keyed by the raw label bytes sent.
+_resolvers: weakref.WeakKeyDictionary[IngestService, remote_write_columns.SeriesResolver] = weakref.WeakKeyDictionary()
+
+
+def _resolver(ingest: IngestService) -> remote_write_columns.SeriesResolver:
+    got = _resolvers.get(ingest)
+    if got is None:
+        got = _resolvers[ingest] = remote_write_columns.SeriesResolver(ingest, ingest.limits.known_series)
+    return got
 
 
 def _version(request: Request) -> int:
@@ -73,6 +85,12 @@ async def remote_write(
         )
     compressed = await read_body(request, svc.max_body_bytes)
     body = await decode_off_loop(len(compressed), unsnappy, compressed, svc.max_decompressed_bytes)
+    if version == 1:
+        # The hot path: columns from the wire, series from the cache; None: the general path.
+        columns = remote_write_columns.decode(body, principal.tenant, svc.ingest, _resolver(svc.ingest))
+        if columns is not None:
+            await svc.ingest.publish_columns(columns)
+            return Response(status_code=204)
     written, batch = await decode_off_loop(len(body), _decode, body, version, svc, principal.tenant)
     await svc.ingest.publish(batch)
     headers = {}

@@ -69,10 +69,9 @@ def test_several_columns_round_trip(cols, _):
 def test_head_chunks_round_trip_sorted_and_last_write_wins(points):
     head = Head()
     expected: dict[int, dict[int, float]] = {}
-    for sid, t, v in points:
-        entry = head.parts.setdefault(sid, [0])
-        entry[0] += 1
-        entry.append((Sample(t, v),))
+    for sid, t, v in points:  # one run per sample: arrival order across runs decides ties
+        head.counts[sid] = head.counts.get(sid, 0) + 1
+        head.add(np.array([sid], np.int64), np.array([t], np.int64), np.array([v], np.float64))
         expected.setdefault(sid, {})[t] = v
     rows = build_rows(head)
     got: dict[int, list[tuple[int, int]]] = {}
@@ -107,6 +106,6 @@ def test_regular_decimal_series_compress_to_a_couple_of_bytes_per_sample():
 
 def _head(ts: np.ndarray, vs: np.ndarray) -> Head:
     head = Head()
-    samples = tuple(Sample(int(t), float(v)) for t, v in zip(ts, vs))
-    head.parts[1] = [len(samples), samples]
+    head.counts[1] = int(ts.size)
+    head.add(np.ones(ts.size, np.int64), ts.astype(np.int64), vs.astype(np.float64))
     return head

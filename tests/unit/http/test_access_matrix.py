@@ -23,6 +23,7 @@ import pytest
 
 from tests.support.clock import FakeClock
 from domain.alerts.history import AlertDecision
+from domain.alerts.maintenance import MaintenanceWindow, Schedule
 from domain.alerts.rule_groups import AlertingRule, RuleGroup
 from domain.alerts.rules import Comparison, ThresholdRule
 from domain.alerts.silences import Silence
@@ -64,6 +65,19 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("GET", "/api/v1/rules"): P.READ_ALERTS,
     ("POST", "/api/v1/rules"): P.MANAGE_RULES,
     ("DELETE", "/api/v1/rules/{rule_id}"): P.MANAGE_RULES,
+    ("GET", "/api/v1/rules/groups"): P.READ_ALERTS,
+    ("GET", "/api/v1/rules/{rule_id}"): P.READ_ALERTS,
+    ("PUT", "/api/v1/rules/{rule_id}"): P.MANAGE_RULES,
+    ("PATCH", "/api/v1/rules/{rule_id}"): P.MANAGE_RULES,
+    ("POST", "/api/v1/rules/{rule_id}/enable"): P.MANAGE_RULES,
+    ("POST", "/api/v1/rules/{rule_id}/disable"): P.MANAGE_RULES,
+    ("POST", "/api/v1/rules/dry-run"): P.MANAGE_RULES,
+    ("POST", "/api/v1/rules/{rule_id}/dry-run"): P.READ_ALERTS,
+    ("GET", "/api/v1/maintenance-windows"): P.READ_ALERTS,
+    ("POST", "/api/v1/maintenance-windows"): P.MANAGE_SILENCES,
+    ("GET", "/api/v1/maintenance-windows/{window_id}"): P.READ_ALERTS,
+    ("PUT", "/api/v1/maintenance-windows/{window_id}"): P.MANAGE_SILENCES,
+    ("DELETE", "/api/v1/maintenance-windows/{window_id}"): P.MANAGE_SILENCES,
     ("GET", "/api/v1/silences"): P.READ_ALERTS,
     ("POST", "/api/v1/silences"): P.MANAGE_SILENCES,
     ("POST", "/api/v1/silences/{silence_id}/expire"): P.MANAGE_SILENCES,
@@ -186,7 +200,8 @@ ACCESS: dict[tuple[str, str], Any] = {
 # Lists that hold the tenant's marked data: an authorized caller must see its own mark
 # there (else the leak check below would prove nothing).
 SHOWS_OWN_DATA = {
-    "/api/v1/series", "/api/v1/alerts", "/api/v1/alerts/{fingerprint}/history", "/api/v1/rules", "/api/v1/silences", "/api/v1/incidents",
+    "/api/v1/series", "/api/v1/alerts", "/api/v1/alerts/{fingerprint}/history", "/api/v1/rules", "/api/v1/rules/{rule_id}", "/api/v1/maintenance-windows",
+    "/api/v1/maintenance-windows/{window_id}", "/api/v1/silences", "/api/v1/incidents",
     "/api/v1/incidents/{incident_id}", "/api/v1/notifications/deliveries", "/api/v1/notifications/deliveries/{key}",
     "/api/v1/compliance/facts", "/api/v1/users", "/api/v1/users/{user_id}", "/api/v1/teams",
     "/api/v1/teams/{team_id}", "/api/v1/api-keys", "/api/v1/api-keys/{key_id}", "/api/v1/audit",
@@ -211,12 +226,12 @@ ALERT_LABELS = LabelSet.of({"alertname": "SeedAlert"})  # the same fingerprint i
 SHARED_IDS = {"fingerprint": Alert.new("alpha", "rule-1", ALERT_LABELS).fingerprint, "incident_id": "inc-1", "rule_id": "rule-1", "silence_id": "sil-1", "key": "del-1", "user_id": "usr-1",
               "team_id": "team-1", "key_id": "key-1", "control_id": "OE-NET-01", "run_id": "run-1",
               "step_id": "step-1", "provider": "kc", "tenant_id": "bravo", "runbook_id": "rb-1",
-              "letter_id": "pipeline/alerts/0/1",
+              "letter_id": "pipeline/alerts/0/1", "window_id": "mw-1",
               "policy_id": "pol-1", "schedule_id": "sch-1", "override_id": "ovr-1", "feed_id": "feed-1",
               "token": "t" * 43,
               "name": "__name__"}  # a rule group's name, and the label whose values hold each tenant's mark
 ALPHA_ONLY_IDS = {**SHARED_IDS, "incident_id": "inc-2", "rule_id": "rule-2", "silence_id": "sil-2", "key": "del-2",
-                  "user_id": "usr-2", "team_id": "team-2", "key_id": "key-2", "runbook_id": "rb-2",
+                  "user_id": "usr-2", "team_id": "team-2", "key_id": "key-2", "runbook_id": "rb-2", "window_id": "mw-2",
                   "policy_id": "pol-2", "schedule_id": "sch-2", "override_id": "ovr-2",
                   "name": "__name__"}
 MARK = {"alpha": "alphamark", "bravo": "bravomark"}
@@ -238,6 +253,9 @@ def _seed_tenant(u, tenant: str, suffixes: tuple[str, ...]) -> None:
         u.rules.add(ThresholdRule(id=f"rule-{n}", tenant=tenant, name=f"{mark}_rule_{n}", selector=f"{mark}_metric",
                                   aggregation="avg", window_ms=60_000, comparison=Comparison.GT, threshold=1.0))
         u.incidents.add(Incident.open(f"inc-{n}", tenant, f"{mark} incident {n}", Severity.SEV2, NOW_MS))
+        u.maintenance_windows.add(MaintenanceWindow(
+            id=f"mw-{n}", tenant=tenant, name=f"{mark} window", matchers=(Matcher.of("alertname", "=", mark),),
+            schedule=Schedule("once", NOW_MS, NOW_MS + 3_600_000), comment=f"{mark} upgrade", created_by="ops"))
         u.silences.add(Silence(f"sil-{n}", tenant, (Matcher.of("alertname", "=", mark),), NOW_MS, NOW_MS + 3_600_000,
                                "ops", f"{mark} silence"))
         u.deliveries.add_if_absent(Delivery(f"del-{n}", tenant, f"{mark}-receiver", "chat", "webhook", "g",

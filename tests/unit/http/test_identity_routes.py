@@ -158,13 +158,20 @@ async def test_users_teams_and_the_audit_trail_over_http(site):
 
 async def test_changes_outside_identity_are_audited_per_request(site):
     csrf = await sign_in_root(site)
-    rule = {"name": "x", "selector": "up", "aggregation": "avg", "window": "1m", "op": ">", "threshold": 1}
-    created = await site.post("/api/v1/rules", json=rule, headers=csrf)
-    assert created.status_code == 201
+    silence = {"matchers": [{"name": "alertname", "value": "x"}], "startsAt": "2027-01-15T08:00:00Z",
+               "endsAt": "2027-01-15T09:00:00Z", "comment": "deploy"}
+    created = await site.post("/api/v1/silences", json=silence, headers=csrf)
+    assert created.status_code == 201, created.text
     await site.post("/api/v1/incidents/nope/acknowledge", headers=csrf)
     entries = (await site.get("/api/v1/audit", params={"action": "http.post"})).json()["data"]
     assert sorted((e["target"], e["status"]) for e in entries) == [("/api/v1/incidents/nope/acknowledge", 404),
-                                                                    ("/api/v1/rules", 201)]
+                                                                    ("/api/v1/silences", 201)]
+    # Configuration resources write their own entry, with before and after (ADR 0017).
+    rule = {"name": "x", "selector": "up", "aggregation": "avg", "window": "1m", "op": ">", "threshold": 1}
+    assert (await site.post("/api/v1/rules", json=rule, headers=csrf)).status_code == 201
+    [own] = (await site.get("/api/v1/audit", params={"action": "rule.create"})).json()["data"]
+    assert own["after"]["name"] == "x"
+    assert len((await site.get("/api/v1/audit", params={"action": "http.post"})).json()["data"]) == 2
     _, ingest = await site.container.api_keys().create_api_key("default", "agent", ["ingest"])
     await site.post("/api/v1/ingest", headers={"Authorization": f"Bearer {ingest}"}, json={"series": []})
     assert len((await site.get("/api/v1/audit", params={"action": "http.post"})).json()["data"]) == 2  # telemetry is not

@@ -72,6 +72,13 @@ async def test_limits_answer_with_the_limit_named(api: Api) -> None:
     assert too_many.status_code == 413
     assert too_many.json()["limit"] == "max_samples_per_batch"
 
+    # Counted before any point is validated: invalid points in an oversized batch do
+    # not cost their validation, and the answer names the limit.
+    bad_points = [series("bad-name", samples=[["not a time", "x"] for _ in range(600)]) for _ in range(2)]
+    oversized = await api.client.post("/api/v1/ingest", json={"series": bad_points})
+    assert oversized.status_code == 413
+    assert oversized.json()["limit"] == "max_samples_per_batch"
+
     too_big = await api.client.post("/api/v1/ingest", content=b"{" + b" " * 70_000 + b"}", headers={"content-type": "application/json"})
     assert too_big.status_code == 413
     assert too_big.json()["limit"] == "max_body_bytes"

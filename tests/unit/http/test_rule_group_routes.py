@@ -147,3 +147,22 @@ async def test_prometheus_rules_and_alerts_after_an_evaluation(api: Api) -> None
                      "state": "firing", "activeAt": "2027-01-15T08:00:00Z", "value": "2.5e-01"}
     alerts = (await api.client.get("/prometheus/api/v1/alerts")).json()
     assert alerts == {"status": "success", "data": {"alerts": [alert]}}
+
+
+async def test_group_changes_make_the_rule_manager_refresh_at_once(api: Api) -> None:
+    import asyncio
+
+    manager = api.container.rule_manager()  # registers itself with the process's ConfigWatcher
+    await manager.refresh()
+    assert manager._refreshed_ms is not None
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(api.container.config_watcher().run(stop))
+    await asyncio.sleep(0)
+    assert (await api.client.post(RG, json=GROUP)).status_code == 201
+    for _ in range(100):
+        if manager._refreshed_ms is None:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await watcher
+    assert manager._refreshed_ms is None  # the next turn of its loop reads the groups again

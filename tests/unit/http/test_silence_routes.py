@@ -3,10 +3,7 @@ a maintenance window have a maximum length, refused with 422 naming the limit.""
 
 from __future__ import annotations
 
-import pytest
-
 from domain.alerts.silences import SilenceLimits
-from domain.errors import LimitExceeded
 from entrypoints.settings import Settings
 from entrypoints.temporal_worker import recurring_jobs
 from tests.unit.http.conftest import Api
@@ -56,14 +53,22 @@ async def test_a_maintenance_window_has_a_maximum_occurrence_and_span(api: Api) 
            "max_maintenance_span_s", "endsAt", 366 * DAY_S)
 
 
-def test_scheduled_maintenance_windows_are_held_to_the_occurrence_limit() -> None:
-    window = {"window_id": "patch", "cron": "0 22 * * 6", "duration_ms": 4 * DAY_S * 1000,
-              "matchers": [{"name": "job", "op": "=", "value": "db"}]}
-    with pytest.raises(LimitExceeded) as info:
-        recurring_jobs(Settings(maintenance_windows=[window]))
-    assert info.value.limit == "max_maintenance_window_s" and info.value.field == "maintenance_windows[0].duration_ms"
-    jobs = recurring_jobs(Settings(maintenance_windows=[window], max_maintenance_window_s=5 * DAY_S))
-    assert [j.id for j in jobs if j.workflow == "MaintenanceWindowWorkflow"] == ["maintenance.default.patch"]
+async def test_maintenance_windows_of_the_settings_seed_resources_once_held_to_the_limits(api: Api) -> None:
+    ok = {"window_id": "patch", "cron": "0 22 * * 6", "duration_ms": 4 * 3_600_000, "comment": "kernel updates",
+          "matchers": [{"name": "job", "op": "=", "value": "db"}], "timezone": "Europe/Berlin"}
+    too_long = {**ok, "window_id": "long", "duration_ms": 4 * DAY_S * 1000}
+    odd = {**ok, "window_id": "odd", "cron": "*/5 * * * *"}
+    windows = api.container.maintenance_windows()
+    assert await windows.seed("default", [ok, too_long, odd], span_ms=30 * DAY_S * 1000) == ["patch"]
+    [seeded] = (await api.client.get("/api/v1/maintenance-windows")).json()["data"]
+    assert (seeded["id"], seeded["schedule"]["rrule"], seeded["schedule"]["start_time"]) == ("patch", "FREQ=WEEKLY;BYDAY=SA", "22:00")
+    assert seeded["seeded_from"] == "maintenance_windows[0]" and seeded["comment"] == "kernel updates"
+    # No Temporal schedule for them any more.
+    assert "MaintenanceWindowWorkflow" not in {j.workflow for j in recurring_jobs(Settings(maintenance_windows=[ok]))}
+    # Once: deleted through the API, a window is not seeded again at the next start.
+    await api.client.delete("/api/v1/maintenance-windows/patch", params={"version": 1})
+    assert await windows.seed("default", [ok], span_ms=30 * DAY_S * 1000) == []
+    assert (await api.client.get("/api/v1/maintenance-windows")).json()["data"] == []
 
 
 def test_the_limits_are_settings() -> None:

@@ -165,8 +165,12 @@ async def test_rules_are_read_on_an_interval_and_at_once_when_one_changes() -> N
         return await real(work)
 
     system.uow.run = counting  # type: ignore[method-assign]
+    from services.config_changes import ConfigWatcher
+
     stop = asyncio.Event()
-    watcher = asyncio.create_task(evaluator.watch_rules(stop))
+    config = ConfigWatcher(pubsub)
+    config.on("rules", evaluator.on_rules_changed)
+    watcher = asyncio.create_task(config.run(stop))
     await asyncio.sleep(0)
     system.evaluator = evaluator
     await system.send("cpu", {"env": "prod", "host": "a"}, ramp(NOW_MS - 30_000, [0.9]))

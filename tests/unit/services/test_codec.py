@@ -8,6 +8,7 @@ import struct
 import zlib
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import given
 
 from domain.alerts.state import AlertState, AlertTransition
@@ -16,7 +17,8 @@ from domain.metrics.kinds import MetricKind
 from domain.metrics.labels import LabelSet
 from domain.metrics.samples import Sample
 from domain.metrics.series import SeriesKey
-from services.codec import decode_batch, decode_transition, encode_batch, encode_transition
+from ports.columnar import ColumnarBatch
+from services.codec import decode_batch, decode_columns, decode_message, decode_transition, encode_batch, encode_columns, encode_transition
 
 label_names = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
 label_values = st.text(min_size=1, max_size=12)
@@ -91,3 +93,39 @@ def test_transitions_round_trip(labels, value, from_state, to_state, annotations
     assert (back.from_state, back.to_state, back.tenant, back.rule_id) == (from_state, to_state, "t1", "r1")
     assert bits(back.value) == bits(value) or (back.value != back.value and value != value)
     assert dict(ann) == annotations
+
+
+# -- format 3: binary columns (docs/adr/0013-ingest-hot-path.md) -------------------------
+
+
+def as_rows(batch: SampleBatch) -> list:
+    return [(s.key.tenant, s.key.name, s.key.labels.pairs, s.key.id, s.kind, s.unit, [(t, bits(v)) for t, v in s.samples])
+            for s in batch.series]
+
+
+@given(batches(), st.integers(1, 5))
+def test_format_3_round_trips_bit_exactly_and_splits_by_shard_as_objects_do(batch: SampleBatch, shards: int) -> None:
+    data = encode_columns(ColumnarBatch.from_batch(batch))
+    assert as_rows(decode_batch(data)) == as_rows(batch)
+    assert as_rows(decode_batch(data)) == as_rows(batch)  # again, the series now known to the decoder's cache
+    columns = decode_message(data)
+    assert isinstance(columns, ColumnarBatch)
+    split = {shard: as_rows(part.to_batch()) for shard, part in columns.split_by_shard(shards).items()}
+    assert split == {shard: as_rows(part) for shard, part in batch.split_by_shard(shards).items()}
+    for part in columns.split_by_shard(shards).values():
+        assert as_rows(decode_batch(encode_columns(part))) == as_rows(part.to_batch())
+
+
+def test_format_3_keeps_the_staleness_marker_and_refuses_a_truncated_message() -> None:
+    stale = struct.unpack("<d", struct.pack("<Q", 0x7FF0000000000002))[0]
+    batch = SampleBatch("t1", (SeriesSamples(SeriesKey.of("t1", "up", {"job": "a"}), (Sample(5, stale),)),))
+    data = encode_columns(ColumnarBatch.from_batch(batch))
+    assert bits(decode_batch(data).series[0].samples[0].value) == bits(stale)
+    with pytest.raises(ValueError, match="does not match its header"):
+        decode_columns(data[:-1])
+
+
+def test_older_formats_are_still_read_after_the_upgrade() -> None:
+    batch = SampleBatch("t1", (SeriesSamples(SeriesKey.of("t1", "up", {"job": "a"}), (Sample(5, 1.0),)),))
+    old = decode_message(encode_batch(batch))  # format 2, as published before the upgrade
+    assert isinstance(old, SampleBatch) and as_rows(old) == as_rows(batch)

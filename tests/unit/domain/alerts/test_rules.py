@@ -239,3 +239,41 @@ def test_group_fingerprint_depends_on_route():
     labels = LabelSet.of({"cluster": "a"})
     assert group_fingerprint("r1", labels) != group_fingerprint("r2", labels)
     assert len(group_fingerprint("r1", labels)) == 16
+
+
+# -- the rule as a resource -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"group": ""}, "group"), ({"group": "   "}, "group"), ({"group": "a\nb"}, "group"), ({"group": "x" * 201}, "group"),
+    ({"enabled": "yes"}, "enabled"), ({"version": 0}, "version"), ({"version": True}, "version"),
+])
+def test_resource_fields_are_validated_naming_the_field(fields, field):
+    with pytest.raises(ValidationError) as err:
+        threshold(**fields)
+    assert err.value.field == field
+
+
+def test_resource_fields_do_not_change_what_a_rule_evaluates():
+    from dataclasses import replace
+
+    from domain.alerts.rules import alerts_key, evaluation_key
+
+    base = threshold()
+    edited = replace(base, group="other", enabled=False, version=7, updated_by="me", updated_at_ms=5, for_ms=9,
+                     annotations=(("summary", "x"),))
+    assert evaluation_key(edited) == evaluation_key(base) and alerts_key(edited) == alerts_key(base)
+    retuned = replace(base, threshold=base.threshold + 1)
+    assert evaluation_key(retuned) != evaluation_key(base) and alerts_key(retuned) == alerts_key(base)
+    relabelled = replace(base, labels=LabelSet.of({"severity": "page"}))
+    assert alerts_key(relabelled) != alerts_key(base)
+
+
+@given(st.text(min_size=1, max_size=250))
+def test_any_group_name_is_accepted_or_refused_naming_the_group(name):
+    try:
+        rule = threshold(group=name)
+    except ValidationError as exc:
+        assert exc.field == "group"
+    else:
+        assert rule.group == name and name.strip() and len(name) <= 200

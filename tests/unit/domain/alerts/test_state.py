@@ -179,6 +179,19 @@ class AlertMachine(RuleBasedStateMachine):
             assert legal, f"{event} accepted from {before}"
             assert a.state is EXPLICIT[event] and (tr.from_state, tr.to_state) == (before, a.state)
 
+    @rule(dt=DT)
+    def withdraw(self, dt: int) -> None:
+        """The rule was deleted or disabled: nothing stays pending or firing."""
+        a = self.alert
+        before, latest = a.state, a._latest_ms()
+        tr = a.withdraw(self.now + dt)
+        assert a.state in (S.INACTIVE, S.RESOLVED)
+        if before in (S.PENDING, S.FIRING):
+            assert tr is not None and (tr.from_state, tr.to_state) == (before, a.state)
+            assert tr.at_ms == latest  # on the evaluator's timeline, so a late sample still counts
+        else:
+            assert tr is None and a.state is before
+
     @precondition(lambda self: self.alert._latest_ms() is not None)
     @rule(back=st.integers(1, 10_000), active=st.booleans())
     def replay_older(self, back: int, active: bool) -> None:

@@ -67,6 +67,10 @@ export interface Rule {
   id: string;
   name: string;
   type: RuleType;
+  group: string;
+  enabled: boolean;
+  /** Raised by every write; a write names the version it read (409 when stale). */
+  version: number;
   selector: string;
   for_ms: number;
   keep_firing_for_ms: number;
@@ -115,15 +119,16 @@ export class AlertsApi {
   }
 
   rules(signal?: AbortSignal): Promise<Rule[]> {
-    return this.api.get<Rule[]>('/api/v1/rules', undefined, signal);
+    return this.api.get<Rule[]>('/api/v1/rules', { limit: 1000 }, signal);
   }
 
   createRule(rule: RuleIn): Promise<Rule> {
     return this.api.post<Rule>('/api/v1/rules', rule);
   }
 
-  deleteRule(id: string): Promise<void> {
-    return this.api.delete(`/api/v1/rules/${encodeURIComponent(id)}`);
+  /** Deletes the rule as it was read: refused (409) if someone changed it since. */
+  deleteRule(rule: Pick<Rule, 'id' | 'version'>): Promise<void> {
+    return this.api.delete(`/api/v1/rules/${encodeURIComponent(rule.id)}?version=${rule.version}`);
   }
 
   silences(signal?: AbortSignal): Promise<Silence[]> {

@@ -71,7 +71,7 @@ export class RulesPage {
 
   protected async remove(r: Rule): Promise<void> {
     if (!confirm(`Delete the rule ${r.name}?`)) return;
-    await this.deleting.run(() => this.api.deleteRule(r.id));
+    await this.deleting.run(() => this.api.deleteRule(r));
     this.rules.reload();
   }
 }
