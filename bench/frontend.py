@@ -118,7 +118,7 @@ def ingest_to_tile(page: Page, client: httpx.Client, samples: int) -> list[float
         row.locator(".value").filter(has_text=re.compile(f"^{re.escape(shown)}$")).wait_for(timeout=30_000)
         if i:  # the first one adds the series to the chart: a full refetch, not the live path
             waits.append(time.perf_counter() - sent)
-        time.sleep(1.2)  # past the chart's one-refetch-a-second throttle, so each sample is measured alone
+        time.sleep(1.2)  # past the chart's refetch throttle (TAIL_THROTTLE_MS), so each sample is measured alone
     return waits
 
 

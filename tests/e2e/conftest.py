@@ -1,7 +1,8 @@
 """The e2e tier: Debian's Chromium, driven by Playwright, against the real API serving
 the dashboard's production build (docs/adr/0020-dashboard-e2e.md).
 
-One stack per session: ``observer-eye run`` (what ``make run`` starts: Django on SQLite,
+One stack for the tier (package-scoped fixtures: it stops when the tier is done, before
+the other tiers of ``make test`` run): ``observer-eye run`` (what ``make run`` starts: Django on SQLite,
 the SQLite sample store, Temporal's dev server with the worker in process, the local host
 agent) as a child process on free ports, with a data directory of its own
 (tests/support/embedded_stack.py). Nothing here skips: without Chromium or the build the tier
@@ -57,7 +58,7 @@ class Stack:
         return self.run.client()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dashboard_build() -> Path:
     """The production build, built (or found up to date) by the project's own script."""
     done = subprocess.run(["bash", "scripts/frontend.sh", "build"], cwd=ROOT, capture_output=True, text=True)
@@ -79,7 +80,7 @@ def invite(client: httpx.Client, username: str, role: str) -> Person:
     return Person(username, password, role)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(dashboard_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("e2e") / "var"
     # outgoing_allow: the webhook receiver the routing journey sends to listens on loopback.
@@ -92,7 +93,7 @@ def stack(dashboard_build: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         yield Stack(run, admin, people)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     assert CHROMIUM.exists(), (f"{CHROMIUM} is missing: the e2e tier drives Debian's Chromium "
                                "(`source scripts/services.sh && ensure_chromium`)")
@@ -100,7 +101,7 @@ def playwright() -> Iterator[Playwright]:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     # --no-sandbox: the tier runs as root in CI, where Chromium's sandbox refuses to start.
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,

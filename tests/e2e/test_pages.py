@@ -38,6 +38,7 @@ PAGES = [
     ("settings-runbooks", "/settings/runbooks"),
     ("settings-routing", "/settings/routing"),
     ("settings-oncall", "/settings/oncall"),
+    ("settings-maintenance", "/settings/maintenance"),
     ("settings-tenants", "/settings/tenants"),
 ]
 SERIOUS = ("serious", "critical")

@@ -42,7 +42,7 @@ import { when } from './when';
     }
     <oe-problem [problem]="action.problem()" />
   `,
-  styles: `textarea { width: 100%; font-family: ui-monospace, monospace; } .records { list-style: none; padding: 0; }
+  styles: `textarea { width: 100%; font-family: ui-monospace, monospace; } form > label { width: 100%; } .records { list-style: none; padding: 0; }
     .records li { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; padding: 0.2rem 0; }`,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })

@@ -52,13 +52,13 @@ export function parseObject(text: string, what: string): Record<string, unknown>
         <tbody>
           @for (r of receivers.hasValue() ? receivers.value() : []; track r.name) {
             <tr>
-              <td><strong>{{ r.name }}</strong> <span class="muted">v{{ r.version }}</span></td>
+              <td><strong>{{ r.name }}</strong><span class="muted"> · v{{ r.version }}</span></td>
               <td>@for (t of types(r); track t) { <oe-badge [text]="t" /> } @empty { <span class="muted">none</span> }
                 @if (r.has_secret) { <span class="muted">(secrets stored encrypted)</span> }</td>
               <td>{{ r.updated_by }}, {{ when(r.updated_at_ms) }}</td>
               <td class="row">
                 @if (session.can(P.manageRouting)) {
-                  <button type="button" (click)="test(r)" [disabled]="action.busy()" [attr.aria-label]="'Send a test to ' + r.name">Send test</button>
+                  <button type="button" (click)="test(r)" [disabled]="action.busy()" [attr.aria-label]="'Send test to ' + r.name">Send test</button>
                   <button type="button" (click)="edit(r)" [attr.aria-label]="'Edit ' + r.name">Edit</button>
                   <button type="button" class="danger" (click)="remove(r)" [disabled]="action.busy()" [attr.aria-label]="'Remove ' + r.name">Remove</button>
                 }
@@ -100,7 +100,7 @@ export function parseObject(text: string, what: string): Record<string, unknown>
       }
     }
   `,
-  styles: `textarea { width: 100%; font-family: ui-monospace, monospace; } section, h2 { margin-top: 0.75rem; }
+  styles: `textarea { width: 100%; font-family: ui-monospace, monospace; } form > label { width: 100%; } section, h2 { margin-top: 0.75rem; }
     [role=status] { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; margin-bottom: 0.5rem; }`,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })

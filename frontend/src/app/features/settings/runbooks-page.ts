@@ -74,7 +74,7 @@ export function parseSteps(text: string): unknown[] {
       @if (!runbooks.isLoading()) { <p class="muted">The catalogue is empty.</p> }
     }
   `,
-  styles: `textarea { width: 100%; font-family: ui-monospace, monospace; } .runbook { margin-bottom: 0.75rem; } .small { font-size: 0.8rem; font-weight: normal; }`,
+  styles: `textarea { width: 100%; font-family: ui-monospace, monospace; } form > label { width: 100%; } .runbook { margin-bottom: 0.75rem; } .small { font-size: 0.8rem; font-weight: normal; }`,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class RunbooksPage {

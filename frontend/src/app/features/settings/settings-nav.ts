@@ -15,6 +15,7 @@ export const SETTINGS_PAGES: readonly { path: string; label: string; needs: Perm
   { path: 'runbooks', label: 'Runbooks', needs: Permission.readIncidents },
   { path: 'routing', label: 'Routing', needs: Permission.readAlerts },
   { path: 'oncall', label: 'On call', needs: Permission.readIncidents },
+  { path: 'maintenance', label: 'Maintenance', needs: Permission.readAlerts },
   { path: 'tenants', label: 'Tenants', needs: Permission.manageTenants },
 ];
 

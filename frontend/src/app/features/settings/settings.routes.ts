@@ -3,7 +3,8 @@ import { Routes } from '@angular/router';
 /** Settings pages for what the API has: the profile, notification deliveries, users,
  * teams, roles, API keys, the audit log, runbooks, tenants (platform administrators) and
  * notification routing (receivers with "send test", the routing tree), and on call
- * (now and next, a week's calendar, overrides, schedules and escalation policies). */
+ * (now and next, a week's calendar, overrides, schedules and escalation policies), and
+ * maintenance windows. */
 export const settingsRoutes: Routes = [
   { path: '', pathMatch: 'full', redirectTo: 'profile' },
   { path: 'profile', title: 'Profile · Observer-Eye', loadComponent: () => import('./profile-page').then((m) => m.ProfilePage) },
@@ -15,6 +16,11 @@ export const settingsRoutes: Routes = [
   { path: 'runbooks', title: 'Runbooks · Observer-Eye', loadComponent: () => import('./runbooks-page').then((m) => m.RunbooksPage) },
   { path: 'routing', title: 'Routing · Observer-Eye', loadComponent: () => import('./routing-page').then((m) => m.RoutingPage) },
   { path: 'oncall', title: 'On call · Observer-Eye', loadComponent: () => import('./oncall-page').then((m) => m.OnCallPage) },
+  {
+    path: 'maintenance',
+    title: 'Maintenance windows · Observer-Eye',
+    loadComponent: () => import('./maintenance-page').then((m) => m.MaintenancePage),
+  },
   { path: 'tenants', title: 'Tenants · Observer-Eye', loadComponent: () => import('./tenants-page').then((m) => m.TenantsPage) },
   {
     path: 'notifications',

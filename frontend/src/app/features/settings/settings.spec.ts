@@ -6,6 +6,7 @@ import { AuditPage } from './audit-page';
 import { SettingsNav } from './settings-nav';
 import { parseMembers } from './teams-page';
 import { parseSteps } from './runbooks-page';
+import { parseMatchers } from '../../core/model/maintenance';
 
 const KEY = {
   id: 'key_1', name: 'grafana', key: 'oe_abc…', prefix: 'oe_abc', scopes: ['read'], owner: 'u-admin',
@@ -28,7 +29,7 @@ describe('settings', () => {
     const viewer = TestBed.createComponent(SettingsNav);
     await settle();
     const links = [...(viewer.nativeElement as HTMLElement).querySelectorAll('a')].map((a) => a.textContent!.trim());
-    expect(links).toEqual(['Profile', 'Notifications', 'Teams', 'Roles', 'Runbooks', 'Routing', 'On call']);
+    expect(links).toEqual(['Profile', 'Notifications', 'Teams', 'Roles', 'Runbooks', 'Routing', 'On call', 'Maintenance']);
   });
 
   it('shows a new key\'s secret once, and revokes with the API\'s problem shown when refused', async () => {
@@ -84,6 +85,13 @@ describe('settings', () => {
     http.expectOne((r) => r.url === '/api/v1/audit' && !r.params.has('before')).flush({ data: [entry('a1')], next_before: 'a1' });
     await settle();
     expect(el.textContent).toContain('Page 1');
+  });
+
+  it('reads maintenance window matchers as typed, and names a line that is not one', () => {
+    expect(parseMatchers('service="check\\"out"\nteam=~"db.*", env!=prod')).toEqual([
+      { name: 'service', op: '=', value: 'check"out' }, { name: 'team', op: '=~', value: 'db.*' }, { name: 'env', op: '!=', value: 'prod' },
+    ]);
+    expect(() => parseMatchers('just words')).toThrow('Not a matcher: just words');
   });
 
   it('reads team members and runbook steps as typed', () => {
