@@ -87,7 +87,8 @@ async def remote_write(
     body = await decode_off_loop(len(compressed), unsnappy, compressed, svc.max_decompressed_bytes)
     if version == 1:
         # The hot path: columns from the wire, series from the cache; None: the general path.
-        columns = remote_write_columns.decode(body, principal.tenant, svc.ingest, _resolver(svc.ingest))
+        columns = await decode_off_loop(len(body), remote_write_columns.decode, body, principal.tenant, svc.ingest,
+                                        _resolver(svc.ingest))
         if columns is not None:
             await svc.ingest.publish_columns(columns)
             return Response(status_code=204)
