@@ -114,8 +114,13 @@ _KNOWN_SERIES: LruCache[bytes, tuple[SeriesKey, MetricKind, str]] = LruCache(200
 def decode_batch(data: bytes) -> SampleBatch:
     """Any telemetry message as a ``SampleBatch`` (format 3 is turned into objects)."""
     if data[:4] == COLUMNS_MAGIC:
-        return decode_columns(data).to_batch(_KNOWN_SERIES)
+        return as_objects(decode_columns(data))
     return _decode_json_batch(data)
+
+
+def as_objects(batch: SampleBatch | ColumnarBatch) -> SampleBatch:
+    """A decoded message as objects, descriptors decoded once per process (the cache)."""
+    return batch.to_batch(_KNOWN_SERIES) if isinstance(batch, ColumnarBatch) else batch
 
 
 def _decode_json_batch(data: bytes) -> SampleBatch:

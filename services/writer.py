@@ -24,7 +24,7 @@ from ports.bus import TELEMETRY_TOPIC, Message, MessageBus
 from ports.cache import LatestValueCache, PubSub
 from ports.columnar import ColumnarBatch, name_and_labels
 from ports.samples import BusPosition, ColumnarSampleStore, SampleStore
-from services.codec import decode_message, encode_json
+from services.codec import as_objects, decode_message, encode_json
 from services.consumer_loop import run_consumer
 
 WRITER_GROUP = "writer"
@@ -51,7 +51,7 @@ class SampleWriter:
         if columns and len(columns) == len(decoded) and isinstance(self._store, ColumnarSampleStore):
             await self._store.write_columns(columns, bus_positions)
         else:
-            await self._store.write([d.to_batch() if isinstance(d, ColumnarBatch) else d for d in decoded], bus_positions)
+            await self._store.write([as_objects(d) for d in decoded], bus_positions)
         # After the write: the cache and live views only ever show stored data.
         for batch in decoded:
             if isinstance(batch, SampleBatch):

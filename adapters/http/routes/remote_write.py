@@ -87,6 +87,9 @@ async def remote_write(
     body = await decode_off_loop(len(compressed), unsnappy, compressed, svc.max_decompressed_bytes)
     if version == 1:
         # The hot path: columns from the wire, series from the cache; None: the general path.
+        # Inline: the columnar walk costs ~1 µs a sample (a 10,000-series body: ~10 ms),
+        # less than a thread hop costs a request in latency under load; a body with many
+        # new series falls back below, where the general decoder runs off the loop.
         columns = remote_write_columns.decode(body, principal.tenant, svc.ingest, _resolver(svc.ingest))
         if columns is not None:
             await svc.ingest.publish_columns(columns)
