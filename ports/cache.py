@@ -6,12 +6,19 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from domain.metrics.samples import Sample
 
 
 class LatestValueCache(Protocol):
     async def set_latest(self, tenant: str, values: Sequence[tuple[int, Sample]]) -> None:
         """(series id, newest sample) pairs; an older sample never replaces a newer one."""
+        ...
+
+    async def set_latest_columns(self, tenant: str, series_ids: np.ndarray, timestamps_ms: np.ndarray, values: np.ndarray) -> None:
+        """``set_latest`` for three aligned arrays (int64, int64, float64), an id possibly
+        more than once: the writer's hot path, with no object per series."""
         ...
 
     async def get_latest(self, tenant: str, series_ids: Sequence[int]) -> dict[int, Sample]: ...

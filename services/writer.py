@@ -95,10 +95,11 @@ class SampleWriter:
         ids, ts, vs, row, batch_of = ids[order], ts[order], vs[order], row[order], batch_of[order]
         last = np.ones(ids.size, dtype=bool)
         last[:-1] = ids[1:] != ids[:-1]
-        ids, ts, vs, row, batch_of = ids[last].tolist(), ts[last].tolist(), vs[last].tolist(), row[last].tolist(), batch_of[last].tolist()
-        await self._cache.set_latest(tenant, list(zip(ids, map(Sample, ts, vs))))
+        ids, ts, vs = ids[last], ts[last], vs[last]
+        await self._cache.set_latest_columns(tenant, ids, ts, vs)
         if not await self._pubsub.listened(series_channel(tenant)):
             return  # nobody watches: no per-series message to build
+        ids, ts, vs, row, batch_of = ids.tolist(), ts.tolist(), vs.tolist(), row[last].tolist(), batch_of[last].tolist()
         parts = []
         for sid, t, v, r, k in zip(ids, ts, vs, row, batch_of):
             value = repr(v) if math.isfinite(v) else f'"{json_value(v)}"'

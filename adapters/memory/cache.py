@@ -7,6 +7,8 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 
+import numpy as np
+
 from domain.metrics.samples import Sample
 from ports.cache import RateDecision
 
@@ -23,6 +25,9 @@ class MemoryLatestValueCache:
             old = self._latest.get(key)
             if old is None or sample.timestamp_ms >= old.timestamp_ms:
                 self._latest[key] = sample
+
+    async def set_latest_columns(self, tenant: str, series_ids: np.ndarray, timestamps_ms: np.ndarray, values: np.ndarray) -> None:
+        await self.set_latest(tenant, list(zip(series_ids.tolist(), map(Sample, timestamps_ms.tolist(), values.tolist()))))
 
     async def get_latest(self, tenant: str, series_ids: Sequence[int]) -> dict[int, Sample]:
         return {sid: s for sid in series_ids if (s := self._latest.get((tenant, sid))) is not None}

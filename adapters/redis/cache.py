@@ -12,6 +12,7 @@ import struct
 import time
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
@@ -20,21 +21,41 @@ from ports.cache import RateDecision
 
 log = logging.getLogger(__name__)
 
-# KEYS[1] = the tenant's hash; ARGV[1] = one line per series, "field\ttimestamp\tvalue\n"
-# (one argument, not three per series: redis-py encodes every argument in Python, which
-# cost more than the script; see docs/adr/0013-ingest-hot-path.md).
-# Stored as "<timestamp>:<16 hex digits of the float64>": bit-exact (NaN payloads too)
-# and the timestamp is readable by the script without unpacking anything.
+# KEYS[1] = the tenant's hash; ARGV[1] = the series ids, 8 bytes each (big-endian, the
+# hash's field names); ARGV[2] = one 16-byte record per id: the timestamp in offset
+# binary (ms + 2^63, big-endian, so byte order is time order) and the float64's bits
+# (bit-exact, NaN payloads too). Ids are distinct (the caller keeps each one's newest).
+# One HMGET and one HSET per 2,000 series, not a call per series: a script blocks Redis,
+# and per-series calls made it the writer's largest cost and slowed every API's rate
+# check behind it (docs/adr/0013-ingest-hot-path.md). Values are compared as two 32-bit
+# halves with string.byte, never with Lua's string `<=` (strcoll under Redis' locale).
 _SET_LATEST = r"""
-local key = KEYS[1]
-for field, ts, value in string.gmatch(ARGV[1], '([^\t]+)\t([^\t]+)\t([^\n]+)\n') do
-  local t = tonumber(ts)
-  local old = redis.call('HGET', key, field)
-  if (not old) or tonumber(string.match(old, '^(-?%d+):')) <= t then
-    redis.call('HSET', key, field, ts .. ':' .. value)
-  end
+local key, ids, recs = KEYS[1], ARGV[1], ARGV[2]
+local n = math.floor(string.len(ids) / 8)
+local function not_older(old, new)
+  if (not old) or string.len(old) ~= 16 then return true end
+  local a1, a2, a3, a4, a5, a6, a7, a8 = string.byte(old, 1, 8)
+  local b1, b2, b3, b4, b5, b6, b7, b8 = string.byte(new, 1, 8)
+  local ah, bh = ((a1 * 256 + a2) * 256 + a3) * 256 + a4, ((b1 * 256 + b2) * 256 + b3) * 256 + b4
+  if ah ~= bh then return ah < bh end
+  return ((a5 * 256 + a6) * 256 + a7) * 256 + a8 <= ((b5 * 256 + b6) * 256 + b7) * 256 + b8
 end
-return 0
+for first = 1, n, 2000 do
+  local last = math.min(first + 1999, n)
+  local fields = {}
+  for k = first, last do fields[#fields + 1] = string.sub(ids, 8 * k - 7, 8 * k) end
+  local olds = redis.call('HMGET', key, unpack(fields))
+  local args = {}
+  for k = first, last do
+    local new = string.sub(recs, 16 * k - 15, 16 * k)
+    if not_older(olds[k - first + 1], new) then
+      args[#args + 1] = fields[k - first + 1]
+      args[#args + 1] = new
+    end
+  end
+  if #args > 0 then redis.call('HSET', key, unpack(args)) end
+end
+return n
 """
 
 # KEYS[1] = the bucket; ARGV = cost, rate per second, burst, now (seconds; empty: the
@@ -79,20 +100,42 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 return {allowed, tostring(retry)}
 """
 
-_F64 = struct.Struct(">d")
+_RECORD = np.dtype([("t", ">u8"), ("v", ">f8")])
+_SIGN = np.uint64(1 << 63)
 
 
-def _pack(value: float) -> str:
-    return _F64.pack(value).hex()
+def newest_per_series(series_ids: np.ndarray, timestamps_ms: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each id once, with its newest sample (a tie goes to the later one, as in
+    successive calls)."""
+    order = np.lexsort((timestamps_ms, series_ids))  # stable: equal (id, ts) keep their order
+    ids = series_ids[order]
+    keep = np.ones(ids.size, dtype=bool)
+    keep[:-1] = ids[1:] != ids[:-1]
+    return ids[keep], timestamps_ms[order][keep], values[order][keep]
+
+
+def _records(timestamps_ms: np.ndarray, values: np.ndarray) -> bytes:
+    rec = np.empty(timestamps_ms.size, dtype=_RECORD)
+    rec["t"] = timestamps_ms.astype(np.int64).view(np.uint64) ^ _SIGN
+    rec["v"] = values
+    return rec.tobytes()
+
+
+def _field(series_id: int) -> bytes:
+    return int(series_id).to_bytes(8, "big", signed=True)
+
+
+_UNPACK = struct.Struct(">Qd")
 
 
 def _unpack(stored: bytes) -> Sample:
-    ts, _, bits = stored.partition(b":")
-    return Sample(int(ts), _F64.unpack(bytes.fromhex(bits.decode()))[0])
+    offset_ts, value = _UNPACK.unpack(stored)
+    return Sample(offset_ts - (1 << 63), value)
 
 
 class RedisLatestValueCache:
-    """One hash per tenant (``<prefix>:latest:<tenant>``), field = series id."""
+    """One hash per tenant (``<prefix>:latest-v2:<tenant>``): field = the series id as 8
+    big-endian bytes, value = a 16-byte record (see ``_SET_LATEST``)."""
 
     def __init__(self, client: aioredis.Redis, prefix: str = "oe") -> None:
         self._client = client
@@ -100,19 +143,29 @@ class RedisLatestValueCache:
         self._set = client.register_script(_SET_LATEST)
 
     def _key(self, tenant: str) -> str:
-        return f"{self._prefix}:latest:{tenant}"
+        return f"{self._prefix}:latest-v2:{tenant}"
 
     async def set_latest(self, tenant: str, values: Sequence[tuple[int, Sample]]) -> None:
         if not values:
             return
-        lines = "".join([f"{sid}\t{int(t)}\t{_F64.pack(v).hex()}\n" for sid, (t, v) in values])
-        await self._set(keys=[self._key(tenant)], args=[lines])
+        await self.set_latest_columns(
+            tenant,
+            np.fromiter((sid for sid, _ in values), dtype=np.int64, count=len(values)),
+            np.fromiter((s.timestamp_ms for _, s in values), dtype=np.int64, count=len(values)),
+            np.fromiter((s.value for _, s in values), dtype=np.float64, count=len(values)),
+        )
+
+    async def set_latest_columns(self, tenant: str, series_ids: np.ndarray, timestamps_ms: np.ndarray, values: np.ndarray) -> None:
+        if not series_ids.size:
+            return
+        ids, ts, vs = newest_per_series(series_ids.astype(np.int64, copy=False), timestamps_ms, values)
+        await self._set(keys=[self._key(tenant)], args=[ids.astype(">i8").tobytes(), _records(ts, vs)])
 
     async def get_latest(self, tenant: str, series_ids: Sequence[int]) -> dict[int, Sample]:
         if not series_ids:
             return {}
-        got = await self._client.hmget(self._key(tenant), [str(s) for s in series_ids])
-        return {sid: _unpack(raw) for sid, raw in zip(series_ids, got) if raw is not None}
+        got = await self._client.hmget(self._key(tenant), [_field(s) for s in series_ids])
+        return {sid: _unpack(raw) for sid, raw in zip(series_ids, got) if raw is not None and len(raw) == _UNPACK.size}
 
 
 class RedisRateLimiter:

@@ -20,7 +20,10 @@ from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 
+import hypothesis.strategies as st
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from adapters.memory.cache import MemoryLatestValueCache, MemoryPubSub, MemoryRateLimiter
 from domain.metrics.samples import Sample
@@ -168,6 +171,43 @@ async def test_special_values_are_cached(cache):
     got = await cache.get_latest("acme", [1, 2])
     assert math.isnan(got[1].value) and got[1].timestamp_ms == 1_000
     assert got[2] == Sample(1_000, -math.inf)
+
+
+async def test_columns_keep_each_series_newest_sample_across_chunks(cache):
+    """More series than one script chunk (2,000), each twice in the call, some older
+    than what is stored: every id ends with its newest sample."""
+    n = 4_500
+    ids = np.arange(-n // 2, n - n // 2, dtype=np.int64) * 7_919_000_000_003
+    await cache.set_latest_columns("acme", ids, np.full(n, 5_000, dtype=np.int64), np.full(n, 5.0))
+    both = np.concatenate([ids, ids])
+    ts = np.concatenate([np.full(n, 4_000), np.where(np.arange(n) % 2 == 0, 6_000, 3_000)]).astype(np.int64)
+    await cache.set_latest_columns("acme", both, ts, ts.astype(np.float64))
+    got = await cache.get_latest("acme", ids.tolist())
+    want = {int(s): (Sample(6_000, 6_000.0) if k % 2 == 0 else Sample(5_000, 5.0)) for k, s in enumerate(ids)}
+    assert got == want
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(calls=st.lists(
+    st.lists(st.tuples(st.integers(-3, 3), st.integers(-(2**62), 2**62) | st.integers(-2, 2), st.floats(allow_nan=False)),
+             max_size=8),
+    max_size=6,
+))
+async def test_latest_values_match_a_model(cache, calls):
+    """Whatever the calls (ids repeated, timestamps equal or negative, either method),
+    each series holds its newest sample, a tie going to the later one."""
+    tenant = f"model-{uuid.uuid4().hex}"  # a fresh tenant per example: the fixture outlives it
+    model: dict[int, Sample] = {}
+    for k, call in enumerate(calls):
+        for sid, t, v in call:
+            if sid not in model or t >= model[sid].timestamp_ms:
+                model[sid] = Sample(t, v)
+        if k % 2:
+            await cache.set_latest(tenant, [(sid, Sample(t, v)) for sid, t, v in call])
+        elif call:
+            ids, ts, vs = (np.array(c, dtype=d) for c, d in zip(zip(*call), (np.int64, np.int64, np.float64)))
+            await cache.set_latest_columns(tenant, ids, ts, vs)
+    assert await cache.get_latest(tenant, list(range(-3, 4))) == model
 
 
 # ------------------------------------------------------------------------ pub/sub
