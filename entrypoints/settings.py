@@ -316,6 +316,10 @@ class Settings(BaseSettings):
     public_url: str | None = None
     docs_public: bool = False
     identity_key_file: Path | None = None
+    # An API key verified this recently is not looked up again (0: every request is);
+    # revocations reach every process at once through the config channel, and within
+    # this long if that announcement is lost (services/identity/verified_keys.py).
+    api_key_cache_s: float = Field(5.0, ge=0, le=300)
     # Audit entries are kept at least this long (`observer-eye audit purge` deletes only older ones).
     audit_retention_days: int = Field(365, ge=1)
 

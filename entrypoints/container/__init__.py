@@ -27,6 +27,7 @@ from adapters.scrape import HttpScrapeClient
 from adapters.system.clock import SystemClock
 from entrypoints.container import identity, limits, messaging, operations, storage
 from entrypoints.container import routing as routing_wiring
+from entrypoints.container.identity import watch_credentials
 from entrypoints.container.limits import silence_limits
 from entrypoints.container.operations import configuration_facts
 from entrypoints.container.storage import setup_database
@@ -218,13 +219,16 @@ class Container(containers.DeclarativeContainer):
     identity_providers = providers.Singleton(identity.identity_providers, identity_provider_entries, clock)
     bearer_verifiers = providers.Singleton(identity.bearer_verifiers, identity_provider_entries, clock)
     sign_in_policies = providers.Singleton(identity.sign_in_policies, identity_provider_entries, settings.provided.tenant)
+    verified_keys = providers.Singleton(identity.verified_keys, settings, pubsub)
     authenticator = providers.Singleton(
-        Authenticator, uow, clock, verifiers=bearer_verifiers, policies=sign_in_policies, options=identity_options)
+        Authenticator, uow, clock, verifiers=bearer_verifiers, policies=sign_in_policies, options=identity_options,
+        verified_keys=verified_keys)
     sign_in = providers.Singleton(SignInService, uow, clock, password_hasher, second_factor,
                                   policies=sign_in_policies, options=identity_options)
-    accounts = providers.Singleton(AccountService, uow, clock, password_hasher, second_factor, identity_options)
-    api_keys = providers.Singleton(ApiKeyService, uow, clock)
-    tenants = providers.Singleton(TenantService, uow, clock, accounts, identity_options)
+    accounts = providers.Singleton(AccountService, uow, clock, password_hasher, second_factor, identity_options,
+                                   verified_keys=verified_keys)
+    api_keys = providers.Singleton(ApiKeyService, uow, clock, verified_keys)
+    tenants = providers.Singleton(TenantService, uow, clock, accounts, identity_options, verified_keys=verified_keys)
     audit = providers.Singleton(AuditService, uow, clock, retention_days=settings.provided.audit_retention_days)
     identity = providers.Singleton(
         Identity, auth=authenticator, sign_in=sign_in, accounts=accounts, keys=api_keys, tenants=tenants, audit=audit,
@@ -287,7 +291,10 @@ class Container(containers.DeclarativeContainer):
     scraper = providers.Singleton(ScrapeService, scrape_client, ingest, clock, scrape_config)
     # The process's config watcher: each concept registers what a change of its kind reloads.
     config_watcher = providers.Singleton(
-        operations.watch_oncall, providers.Singleton(routing_wiring.watch_routing, config_reloaders, alerting_configs), oncall)
+        operations.watch_oncall,
+        providers.Singleton(routing_wiring.watch_routing,
+                            providers.Singleton(watch_credentials, config_reloaders, verified_keys), alerting_configs),
+        oncall)
     stream_hub = providers.Singleton(StreamHub, pubsub, providers.Singleton(limits.stream_limits, settings))
     # Compliance evaluations: the Temporal schedule or the embedded runtime's timer runs them.
     compliance = providers.Singleton(operations.compliance, settings, uow, sample_store, clock)

@@ -8,8 +8,11 @@ from domain.identity.sign_in_policy import SignInPolicy
 from domain.identity.throttle import LoginThrottle
 from entrypoints.identity_provider_settings import IdentityProviderSettings, load_identity_providers
 from entrypoints.settings import Settings
+from ports.cache import PubSub
 from ports.identity_providers import BearerTokenVerifier, IdentityProvider
+from services.config_changes import ConfigWatcher
 from services.identity import IdentityOptions
+from services.identity.verified_keys import KIND as CREDENTIALS, VerifiedKeys
 
 
 def identity_provider_entries(s: Settings) -> list[IdentityProviderSettings]:
@@ -70,3 +73,14 @@ def identity_options(s: Settings) -> IdentityOptions:
 def web_options(s: Settings) -> WebOptions:
     return WebOptions(cookie_secure=s.cookie_secure, public_url=s.public_url, docs_public=s.docs_public,
                       session_lifetime_s=s.session_lifetime_s)
+
+
+def verified_keys(s: Settings, pubsub: PubSub) -> VerifiedKeys:
+    return VerifiedKeys(ttl_ms=int(s.api_key_cache_s * 1000), pubsub=pubsub)
+
+
+def watch_credentials(watcher: ConfigWatcher, verified: VerifiedKeys) -> ConfigWatcher:
+    """``watcher``, with the remembered API keys of a tenant forgotten when another
+    process changed its credentials."""
+    watcher.on(CREDENTIALS, verified.forget)
+    return watcher

@@ -26,6 +26,7 @@ from ports.credentials import PasswordHasher, SecondFactor, TotpEnrolment
 from ports.repositories import UnitOfWork, UnitOfWorkRunner
 from services.identity.audit import Actor, team_view, user_view
 from services.identity.config import IdentityOptions
+from services.identity.verified_keys import VerifiedKeys, credentials_changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +79,13 @@ def revoke_keys(uow: UnitOfWork, actor: Actor, user: User, now: int, *, beyond: 
 
 class AccountService:
     def __init__(self, uow: UnitOfWorkRunner, clock: Clock, hasher: PasswordHasher, second_factor: SecondFactor,
-                 options: IdentityOptions | None = None) -> None:
+                 options: IdentityOptions | None = None, verified_keys: VerifiedKeys | None = None) -> None:
         self._uow = uow
         self._clock = clock
         self._hasher = hasher
         self._totp = second_factor
         self._options = options or IdentityOptions()
+        self._verified = verified_keys
 
     # ================================================================== yourself
 
@@ -242,7 +244,9 @@ class AccountService:
                                           before=user_view(user), after=user_view(updated)))
             return updated
 
-        return await self._uow.run(work)
+        updated = await self._uow.run(work)
+        await credentials_changed(self._verified, tenant)  # a role change or deactivation revokes keys
+        return updated
 
     async def set_role(self, tenant: str, actor: Actor, user_id: str, role: Role | str) -> User:
         new_role = Role.parse(role)

@@ -3,7 +3,10 @@ WebSocket tickets, each resolved to a ``Principal`` (or ``AuthenticationFailed``
 
 Every credential is checked against the state of things now, in one unit of work: the
 key or session is active, its user is active, its tenant is active. A role change or a
-deactivation therefore applies from the next request on, with no cache to wait out.
+deactivation therefore applies from the next request on. The one exception is an API
+key verified in the last few seconds (``VerifiedKeys``): the services that change
+credentials make every process forget the tenant's remembered keys, and a lost
+announcement is bounded by the cache's lifetime.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from ports.clock import Clock
 from ports.identity_providers import BearerTokenVerifier
 from ports.repositories import UnitOfWork, UnitOfWorkRunner
 from services.identity.config import IdentityOptions
+from services.identity.verified_keys import VerifiedKeys, credential_digest
 
 STREAM_TICKET = "stream_ticket"
 _REFUSED_SESSION = "your session has ended; sign in again"
@@ -58,9 +62,11 @@ class SessionAuth:
 
 class Authenticator:
     def __init__(self, uow: UnitOfWorkRunner, clock: Clock, *, verifiers: Sequence[BearerTokenVerifier] = (),
-                 policies: Mapping[str, SignInPolicy] | None = None, options: IdentityOptions | None = None) -> None:
+                 policies: Mapping[str, SignInPolicy] | None = None, options: IdentityOptions | None = None,
+                 verified_keys: VerifiedKeys | None = None) -> None:
         self._uow = uow
         self._clock = clock
+        self._verified = verified_keys if verified_keys is not None else VerifiedKeys(ttl_ms=0)
         self._verifiers = tuple(verifiers)
         self._policies = dict(policies or {})
         self._options = options or IdentityOptions()
@@ -83,15 +89,21 @@ class Authenticator:
         except ValidationError as exc:
             raise AuthenticationFailed(exc.message) from None
         now = self._clock.now_ms()
+        digest = credential_digest(plaintext)
+        remembered = self._verified.get(digest, now)
+        if remembered is not None:
+            return remembered
 
-        def work(uow: UnitOfWork) -> Principal:
+        def work(uow: UnitOfWork) -> tuple[Principal, int | None]:
             key = uow.api_keys.by_prefix(prefix)
             if key is None or not key.verify(plaintext, now):
                 raise AuthenticationFailed("API key is unknown, revoked or expired")
             check_tenant(uow, key.tenant)
-            return key.principal()
+            return key.principal(), key.expires_at_ms
 
-        return await self._uow.run(work)
+        principal, expires_at_ms = await self._uow.run(work)
+        self._verified.put(digest, principal, now, expires_at_ms)
+        return principal
 
     async def jwt(self, token: str) -> Principal:
         verifier = next((v for v in self._verifiers if v.accepts(token)), None)

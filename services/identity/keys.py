@@ -15,6 +15,7 @@ from domain.identity.permissions import PERMISSIONS, ApiKeyScope, scope_permissi
 from ports.clock import Clock
 from ports.repositories import UnitOfWork, UnitOfWorkRunner
 from services.identity.audit import Actor, key_view
+from services.identity.verified_keys import VerifiedKeys, credentials_changed
 
 MAX_KEYS_PER_TENANT = 1000  # active ones
 
@@ -40,9 +41,10 @@ def add_key(uow: UnitOfWork, tenant: str, name: str, scopes: Iterable[ApiKeyScop
 
 
 class ApiKeyService:
-    def __init__(self, uow: UnitOfWorkRunner, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkRunner, clock: Clock, verified_keys: VerifiedKeys | None = None) -> None:
         self._uow = uow
         self._clock = clock
+        self._verified = verified_keys
 
     async def create_api_key(self, tenant: str, name: str, scopes: Iterable[ApiKeyScope | str], *,
                              actor: Actor | None = None, owner: str | None = None, expires_in_days: int | None = None,
@@ -99,7 +101,9 @@ class ApiKeyService:
                                           before=key_view(key), after=key_view(revoked)))
             return revoked
 
-        return await self._uow.run(work)
+        revoked = await self._uow.run(work)
+        await credentials_changed(self._verified, tenant)
+        return revoked
 
     async def rotate_key(self, tenant: str, key_id: str, actor: Actor, *, grace_s: int = 0) -> tuple[ApiKey, str]:
         """A new key in place of ``key_id`` (same name, scopes, owner, lifetime); the old
@@ -126,4 +130,6 @@ class ApiKeyService:
                                       before=key_view(key), after={"old": key_view(old), "new": key_view(new)}))
             return new, plaintext
 
-        return await self._uow.run(work)
+        rotated = await self._uow.run(work)
+        await credentials_changed(self._verified, tenant)
+        return rotated

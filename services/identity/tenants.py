@@ -28,6 +28,7 @@ from ports.repositories import UnitOfWork, UnitOfWorkRunner
 from services.identity.accounts import AccountService, Invitation
 from services.identity.audit import Actor, key_view, tenant_view, user_view
 from services.identity.config import IdentityOptions
+from services.identity.verified_keys import VerifiedKeys, credentials_changed
 from services.identity.keys import add_key
 
 ADMIN_USERNAME = "admin"
@@ -44,11 +45,12 @@ class TenantCreated:
 
 class TenantService:
     def __init__(self, uow: UnitOfWorkRunner, clock: Clock, accounts: AccountService,
-                 options: IdentityOptions | None = None) -> None:
+                 options: IdentityOptions | None = None, verified_keys: VerifiedKeys | None = None) -> None:
         self._uow = uow
         self._clock = clock
         self._accounts = accounts
         self._options = options or IdentityOptions()
+        self._verified = verified_keys
 
     async def list_tenants(self) -> list[Tenant]:
         return await self._uow.run(lambda uow: uow.tenants.list())
@@ -100,7 +102,9 @@ class TenantService:
                                           before=tenant_view(tenant), after=tenant_view(updated)))
             return updated
 
-        return await self._uow.run(work)
+        updated = await self._uow.run(work)
+        await credentials_changed(self._verified, tenant_id)
+        return updated
 
     # ------------------------------------------------------------------ first run
 

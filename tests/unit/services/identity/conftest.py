@@ -11,6 +11,7 @@ import pyotp
 import pytest
 
 from tests.support.clock import FakeClock
+from adapters.memory.cache import MemoryPubSub
 from adapters.memory.passwords import ScryptPasswordHasher
 from adapters.memory.repositories import MemoryUnitOfWorkRunner
 from adapters.totp import TotpAuthenticator
@@ -27,6 +28,7 @@ from services.identity import (
     SignInService,
     TenantService,
 )
+from services.identity.verified_keys import VerifiedKeys
 
 NOW = 1_800_000_000_000
 T = "acme"
@@ -62,6 +64,7 @@ class Rig:
     audit: AuditService
     verifier: FakeVerifier
     admin: Principal = field(init=False)
+    verified: VerifiedKeys = field(init=False)
 
     async def user(self, username: str, role: str = "responder", password: str | None = PASSWORD, tenant: str = T):
         if password is None:
@@ -91,14 +94,18 @@ async def rig() -> Rig:
     totp = TotpAuthenticator(os.urandom(32))
     options = IdentityOptions(default_tenant=T)
     verifier = FakeVerifier({})
-    accounts = AccountService(uow, clock, hasher, totp, options)
+    # Keys are remembered as in production: every test here also checks that a change
+    # of credentials through the services is seen by the next request.
+    verified = VerifiedKeys(ttl_ms=5_000, pubsub=MemoryPubSub())
+    accounts = AccountService(uow, clock, hasher, totp, options, verified_keys=verified)
     rig = Rig(
         clock, uow, totp,
-        Authenticator(uow, clock, verifiers=[verifier], policies=POLICIES, options=options),
+        Authenticator(uow, clock, verifiers=[verifier], policies=POLICIES, options=options, verified_keys=verified),
         SignInService(uow, clock, hasher, totp, policies=POLICIES, options=options),
-        accounts, ApiKeyService(uow, clock), TenantService(uow, clock, accounts, options), AuditService(uow, clock),
-        verifier,
+        accounts, ApiKeyService(uow, clock, verified), TenantService(uow, clock, accounts, options, verified_keys=verified),
+        AuditService(uow, clock), verifier,
     )
+    rig.verified = verified
     await uow.run(lambda u: [u.tenants.add(Tenant(T, "Acme", created_at_ms=NOW)),
                              u.tenants.add(Tenant("globex", "Globex", created_at_ms=NOW))])
     admin = await rig.user("root", "admin")
