@@ -94,7 +94,8 @@ class ApiServices:
     maintenance_windows: MaintenanceWindowService | None = None  # (routes/maintenance_windows.py)
 
 
-def services(request: Request) -> ApiServices:
+async def services(request: Request) -> ApiServices:
+    """A FastAPI dependency (``async``: a plain function would cost a thread-pool hop per request)."""
     return request.app.state.services
 
 

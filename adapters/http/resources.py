@@ -65,9 +65,9 @@ class Paging:
     after: str | None  # the key of the last item of the previous page
 
 
-def paging(limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="items per page")] = 100,
-           cursor: Annotated[str | None, Query(max_length=2000, description="next_cursor of the previous page")] = None,
-           ) -> Paging:
+async def paging(limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="items per page")] = 100,
+                 cursor: Annotated[str | None, Query(max_length=2000, description="next_cursor of the previous page")] = None,
+                 ) -> Paging:
     """FastAPI dependency: ``limit`` and ``cursor`` query parameters."""
     return Paging(limit, _decode_cursor(cursor) if cursor else None)
 

@@ -45,9 +45,9 @@ def test_walking_the_cursors_returns_every_item_once_in_order(keys: set[str], li
     assert seen == sorted(keys)
 
 
-def test_a_cursor_this_api_did_not_send_is_a_clear_error() -> None:
+async def test_a_cursor_this_api_did_not_send_is_a_clear_error() -> None:
     from adapters.http.resources import paging
 
     with pytest.raises(ValidationError) as bad:
-        paging(10, "%%%")
+        await paging(10, "%%%")
     assert bad.value.field == "cursor"
