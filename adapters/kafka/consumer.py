@@ -8,6 +8,8 @@ Why the extra machinery around AIOKafkaConsumer:
   is fetched from it: aiokafka runs the listener before fetching).
 * The group's ``GroupHooks.positions`` is read on every assignment, so partitions that
   arrive from another member resume at the sample store's offsets.
+* A fetch that skipped an offset is cut there and the partition fetched again from the
+  hole (``gaps.OffsetGaps``): the test broker can show a batch before an earlier one.
 * A commit that races a rebalance is not an error for at-least-once processing: the
   new owner resumes from the last successful commit (or the store's offsets) and the
   handlers are idempotent. It is logged and dropped instead of killing the loop.
@@ -24,6 +26,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, ConsumerStoppedError, IllegalStateError
 
 from adapters.kafka.config import GroupHooks, KafkaConfig
+from adapters.kafka.gaps import OffsetGaps
 from ports.bus import DEAD_LETTERS_TOPIC, Message, PoisonPolicy
 from services.dead_letters import envelope
 
@@ -46,6 +49,7 @@ class KafkaConsumer:
         self._pending: dict[TopicPartition, int] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self._closed = False
+        self._gaps = OffsetGaps(group)
 
     async def start(self) -> None:
         """Join the group; returns once the first assignment is in place."""
@@ -76,8 +80,15 @@ class KafkaConsumer:
         except ConsumerStoppedError:
             return []
         out: list[Message] = []
+        refetching = False
         for tp in sorted(got, key=lambda t: (t.topic, t.partition)):
-            out.extend(Message(tp.topic, tp.partition, r.offset, r.key or b"", r.value or b"") for r in got[tp])
+            records, again = self._gaps.contiguous(tp, got[tp])
+            out.extend(Message(tp.topic, tp.partition, r.offset, r.key or b"", r.value or b"") for r in records)
+            if again is not None and tp in self._consumer.assignment():
+                self._consumer.seek(tp, again)
+                refetching = True
+        if refetching and not out:
+            await asyncio.sleep(0.005)  # give the broker a moment to show the missing batch
         return out
 
     async def commit(self, offsets: Mapping[tuple[str, int], int]) -> None:
@@ -102,6 +113,7 @@ class KafkaConsumer:
         if self._consumer is not None and tp in self._consumer.assignment():
             self._pending.pop(tp, None)
             self._consumer.seek(tp, offset)
+            self._gaps.expect(tp, offset)
         else:
             self._pending[tp] = offset
 
@@ -128,6 +140,7 @@ class KafkaConsumer:
             offset = positions.get(tp, offset)  # read now, so fresher than a pending seek
             if offset is not None and self._consumer is not None:
                 self._consumer.seek(tp, offset)
+                self._gaps.expect(tp, offset)
         log.info("group %s: assigned %s", self.group, _names(assigned))
 
     async def _authoritative_positions(self, topics: set[str]) -> dict[TopicPartition, int]:
@@ -159,6 +172,8 @@ class KafkaConsumer:
             except Exception:
                 # Not fatal: the next owner replays from the store's durable offsets.
                 log.exception("group %s: before_revoke hook failed", self.group)
+        for tp in revoked:
+            self._gaps.forget(tp)
         if revoked:
             log.info("group %s: revoked %s", self.group, _names(revoked))
 
