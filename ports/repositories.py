@@ -33,6 +33,7 @@ from ports.identity_store import (
 )
 from ports.routing import RoutingRepository
 from ports.oncall_store import OnCallRepository
+from ports.preferences import PreferencesRepository
 
 T = TypeVar("T")
 AlertRule = ThresholdRule | AbsenceRule | AnomalyRule
@@ -282,6 +283,7 @@ class UnitOfWork(Protocol):
     # escalation policies and on-call schedules (ports/oncall_store.py)
     oncall: OnCallRepository
     maintenance_windows: MaintenanceWindowRepository
+    preferences: PreferencesRepository  # each user's dashboard preferences (ports/preferences.py)
 
 
 class UnitOfWorkRunner(Protocol):

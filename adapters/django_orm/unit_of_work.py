@@ -49,6 +49,7 @@ from adapters.django_orm.routing.repositories import DjangoRoutingRepository
 from adapters.django_orm.oncall.repositories import DjangoOnCallRepository
 from adapters.django_orm.rules.repositories import DjangoRuleGroupRepository
 from adapters.django_orm.alerts.maintenance import DjangoMaintenanceWindowRepository
+from adapters.django_orm.dashboards.preferences import DjangoPreferencesRepository
 
 T = TypeVar("T")
 
@@ -78,6 +79,7 @@ class DjangoUnitOfWork:
         self.routing = DjangoRoutingRepository(using)
         self.oncall = DjangoOnCallRepository(using)
         self.maintenance_windows = DjangoMaintenanceWindowRepository(using)
+        self.preferences = DjangoPreferencesRepository(using)
 
 
 class DjangoUnitOfWorkRunner:

@@ -44,6 +44,7 @@ from services.incidents import IncidentService
 from services.ingest import IngestService
 from services.maintenance import MaintenanceService
 from services.maintenance_windows import MaintenanceWindowService
+from services.preferences import PreferenceService
 from services.notifications import NotificationService
 from services.oncall_directory import StoredOnCallDirectory
 from services.oncall_handoffs import HandoffNotifier
@@ -263,6 +264,7 @@ class Container(containers.DeclarativeContainer):
     maintenance_windows = providers.Singleton(
         MaintenanceWindowService, uow, clock, providers.Singleton(limits.silence_limits, settings), pubsub)
     alerts = providers.Singleton(AlertService, uow, clock, providers.Singleton(limits.silence_limits, settings), pubsub)
+    preferences = providers.Singleton(PreferenceService, uow, clock)  # each user's dashboard preferences
     external_alerts = providers.Singleton(
         ExternalAlertService, uow, bus, clock, ingest_limits.provided.labels
     )
@@ -310,6 +312,7 @@ class Container(containers.DeclarativeContainer):
         oncall=oncall_config,
         rules=rules,
         maintenance_windows=maintenance_windows,
+        preferences=preferences,
     )
 
 

@@ -31,6 +31,7 @@ from ports.routing import ROOT, RoutingItem, RoutingKind
 from ports.oncall_store import OnCallRecord
 from ports.runbooks import RunbookRecord
 from domain.alerts.state import Alert
+from domain.dashboards.preferences import UserPreferences
 from domain.identity import Permission as P
 from domain.identity import Role, Session, Team, Tenant, User, generate_api_key
 from domain.incidents.incident import Incident, Severity
@@ -127,6 +128,8 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/auth/me/totp"): AUTHENTICATED,
     ("DELETE", "/api/v1/auth/me/totp"): AUTHENTICATED,
     ("POST", "/api/v1/auth/me/totp/confirm"): AUTHENTICATED,
+    ("GET", "/api/v1/me/preferences"): AUTHENTICATED,
+    ("PUT", "/api/v1/me/preferences"): AUTHENTICATED,
     ("POST", "/api/v1/stream/tickets"): READERS,
     ("GET", "/api/v1/users"): P.MANAGE_USERS,
     ("POST", "/api/v1/users"): P.MANAGE_USERS,
@@ -214,6 +217,7 @@ SHOWS_OWN_DATA = {
     "/prometheus/api/v1/alerts",
 }
 SHOWS_OWN_DATA |= {"/api/v1/receivers", "/api/v1/receivers/{name}"}
+SHOWS_OWN_DATA |= {"/api/v1/me/preferences"}  # every caller's own, seeded with its tenant's mark
 SHOWS_OWN_DATA |= {"/api/v1/escalation-policies", "/api/v1/escalation-policies/{policy_id}", "/api/v1/schedules",
                    "/api/v1/schedules/{schedule_id}", "/api/v1/schedules/{schedule_id}/oncall", "/api/v1/oncall"}
 QUERY = {
@@ -313,14 +317,21 @@ def _session(u, tenant: str, username: str, role: Role, holds: frozenset[P] | No
     u.users.add(user)
     session, token, csrf = Session.start(tenant, user.id, "local", NOW_MS, idle_ms=3_600_000, lifetime_ms=86_400_000)
     u.sessions.add(session)
+    _seed_preferences(u, tenant, user.id)
     return Caller(f"{tenant} {username} (session)", tenant, user.principal().permissions,
                   {"Cookie": f"oe_session={token}; oe_csrf={csrf}"}, csrf)
+
+
+def _seed_preferences(u, tenant: str, subject: str) -> None:
+    """The caller's own preferences, marked (the same user ids exist in both tenants)."""
+    u.preferences.save(UserPreferences(tenant, subject, ui={"note": MARK[tenant]}, version=1, updated_at_ms=NOW_MS), 0)
 
 
 def _key(u, tenant: str, scope: str) -> Caller:
     key, plaintext = generate_api_key(tenant, f"k-{scope}", [scope], NOW_MS, f"key-{scope}-{tenant}",
                                       expires_at_ms=NOW_MS + 86_400_000)
     u.api_keys.add(key)
+    _seed_preferences(u, tenant, key.principal().subject)
     return Caller(f"{tenant} {scope} key", tenant, key.principal().permissions, {"Authorization": f"Bearer {plaintext}"})
 
 
