@@ -50,6 +50,7 @@ from adapters.django_orm.oncall.repositories import DjangoOnCallRepository
 from adapters.django_orm.rules.repositories import DjangoRuleGroupRepository
 from adapters.django_orm.alerts.maintenance import DjangoMaintenanceWindowRepository
 from adapters.django_orm.dashboards.preferences import DjangoPreferencesRepository
+from adapters.django_orm.dashboards.repositories import DjangoDashboardRepository
 
 T = TypeVar("T")
 
@@ -80,6 +81,7 @@ class DjangoUnitOfWork:
         self.oncall = DjangoOnCallRepository(using)
         self.maintenance_windows = DjangoMaintenanceWindowRepository(using)
         self.preferences = DjangoPreferencesRepository(using)
+        self.dashboards = DjangoDashboardRepository(using)
 
 
 class DjangoUnitOfWorkRunner:
