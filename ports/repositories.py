@@ -33,6 +33,8 @@ from ports.identity_store import (
 )
 from ports.routing import RoutingRepository
 from ports.oncall_store import OnCallRepository
+from ports.preferences import PreferencesRepository
+from ports.dashboards import DashboardRepository
 
 T = TypeVar("T")
 AlertRule = ThresholdRule | AbsenceRule | AnomalyRule
@@ -282,6 +284,8 @@ class UnitOfWork(Protocol):
     # escalation policies and on-call schedules (ports/oncall_store.py)
     oncall: OnCallRepository
     maintenance_windows: MaintenanceWindowRepository
+    preferences: PreferencesRepository  # each user's dashboard preferences (ports/preferences.py)
+    dashboards: DashboardRepository  # a tenant's saved dashboards (ports/dashboards.py)
 
 
 class UnitOfWorkRunner(Protocol):

@@ -28,6 +28,7 @@ CONTEXT_APPS = ("catalogue", "alerts", "incidents", "compliance", "notifications
 """One Django app per bounded context, labelled ``oe_<name>``."""
 CONTEXT_APPS += ("routing",)  # notification routing (docs/adr/0018-notification-routing.md)
 CONTEXT_APPS += ("oncall",)  # escalation policies and on-call schedules (docs/adr/0019-on-call.md)
+CONTEXT_APPS += ("dashboards",)  # user preferences, saved dashboards (docs/adr/0015-dashboard.md)
 
 DB_FILE = "observer-eye.sqlite3"
 

@@ -49,6 +49,8 @@ from adapters.django_orm.routing.repositories import DjangoRoutingRepository
 from adapters.django_orm.oncall.repositories import DjangoOnCallRepository
 from adapters.django_orm.rules.repositories import DjangoRuleGroupRepository
 from adapters.django_orm.alerts.maintenance import DjangoMaintenanceWindowRepository
+from adapters.django_orm.dashboards.preferences import DjangoPreferencesRepository
+from adapters.django_orm.dashboards.repositories import DjangoDashboardRepository
 
 T = TypeVar("T")
 
@@ -78,6 +80,8 @@ class DjangoUnitOfWork:
         self.routing = DjangoRoutingRepository(using)
         self.oncall = DjangoOnCallRepository(using)
         self.maintenance_windows = DjangoMaintenanceWindowRepository(using)
+        self.preferences = DjangoPreferencesRepository(using)
+        self.dashboards = DjangoDashboardRepository(using)
 
 
 class DjangoUnitOfWorkRunner:

@@ -23,6 +23,7 @@ from adapters.http.routes import (
 )
 from adapters.http.routes import oncall, oncall_feeds, oncall_views
 from adapters.http.routes import maintenance_windows, rules
+from adapters.http.routes import dashboards, preferences
 from adapters.http.routes import (
     alerts, health, incidents, ingest, integrations, notifications, otlp, remote_write, telemetry,
 )
@@ -50,6 +51,8 @@ def create_app(svc: ApiServices, lifespan: Lifespan | None = None, version: str 
     app.include_router(rules.router)  # /api/v1/rules: alert rules as versioned resources
     app.include_router(maintenance_windows.router)  # /api/v1/maintenance-windows
     app.include_router(runbooks.router)  # /api/v1/runbooks
+    app.include_router(preferences.router)  # /api/v1/me/preferences: the caller's own
+    app.include_router(dashboards.router)  # /api/v1/dashboards: saved panels, JSON import and export
     app.include_router(dead_letters.router)  # /api/v1/dead-letters
     app.include_router(routing.router)  # /api/v1/routing, receivers, inhibit-rules, time-intervals
     app.include_router(oncall.router)  # /api/v1/escalation-policies, /api/v1/schedules

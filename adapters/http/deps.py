@@ -30,6 +30,8 @@ from services.notifications import NotificationService
 from services.oncall_config import OnCallConfigService
 from services.ingest import IngestService
 from services.maintenance_windows import MaintenanceWindowService
+from services.preferences import PreferenceService
+from services.dashboards import DashboardService
 from services.promql.engine import PromQLEngine
 from services.promrules.groups import RuleGroupService
 from services.queries import TelemetryQueries
@@ -92,6 +94,8 @@ class ApiServices:
     oncall: OnCallConfigService | None = None  # escalation policies, schedules (routes/oncall*.py)
     rules: RuleService | None = None  # alert rules as versioned resources (routes/rules.py)
     maintenance_windows: MaintenanceWindowService | None = None  # (routes/maintenance_windows.py)
+    preferences: PreferenceService | None = None  # each user's own (routes/preferences.py)
+    dashboards: DashboardService | None = None  # a tenant's saved dashboards (routes/dashboards.py)
 
 
 async def services(request: Request) -> ApiServices:

@@ -27,6 +27,8 @@ from adapters.memory.identity import (
 )
 from adapters.memory.maintenance import MemoryMaintenanceWindowRepository
 from adapters.memory.oncall_store import MemoryOnCallRepository
+from adapters.memory.preferences import MemoryPreferencesRepository
+from adapters.memory.dashboards import MemoryDashboardRepository
 from adapters.memory.routing import MemoryRoutingRepository
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.incidents.incident import IncidentStatus
@@ -360,6 +362,8 @@ class MemoryUnitOfWork:
         self.routing = MemoryRoutingRepository(tables["routing"], tables["routing_revisions"])
         self.oncall = MemoryOnCallRepository(tables["oncall"], tables["oncall_seeds"], tables["oncall_feeds"])
         self.maintenance_windows = MemoryMaintenanceWindowRepository(tables["maintenance_windows"])
+        self.preferences = MemoryPreferencesRepository(tables["preferences"])
+        self.dashboards = MemoryDashboardRepository(tables["dashboards"])
 
 
 class MemoryUnitOfWorkRunner:
@@ -371,6 +375,7 @@ class MemoryUnitOfWorkRunner:
               "login_throttle", "audit", "outbox", "maintenance_windows")
     _NAMES += ("routing", "routing_revisions")  # notification routing (ports/routing.py)
     _NAMES += ("oncall", "oncall_seeds", "oncall_feeds")
+    _NAMES += ("preferences", "dashboards")  # ports/preferences.py, ports/dashboards.py
 
     def __init__(self) -> None:
         self._tables = {n: _Table() for n in self._NAMES}

@@ -7,9 +7,10 @@ modelled on PagerDuty's responder and Grafana's viewer/editor/admin split:
   support, auditors.
 - **responder** is on call: everything a viewer does, plus acting on incidents
   (acknowledge, resolve, add notes), managing incidents (change severity, close),
-  managing silences, and overriding on-call schedules (taking or handing over a
-  shift). A silence is the responder's tool for a noisy page at 3 a.m.: it is
-  time-bounded and audited, so handing it to responders is safe.
+  managing silences, overriding on-call schedules (taking or handing over a
+  shift), and saving dashboards for the tenant. A silence is the responder's tool
+  for a noisy page at 3 a.m.: it is time-bounded and audited, so handing it to
+  responders is safe.
 - **admin** configures: everything a responder does, plus alert rules, remediation
   runbooks, escalation policies and on-call schedules, compliance controls, users,
   teams, API keys, reading the audit log, and ingesting telemetry. Rules decide who
@@ -82,6 +83,7 @@ class Permission(str, enum.Enum):
     MANAGE_ROUTING = "routing:manage"  # routing tree, receivers, inhibit rules, time intervals
     MANAGE_ONCALL = "oncall:manage"  # escalation policies and on-call schedules
     MANAGE_OVERRIDES = "oncall:overrides"  # take or hand over a shift (a schedule override)
+    MANAGE_DASHBOARDS = "dashboards:manage"  # the tenant's saved dashboards: create, change, import, delete
 
 
 PLATFORM_PERMISSIONS = frozenset({Permission.MANAGE_TENANTS, Permission.MANAGE_DEAD_LETTERS})
@@ -102,6 +104,7 @@ _RESPONDER = _VIEWER | {
     Permission.MANAGE_SILENCES,
 }
 _RESPONDER |= {Permission.MANAGE_OVERRIDES}  # swapping a shift is on-call work, like a silence
+_RESPONDER |= {Permission.MANAGE_DASHBOARDS}  # saving a view to look at again changes nothing that pages anyone
 _ADMIN = frozenset(Permission) - PLATFORM_PERMISSIONS
 
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(

@@ -45,6 +45,8 @@ from services.incidents import IncidentService
 from services.ingest import IngestService
 from services.maintenance import MaintenanceService
 from services.maintenance_windows import MaintenanceWindowService
+from services.preferences import PreferenceService
+from services.dashboards import DashboardService
 from services.notifications import NotificationService
 from services.oncall_directory import StoredOnCallDirectory
 from services.oncall_handoffs import HandoffNotifier
@@ -267,6 +269,8 @@ class Container(containers.DeclarativeContainer):
     maintenance_windows = providers.Singleton(
         MaintenanceWindowService, uow, clock, providers.Singleton(limits.silence_limits, settings), pubsub)
     alerts = providers.Singleton(AlertService, uow, clock, providers.Singleton(limits.silence_limits, settings), pubsub)
+    preferences = providers.Singleton(PreferenceService, uow, clock)  # each user's dashboard preferences
+    dashboards = providers.Singleton(DashboardService, uow, clock)  # a tenant's saved dashboards
     external_alerts = providers.Singleton(
         ExternalAlertService, uow, bus, clock, ingest_limits.provided.labels
     )
@@ -317,6 +321,8 @@ class Container(containers.DeclarativeContainer):
         oncall=oncall_config,
         rules=rules,
         maintenance_windows=maintenance_windows,
+        preferences=preferences,
+        dashboards=dashboards,
     )
 
 

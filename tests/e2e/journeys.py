@@ -51,3 +51,8 @@ def open_incident(api: httpx.Client, name: str) -> dict:
     incidents = eventually(lambda: api.get("/api/v1/incidents").json()["data"],
                            lambda d: any(i["title"] == f"{name} is over" for i in d), f"the incident of {name}")
     return next(i for i in incidents if i["title"] == f"{name} is over")
+
+
+def csrf_token(page: Page) -> str:
+    """The session's CSRF token (the ``oe_csrf`` cookie), for a write the page itself would not offer."""
+    return next(c["value"] for c in page.context.cookies() if c["name"] == "oe_csrf")

@@ -15,11 +15,14 @@ from tests.e2e.conftest import DESKTOP, PHONE, ROOT, SCREENSHOTS, Stack
 from tests.e2e.journeys import open_incident, sign_in
 
 AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
-# (file name, path); {incident} and {alert} are filled in with a live incident and its alert.
+# (file name, path); {incident} and {alert} are filled in with a live incident and its alert,
+# {dashboard} with a saved dashboard.
 PAGES = [
     ("login", "/login"),
     ("dashboard", "/dashboard"),
     ("performance", "/performance?q=%7B%22expr%22%3A%22max%20by%20%28host%29%20%28rate%28system_network_io_bytes_total%5B1m%5D%29%29%22%7D"),
+    ("dashboards", "/dashboards"),
+    ("saved-dashboard", "/dashboards/{dashboard}"),
     ("alerts", "/alerts"),
     ("alert", "/alerts/{alert}"),
     ("alert-rules", "/alerts/rules"),
@@ -50,13 +53,19 @@ def tour(browser: Browser, stack: Stack, tmp_path_factory: pytest.TempPathFactor
     assert AXE.is_file(), f"{AXE} is missing: run `bash scripts/frontend.sh install`"
     with stack.client() as api:
         incident = open_incident(api, "PagesTour")
+        saved = api.post("/api/v1/dashboards", json={"title": "Pages tour", "description": "every chart kind", "panels": [
+            {"title": f"CPU ({chart})", "queries": ['max by (host) (system_cpu_utilization_ratio{cpu="total"})'],
+             "chart": chart, "range": {"from": "now-15m", "to": "now", "timezone": "UTC"}}
+            for chart in ("line", "table")]})
+        assert saved.status_code == 201, saved.text
     context = browser.new_context(base_url=stack.url, viewport=DESKTOP)
     page = context.new_page()
     sign_in(page, stack.admin)
     state = tmp_path_factory.mktemp("tour") / "state.json"
     context.storage_state(path=str(state))
     context.close()
-    yield {"state": str(state), "incident": incident["id"], "alert": incident["alerts"][0]}
+    yield {"state": str(state), "incident": incident["id"], "alert": incident["alerts"][0],
+           "dashboard": saved.json()["data"]["id"]}
 
 
 def axe_violations(page: Page) -> list[dict]:

@@ -35,6 +35,12 @@ def test_the_dashboards_tiles_show_data(page: Page, stack: Stack) -> None:
     assert canvas_has_ink(cpu)
     # The latest value, beside the series in the legend: a percentage, not NaN.
     expect(page.locator("oe-cpu-tile oe-series-legend .value").first).to_have_text(re.compile(r"^\d+(\.\d)?%$"))
+    # This host's CPU chart moves: the agent's samples reach the tile through the stream, no reload.
+    before = last_ms(cpu)
+    page.wait_for_function(
+        "(before) => +document.querySelector('oe-cpu-tile [role=img]').dataset.lastMs > before", arg=before,
+        timeout=30_000)
+    assert last_ms(cpu) > before
     series = page.get_by_role("region", name="Series activity")
     expect(series).to_contain_text(re.compile(r"[1-9]\d*\s*active series"), timeout=30_000)
     expect(page.get_by_role("region", name="Open incidents by severity")).not_to_contain_text("Loading")

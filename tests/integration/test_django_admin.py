@@ -58,6 +58,8 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
     from adapters.django_orm.unit_of_work import DjangoUnitOfWorkRunner
     from domain.alerts.history import AlertDecision
     from domain.alerts.maintenance import MaintenanceWindow, Schedule
+    from domain.dashboards.dashboard import Dashboard, Panel
+    from domain.dashboards.preferences import Tile, UserPreferences
     from domain.metrics.matchers import Matcher
     from domain.alerts.state import Alert
     from domain.metrics.labels import LabelSet
@@ -106,6 +108,8 @@ def _seed(alias: str) -> list[tuple[str, str, object]]:
             id="patch", tenant="acme", name="Patch night", matchers=(Matcher.of("env", "=", "prod"),),
             schedule=Schedule("weekly", T0, T0 + 86_400_000, "UTC", frozenset({6}), "22:00", 3_600_000),
             comment="kernel updates", created_by="u-1"))
+        u.preferences.save(UserPreferences("acme", "u-1", (Tile("cpu", "cpu", 2, 2),), {"theme": "dark"}, 1, T0), 0)
+        u.dashboards.add(Dashboard("hosts", "acme", "Hosts", panels=(Panel("CPU", ("max(cpu)",)),), created_by="u-1"))
 
     runner = DjangoUnitOfWorkRunner(alias, threads=1)
     runner.run_sync(work)

@@ -26,7 +26,7 @@ EXPECTED_TABLES = {
     "oe_identity_externalaccount", "oe_identity_session", "oe_identity_onetimetoken", "oe_identity_loginthrottle",
     "oe_identity_auditentry", "oe_compliance_evaluation", "oe_compliance_fact",
     "oe_notifications_delivery", "oe_alerts_alertdecision", "oe_catalogue_metricfamily", "oe_incidents_postmortem",
-    "auth_user", "django_session",
+    "oe_dashboards_userpreferences", "oe_dashboards_dashboard", "auth_user", "django_session",
 }
 
 

@@ -26,6 +26,7 @@ export const routes: Routes = [
         title: 'Performance · Observer-Eye',
         loadComponent: () => import('./features/performance/performance-page').then((m) => m.PerformancePage),
       },
+      { path: 'dashboards', loadChildren: () => import('./features/dashboards/dashboards.routes').then((m) => m.dashboardRoutes) },
       { path: 'alerts', loadChildren: () => import('./features/alerts/alerts.routes').then((m) => m.alertRoutes) },
       { path: 'incidents', loadChildren: () => import('./features/incidents/incidents.routes').then((m) => m.incidentRoutes) },
       {

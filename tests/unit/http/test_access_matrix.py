@@ -31,6 +31,8 @@ from ports.routing import ROOT, RoutingItem, RoutingKind
 from ports.oncall_store import OnCallRecord
 from ports.runbooks import RunbookRecord
 from domain.alerts.state import Alert
+from domain.dashboards.dashboard import Dashboard, Panel
+from domain.dashboards.preferences import UserPreferences
 from domain.identity import Permission as P
 from domain.identity import Role, Session, Team, Tenant, User, generate_api_key
 from domain.incidents.incident import Incident, Severity
@@ -127,6 +129,14 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/auth/me/totp"): AUTHENTICATED,
     ("DELETE", "/api/v1/auth/me/totp"): AUTHENTICATED,
     ("POST", "/api/v1/auth/me/totp/confirm"): AUTHENTICATED,
+    ("GET", "/api/v1/me/preferences"): AUTHENTICATED,
+    ("PUT", "/api/v1/me/preferences"): AUTHENTICATED,
+    ("GET", "/api/v1/dashboards"): P.READ_TELEMETRY,
+    ("POST", "/api/v1/dashboards"): P.MANAGE_DASHBOARDS,
+    ("GET", "/api/v1/dashboards/{dashboard_id}"): P.READ_TELEMETRY,
+    ("GET", "/api/v1/dashboards/{dashboard_id}/export"): P.READ_TELEMETRY,
+    ("PUT", "/api/v1/dashboards/{dashboard_id}"): P.MANAGE_DASHBOARDS,
+    ("DELETE", "/api/v1/dashboards/{dashboard_id}"): P.MANAGE_DASHBOARDS,
     ("POST", "/api/v1/stream/tickets"): READERS,
     ("GET", "/api/v1/users"): P.MANAGE_USERS,
     ("POST", "/api/v1/users"): P.MANAGE_USERS,
@@ -214,6 +224,8 @@ SHOWS_OWN_DATA = {
     "/prometheus/api/v1/alerts",
 }
 SHOWS_OWN_DATA |= {"/api/v1/receivers", "/api/v1/receivers/{name}"}
+SHOWS_OWN_DATA |= {"/api/v1/dashboards", "/api/v1/dashboards/{dashboard_id}", "/api/v1/dashboards/{dashboard_id}/export"}
+SHOWS_OWN_DATA |= {"/api/v1/me/preferences"}  # every caller's own, seeded with its tenant's mark
 SHOWS_OWN_DATA |= {"/api/v1/escalation-policies", "/api/v1/escalation-policies/{policy_id}", "/api/v1/schedules",
                    "/api/v1/schedules/{schedule_id}", "/api/v1/schedules/{schedule_id}/oncall", "/api/v1/oncall"}
 QUERY = {
@@ -231,12 +243,12 @@ SHARED_IDS = {"fingerprint": Alert.new("alpha", "rule-1", ALERT_LABELS).fingerpr
               "step_id": "step-1", "provider": "kc", "tenant_id": "bravo", "runbook_id": "rb-1",
               "letter_id": "pipeline/alerts/0/1", "window_id": "mw-1", "version": "1",
               "policy_id": "pol-1", "schedule_id": "sch-1", "override_id": "ovr-1", "feed_id": "feed-1",
-              "token": "t" * 43,
+              "token": "t" * 43, "dashboard_id": "dash-1",
               "name": "__name__"}  # a rule group's name, and the label whose values hold each tenant's mark
 ALPHA_ONLY_IDS = {**SHARED_IDS, "incident_id": "inc-2", "rule_id": "rule-2", "silence_id": "sil-2", "key": "del-2",
                   "user_id": "usr-2", "team_id": "team-2", "key_id": "key-2", "runbook_id": "rb-2", "window_id": "mw-2",
                   "policy_id": "pol-2", "schedule_id": "sch-2", "override_id": "ovr-2",
-                  "name": "__name__"}
+                  "dashboard_id": "dash-2", "name": "__name__"}
 MARK = {"alpha": "alphamark", "bravo": "bravomark"}
 
 
@@ -269,6 +281,8 @@ def _seed_tenant(u, tenant: str, suffixes: tuple[str, ...]) -> None:
         u.api_keys.add(generate_api_key(tenant, f"{mark} key {n}", ["read"], NOW_MS, f"key-{n}",
                                         expires_at_ms=NOW_MS + 86_400_000)[0])
         _seed_oncall(u, tenant, n, mark)
+        u.dashboards.add(Dashboard(f"dash-{n}", tenant, f"{mark} dashboard {n}", panels=(
+            Panel(f"{mark} panel", (f"rate({mark}_metric[5m])",)),)))
     u.rule_groups.save(RuleGroup(tenant, "__name__", (AlertingRule(f"{mark}_alert", f"{mark}_metric > 0"),)))
     alert = Alert.new(tenant, "rule-1", ALERT_LABELS, {"summary": f"{mark} alert"})
     alert.to_firing(NOW_MS)
@@ -313,14 +327,21 @@ def _session(u, tenant: str, username: str, role: Role, holds: frozenset[P] | No
     u.users.add(user)
     session, token, csrf = Session.start(tenant, user.id, "local", NOW_MS, idle_ms=3_600_000, lifetime_ms=86_400_000)
     u.sessions.add(session)
+    _seed_preferences(u, tenant, user.id)
     return Caller(f"{tenant} {username} (session)", tenant, user.principal().permissions,
                   {"Cookie": f"oe_session={token}; oe_csrf={csrf}"}, csrf)
+
+
+def _seed_preferences(u, tenant: str, subject: str) -> None:
+    """The caller's own preferences, marked (the same user ids exist in both tenants)."""
+    u.preferences.save(UserPreferences(tenant, subject, ui={"note": MARK[tenant]}, version=1, updated_at_ms=NOW_MS), 0)
 
 
 def _key(u, tenant: str, scope: str) -> Caller:
     key, plaintext = generate_api_key(tenant, f"k-{scope}", [scope], NOW_MS, f"key-{scope}-{tenant}",
                                       expires_at_ms=NOW_MS + 86_400_000)
     u.api_keys.add(key)
+    _seed_preferences(u, tenant, key.principal().subject)
     return Caller(f"{tenant} {scope} key", tenant, key.principal().permissions, {"Authorization": f"Bearer {plaintext}"})
 
 

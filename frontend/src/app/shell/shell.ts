@@ -14,6 +14,7 @@ export interface NavItem {
 export const NAV: readonly NavItem[] = [
   { path: '/dashboard', label: 'Dashboard', key: 'd' },
   { path: '/performance', label: 'Performance', key: 'p' },
+  { path: '/dashboards', label: 'Dashboards', key: 'b' },
   { path: '/alerts', label: 'Alerts', key: 'a' },
   { path: '/incidents', label: 'Incidents', key: 'i' },
   { path: '/analytics', label: 'Analytics', key: 'y' },

@@ -53,7 +53,7 @@ def test_the_documented_split():
     viewer = {P.READ_TELEMETRY, P.READ_ALERTS, P.READ_INCIDENTS, P.READ_COMPLIANCE, P.READ_TEAMS}
     assert PERMISSIONS[Role.VIEWER] == viewer
     assert PERMISSIONS[Role.RESPONDER] - viewer == {P.ACT_ON_INCIDENTS, P.MANAGE_INCIDENTS, P.MANAGE_SILENCES,
-                                                         P.MANAGE_OVERRIDES}
+                                                         P.MANAGE_OVERRIDES, P.MANAGE_DASHBOARDS}
     for admin_only in (P.MANAGE_RULES, P.MANAGE_COMPLIANCE, P.MANAGE_USERS, P.MANAGE_TEAMS,
                        P.MANAGE_API_KEYS, P.READ_AUDIT, P.INGEST_TELEMETRY, P.MANAGE_ONCALL):
         assert minimum_role(admin_only) is Role.ADMIN

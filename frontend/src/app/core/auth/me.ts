@@ -67,6 +67,7 @@ export const Permission = {
   manageRouting: 'routing:manage',
   manageOncall: 'oncall:manage',
   manageOverrides: 'oncall:overrides',
+  manageDashboards: 'dashboards:manage',
 } as const;
 
 export type PermissionName = (typeof Permission)[keyof typeof Permission];

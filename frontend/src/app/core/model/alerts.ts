@@ -104,6 +104,31 @@ export interface RuleIn {
   level?: number;
 }
 
+/** One transition the dry run replayed (services/rule_dry_run.py). */
+export interface DryRunTransition {
+  at_ms: number;
+  from: AlertState;
+  to: AlertState;
+  labels: Record<string, string>;
+  fingerprint: string;
+  value: number | string | null;
+}
+
+/** `POST /api/v1/rules/dry-run`: would the rule have fired over the stored samples, and when. */
+export interface DryRun {
+  start_ms: number;
+  end_ms: number;
+  would_have_fired: boolean;
+  summary: {
+    series: number; samples: number; transitions: number; fired: number; alerts_fired: number;
+    firing_at_end: number; first_fired_at_ms: number | null; firing_ms: number;
+  };
+  transitions: DryRunTransition[];
+  /** More transitions happened than are listed (the summary counts them all). */
+  truncated: boolean;
+  elapsed_ms: number;
+}
+
 /** The alert, rule and silence routes. */
 @Injectable({ providedIn: 'root' })
 export class AlertsApi {
@@ -124,6 +149,11 @@ export class AlertsApi {
 
   createRule(rule: RuleIn): Promise<Rule> {
     return this.api.post<Rule>('/api/v1/rules', rule);
+  }
+
+  /** Replays the stored samples of the last `range` through the definition; nothing is stored. */
+  dryRun(rule: RuleIn, range = '24h'): Promise<DryRun> {
+    return this.api.post<DryRun>('/api/v1/rules/dry-run', { ...rule, range });
   }
 
   /** Deletes the rule as it was read: refused (409) if someone changed it since. */

@@ -4,10 +4,11 @@ import { FormsModule } from '@angular/forms';
 import { RouterLink } from '@angular/router';
 import { Session } from '../../core/auth/session';
 import { Permission } from '../../core/auth/me';
-import { AlertsApi, Rule } from '../../core/model/alerts';
+import { AlertsApi, DryRun, Rule } from '../../core/model/alerts';
 import { formatDuration } from '../../core/time/time-range';
 import { ActionState, resourceProblem } from '../../shared/action';
 import { ProblemBanner } from '../../shared/problem-banner';
+import { DryRunResult } from './dry-run-result';
 import { EMPTY_RULE, RuleDraft, ruleBody } from './rule-form';
 
 /**
@@ -17,7 +18,7 @@ import { EMPTY_RULE, RuleDraft, ruleBody } from './rule-form';
  */
 @Component({
   selector: 'oe-rules-page',
-  imports: [FormsModule, KeyValuePipe, RouterLink, ProblemBanner],
+  imports: [FormsModule, KeyValuePipe, RouterLink, ProblemBanner, DryRunResult],
   templateUrl: './rules-page.html',
   styles: `
     form { display: flex; flex-direction: column; gap: 0.6rem; }
@@ -36,11 +37,15 @@ export class RulesPage {
   protected readonly draft = signal<RuleDraft>({ ...EMPTY_RULE });
   protected readonly saving = new ActionState();
   protected readonly deleting = new ActionState();
+  protected readonly dryRunning = new ActionState();
+  /** The last dry run's answer, for the draft as it was sent (cleared when the draft changes). */
+  protected readonly dryRun = signal<DryRun | null>(null);
   protected readonly ops = ['>', '>=', '<', '<=', '==', '!='];
   protected readonly aggregations = ['last', 'avg', 'min', 'max', 'sum', 'count', 'rate', 'increase', 'quantile'];
 
   protected set<K extends keyof RuleDraft>(key: K, value: RuleDraft[K]): void {
     this.draft.update((d) => ({ ...d, [key]: value }));
+    this.dryRun.set(null);
   }
 
   protected condition(r: Rule): string {
@@ -58,13 +63,22 @@ export class RulesPage {
       absentFor: formatDuration(r.absent_for_ms ?? 300_000), detector: r.detector ?? 'seasonal',
       level: r.level?.toString() ?? '0.9', labels: pairs(r.labels), annotations: pairs(r.annotations),
     });
+    this.dryRun.set(null);
     this.editing.set(true);
+  }
+
+  /** Would the editor's rule have fired over the last 24 hours of stored samples? */
+  protected async runDry(): Promise<void> {
+    this.dryRun.set(null);
+    const result = await this.dryRunning.run(() => this.api.dryRun(ruleBody(this.draft()), '24h'));
+    if (result) this.dryRun.set(result);
   }
 
   protected async save(): Promise<void> {
     if (await this.saving.run(() => this.api.createRule(ruleBody(this.draft())))) {
       this.editing.set(false);
       this.draft.set({ ...EMPTY_RULE });
+      this.dryRun.set(null);
       this.rules.reload();
     }
   }

@@ -1,5 +1,6 @@
 import { CdkDrag, CdkDragDrop, CdkDragHandle, CdkDropList } from '@angular/cdk/drag-drop';
-import { ChangeDetectionStrategy, Component, computed, effect, inject, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, DestroyRef, computed, effect, inject, signal } from '@angular/core';
+import { Problem, toProblem } from '../../core/api/problem';
 import { Session } from '../../core/auth/session';
 import { UserPreferences } from '../../core/prefs/user-preferences';
 import {
@@ -13,25 +14,33 @@ import { HostsTile } from './tiles/hosts-tile';
 import { IncidentsTile } from './tiles/incidents-tile';
 import { ResponseTile } from './tiles/response-tile';
 import { SeriesTile } from './tiles/series-tile';
+import { ProblemBanner } from '../../shared/problem-banner';
 
+/** Where earlier releases kept the layout in this browser; moved to the API once. */
 export const LAYOUT_PREF = 'dashboard.layout';
 
 /**
  * The bento grid of live tiles. "Arrange" lets the user drag tiles (or move them with
  * the buttons, for the keyboard), make them wider/taller, add and remove them; the
- * layout is kept per user (UserPreferences: this browser, until the API stores it).
+ * layout is the user's, kept by the API (UserPreferences: `/api/v1/me/preferences`),
+ * loaded when the page opens and saved as it changes (debounced). A layout this
+ * browser kept before the API did is moved there once.
  */
 @Component({
   selector: 'oe-dashboard-page',
-  imports: [CdkDropList, CdkDrag, CdkDragHandle, AlertsTile, ComplianceTile, CpuTile, HostsTile, IncidentsTile, OnCallTile, ResponseTile, SeriesTile],
+  imports: [CdkDropList, CdkDrag, CdkDragHandle, ProblemBanner, AlertsTile, ComplianceTile, CpuTile, HostsTile, IncidentsTile, OnCallTile, ResponseTile, SeriesTile],
   templateUrl: './dashboard-page.html',
   styleUrl: './dashboard-page.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class DashboardPage {
-  private readonly prefs = inject(UserPreferences);
+  protected readonly prefs = inject(UserPreferences);
   protected readonly session = inject(Session);
-  protected readonly tiles = signal<Tile[]>(this.prefs.read(LAYOUT_PREF, isLayout) ?? [...DEFAULT_LAYOUT]);
+  protected readonly tiles = signal<Tile[]>([...DEFAULT_LAYOUT]);
+  /** The stored layout has been read (or could not be): changes are saved from then on. */
+  protected readonly ready = signal(false);
+  protected readonly loadProblem = signal<Problem | null>(null);
+  private lastSaved = '';
   protected readonly arranging = signal(false);
   protected readonly titles = TILE_TITLES;
   protected readonly maxW = MAX_W;
@@ -43,7 +52,33 @@ export class DashboardPage {
   });
 
   constructor() {
-    effect(() => this.prefs.write(LAYOUT_PREF, this.tiles()));
+    void this.load();
+    effect(() => {
+      const tiles = this.tiles();
+      if (!this.ready()) return;
+      const text = JSON.stringify(tiles);
+      if (text === this.lastSaved) return;
+      this.lastSaved = text;
+      this.prefs.save({ dashboard_layout: tiles });
+    });
+    inject(DestroyRef).onDestroy(() => void this.prefs.flush());
+  }
+
+  private async load(): Promise<void> {
+    try {
+      const stored = (await this.prefs.load()).dashboard_layout;
+      const layout = isLayout(stored) ? stored : null;
+      this.lastSaved = JSON.stringify(layout ?? DEFAULT_LAYOUT);
+      const local = stored === null ? this.prefs.read(LAYOUT_PREF, isLayout) : null;
+      this.prefs.remove(LAYOUT_PREF);
+      const chosen = layout ?? local;
+      if (chosen) this.tiles.set(chosen);
+    } catch (err) {
+      this.lastSaved = JSON.stringify(this.tiles());
+      this.loadProblem.set(toProblem(err));
+    } finally {
+      this.ready.set(true);
+    }
   }
 
   protected drop(event: CdkDragDrop<Tile[]>): void {

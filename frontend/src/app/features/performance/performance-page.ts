@@ -7,6 +7,9 @@ import { ChartMode } from '../../shared/time-series-chart';
 import { TimeRangePicker } from '../../shared/time-range-picker';
 import { QueryEditor } from './query-editor';
 import { QueryPanel } from './query-panel';
+import { SaveToDashboard } from './save-to-dashboard';
+import { Session } from '../../core/auth/session';
+import { Permission } from '../../core/auth/me';
 import { DEFAULT_PANEL, ExplorerState, ViewKind, stateFromParams, stateToParams } from './url-state';
 
 /**
@@ -17,7 +20,7 @@ import { DEFAULT_PANEL, ExplorerState, ViewKind, stateFromParams, stateToParams 
  */
 @Component({
   selector: 'oe-performance-page',
-  imports: [QueryEditor, QueryPanel, TimeRangePicker],
+  imports: [QueryEditor, QueryPanel, SaveToDashboard, TimeRangePicker],
   templateUrl: './performance-page.html',
   styles: `
     .query { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: end; margin-bottom: 0.5rem; }
@@ -35,6 +38,9 @@ export class PerformancePage {
   protected readonly state = computed(() => stateFromParams(this.params()));
   /** The queries as being edited, before "Run". */
   protected readonly drafts = signal<MetricsQuery[]>([]);
+  protected readonly session = inject(Session);
+  protected readonly P = Permission;
+  protected readonly saving = signal(false);
 
   constructor() {
     effect(() => this.drafts.set(this.state().panels.map((p) => ({ ...p }))));

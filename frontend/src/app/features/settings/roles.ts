@@ -10,13 +10,13 @@ export const ROLE_PERMISSIONS: Record<Role, readonly string[]> = {
   viewer: ['telemetry:read', 'alerts:read', 'incidents:read', 'compliance:read', 'teams:read'],
   responder: [
     'telemetry:read', 'alerts:read', 'incidents:read', 'compliance:read', 'teams:read',
-    'incidents:act', 'incidents:manage', 'silences:manage', 'oncall:overrides',
+    'incidents:act', 'incidents:manage', 'silences:manage', 'oncall:overrides', 'dashboards:manage',
   ],
   admin: [
     'telemetry:read', 'telemetry:ingest', 'alerts:read', 'rules:manage', 'silences:manage', 'incidents:read',
     'incidents:act', 'incidents:manage', 'compliance:read', 'compliance:manage', 'teams:read', 'teams:manage',
     'users:manage', 'api_keys:manage', 'runbooks:manage', 'audit:read', 'routing:manage',
-    'oncall:manage', 'oncall:overrides',
+    'oncall:manage', 'oncall:overrides', 'dashboards:manage',
   ],
 };
 
@@ -45,4 +45,5 @@ export const PERMISSION_TEXT: Record<string, string> = {
   'routing:manage': 'edit notification routing, receivers, inhibit rules and time intervals',
   'oncall:manage': 'edit escalation policies and on-call schedules',
   'oncall:overrides': 'take or hand over an on-call shift',
+  'dashboards:manage': 'save, import and delete the tenant\'s dashboards',
 };
