@@ -103,6 +103,18 @@ class ColumnarBatch:
         return ColumnarBatch(self.tenant, self.series_ids[rows], counts, self.timestamps[sample_idx],
                              self.values[sample_idx], table, offsets)
 
+    @classmethod
+    def concat(cls, batches: Sequence["ColumnarBatch"]) -> "ColumnarBatch":
+        """One batch of ``batches`` (one tenant, no series in two of them: the caller
+        checks), series in the order given."""
+        tables = [b.table for b in batches]
+        sizes = np.fromiter(map(len, tables), dtype=np.int64, count=len(tables))
+        shifts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        offsets = np.concatenate([b.table_offsets[:-1] + shift for b, shift in zip(batches, shifts)] + [sizes.sum(keepdims=True)])
+        return cls(batches[0].tenant, np.concatenate([b.series_ids for b in batches]),
+                   np.concatenate([b.counts for b in batches]), np.concatenate([b.timestamps for b in batches]),
+                   np.concatenate([b.values for b in batches]), b"".join(tables), offsets.astype(np.int64))
+
     def split_by_shard(self, shards: int) -> dict[int, "ColumnarBatch"]:
         """One batch per bus partition touched (the series id modulo ``shards``, as
         ``SeriesKey.shard``: numpy's ``%`` with a positive divisor is never negative)."""

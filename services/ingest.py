@@ -25,7 +25,7 @@ from ports.bus import TELEMETRY_TOPIC, MessageBus
 from ports.cache import RateLimiter
 from ports.clock import Clock
 from ports.columnar import ColumnarBatch
-from services.codec import encode_columns
+from services.shard_publisher import ShardPublisher
 
 MAX_ERRORS_REPORTED = 20
 _KINDS = {k.value: k for k in MetricKind}
@@ -136,6 +136,7 @@ class IngestService:
         # so what it holds is always still active there). Bounded by the limit.
         self._recorded: dict[str, set[int]] = {}
         self._recorded_since = clock.now_ms()
+        self._shards = ShardPublisher(bus, TELEMETRY_TOPIC)
 
     def accepted_window(self) -> tuple[int, int]:
         """The timestamps accepted now, ``[lo, hi]`` ms (what ``validate`` checks)."""
@@ -291,17 +292,14 @@ class IngestService:
         """``publish`` for a batch already in columns (validated: ids computed at ingest).
 
         The shards' messages are sent together, not one after the other, so a request
-        waits for one bus round trip (the Kafka producer batches them, see
-        ``OBSERVER_KAFKA_LINGER_MS``)."""
+        waits for about one bus round trip; concurrent requests share messages
+        (``ShardPublisher``)."""
         if not len(batch):
             return
         await self.admit(batch.tenant, batch.sample_count)
         await self._check_active(batch.tenant, batch.series_ids)
-        key = batch.tenant.encode()
         parts = batch.split_by_shard(self._bus.partitions(TELEMETRY_TOPIC))
-        await asyncio.gather(*(
-            self._bus.publish(TELEMETRY_TOPIC, key, encode_columns(part), partition=shard) for shard, part in parts.items()
-        ))
+        await asyncio.gather(*(self._shards.publish(shard, part) for shard, part in parts.items()))
 
 
 def _distinct(errors: list[ValidationError]) -> list[ValidationError]:
