@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # "postgres" writes compressed chunks to this database, flushing its head this often.
     samples_database_url: str = "postgresql://postgres@127.0.0.1:5432/observer_eye"
     samples_flush_interval_s: float = Field(1.0, gt=0)
+    # The writer puts each series' newest sample in the latest-value cache this often
+    # (0: after every consumer batch).
+    writer_latest_interval_s: float = Field(0.5, ge=0, le=60)
     samples_database_password: SecretStr | None = None  # as database_* above, for the sample store's database
     samples_database_password_file: Path | None = None
     samples_database_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = None

@@ -276,7 +276,8 @@ class Container(containers.DeclarativeContainer):
     )
 
     sample_maintenance = providers.Singleton(storage.sample_maintenance, settings, sample_store, clock)
-    writer = providers.Singleton(SampleWriter, bus, sample_store, latest_cache, pubsub)
+    writer = providers.Singleton(SampleWriter, bus, sample_store, latest_cache, pubsub,
+                                 latest_every_s=settings.provided.writer_latest_interval_s)
     evaluator = providers.Singleton(operations.evaluator, settings, bus, uow, clock, pubsub, evaluator_state, evaluator_release_hook,
                                     config_reloaders)
     rule_manager = providers.Singleton(
