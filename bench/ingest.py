@@ -16,7 +16,7 @@ answers drop the batch. Series, values and batch layout are the same for both ta
 the other for this machine's CPUs: (a) ours: the API (``observer-eye api``) → the
 Kafka-protocol broker (tansu) → ``observer-eye consume --group writer`` → PostgreSQL
 (a database created for the run), Redis as the cache, all production defaults
-(writer flush every 1 s); the API runs ``--api-workers`` processes (default: one per
+(writer flush every 0.5 s); the API runs ``--api-workers`` processes (default: one per
 CPU), which share users and keys through the run's database (``OBSERVER_REPOSITORY=django``); (b) ``prometheus --web.enable-remote-write-receiver`` on an
 empty TSDB. After the sending stops, each target is given until its stored count stops
 growing (ours: the writer catches up and flushes); ``samples_per_s`` is what landed
@@ -32,7 +32,7 @@ however often it was retried. The send time runs until the last request is answe
 value = sequence number) every ~0.2 s; ``ingest_to_queryable`` is from the write's 2xx
 to the first ``GET /api/v1/query_range`` (polled every 5 ms) that returns it. The same
 probe runs for ``--idle-probe-s`` before the load too (on stderr: the pipeline's own
-delay, mostly the writer's 1 s flush interval, apart from a saturated API's).
+delay, mostly the writer's 0.5 s flush interval, apart from a saturated API's).
 
 Everything listens on 127.0.0.1 and lives in a temporary directory; a watchdog ends
 the run after ``--budget-s``; every process, the database and the Redis keys made are

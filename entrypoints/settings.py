@@ -59,9 +59,11 @@ class Settings(BaseSettings):
     database_sslkey: Path | None = None
     tenant: str = "default"
     # Sample store (docs/adr/0004-sample-store.md): "sqlite" keeps data_dir/samples.db;
-    # "postgres" writes compressed chunks to this database, flushing its head this often.
+    # "postgres" writes compressed chunks to this database, flushing its head this often
+    # (a sample is queryable after at most that long; 0.5 s keeps ingest-to-query under
+    # a second with the load of docs/adr/0013-ingest-hot-path.md).
     samples_database_url: str = "postgresql://postgres@127.0.0.1:5432/observer_eye"
-    samples_flush_interval_s: float = Field(1.0, gt=0)
+    samples_flush_interval_s: float = Field(0.5, gt=0)
     # The writer puts each series' newest sample in the latest-value cache this often
     # (0: after every consumer batch).
     writer_latest_interval_s: float = Field(0.5, ge=0, le=60)

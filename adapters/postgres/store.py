@@ -15,7 +15,7 @@ durable before the consumer can commit past it on the bus.
 
 Read-your-writes: ``select`` and ``select_rollup`` merge the unflushed head into what
 they read; ``series`` flushes first (it is a rare, metadata call). Other processes
-see data once it is flushed, about a second later.
+see data once it is flushed, about half a second later.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class PostgresSampleStore:
         self,
         url: str,
         *,
-        flush_interval_s: float = 1.0,
+        flush_interval_s: float = 0.5,
         chunk_samples: int = 240,
         max_head_samples: int = 2_000_000,
         partitions_ahead_days: int = 2,
