@@ -37,6 +37,7 @@ class ShardPublisher:
         self._max_samples = max_samples
         self._waiting: dict[int, list[_Waiting]] = {}
         self._sending: set[int] = set()
+        self._senders: set[asyncio.Task] = set()  # referenced until done (the loop keeps weak ones)
 
     async def publish(self, shard: int, batch: ColumnarBatch) -> None:
         """Returns once the bus acknowledged a message holding ``batch``."""
@@ -44,7 +45,9 @@ class ShardPublisher:
         self._waiting.setdefault(shard, []).append(item)
         if shard not in self._sending:
             self._sending.add(shard)
-            asyncio.get_running_loop().create_task(self._send(shard), name=f"telemetry-shard-{shard}")
+            sender = asyncio.get_running_loop().create_task(self._send(shard), name=f"telemetry-shard-{shard}")
+            self._senders.add(sender)
+            sender.add_done_callback(self._senders.discard)
         await asyncio.shield(item.done)  # a caller that gives up does not take its neighbours' send with it
 
     async def _send(self, shard: int) -> None:
@@ -56,15 +59,18 @@ class ShardPublisher:
             self._sending.discard(shard)
 
     async def _send_one(self, shard: int, group: list[_Waiting]) -> None:
-        batch = group[0].batch if len(group) == 1 else ColumnarBatch.concat([w.batch for w in group])
         try:
+            batch = group[0].batch if len(group) == 1 else ColumnarBatch.concat([w.batch for w in group])
             await self._bus.publish(self._topic, batch.tenant.encode(), encode_columns(batch), partition=shard)
-        except BaseException as exc:  # every caller of the group hears it, and retries
+        except asyncio.CancelledError:  # shutting down: the callers are cancelled too
+            for w in group:
+                w.done.cancel()
+            raise
+        except Exception as exc:  # every caller of the group hears it (and its sender retries)
             for w in group:
                 if not w.done.done():
                     w.done.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
+                    w.done.exception()  # marks it retrieved (a caller that gave up must not log it); awaiting still raises
             return
         for w in group:
             if not w.done.done():
